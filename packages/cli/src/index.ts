@@ -1,0 +1,2 @@
+// @kvmlab/cli
+export {};

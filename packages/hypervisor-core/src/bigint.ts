@@ -1,0 +1,50 @@
+/** 64-bit helpers. Registers, GPAs, counters and ns timestamps are bigint (DESIGN.md §3). */
+
+export const U64_MASK = (1n << 64n) - 1n;
+export const U32_MASK = 0xffff_ffffn;
+
+/** Wraps to an unsigned 64-bit value, as a 64-bit register would hold it. */
+export const u64 = (v: bigint): bigint => v & U64_MASK;
+/** Truncates to an unsigned 32-bit value (C's `(u32)` cast). */
+export const u32 = (v: bigint): bigint => v & U32_MASK;
+/** Reinterprets the low 64 bits as signed (C's `(s64)` cast). */
+export const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+/** Reinterprets the low 32 bits as signed (C's `(int)` cast). */
+export const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+
+/** Converts to a JS number, refusing values a double cannot hold exactly. */
+export function toSafeNumber(v: bigint, what = 'value'): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`${what} ${v} does not fit a JS number exactly`);
+  }
+  return Number(v);
+}
+
+/** Hex with a 0x prefix, as the kernel prints it. */
+export const hex = (v: bigint | number, width = 0): string =>
+  `0x${v.toString(16).padStart(width, '0')}`;
+
+/** mul_u64_u64_shr(): (a * b) >> shift with the full 128-bit product (include/linux/math64.h). */
+export const mulU64U64Shr = (a: bigint, b: bigint, shift: bigint): bigint =>
+  u64((u64(a) * u64(b)) >> shift);
+
+/** Reads/writes little-endian integers in guest byte arrays. */
+export function readLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[offset + i] ?? 0);
+  return v;
+}
+
+export function writeLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8, value: bigint): void {
+  let v = BigInt.asUintN(size * 8, value);
+  for (let i = 0; i < size; i++) {
+    bytes[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+export function leBytes(size: 1 | 2 | 4 | 8, value: bigint): Uint8Array {
+  const b = new Uint8Array(size);
+  writeLe(b, 0, size, value);
+  return b;
+}

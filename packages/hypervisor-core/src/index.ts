@@ -1,0 +1,64 @@
+// @kvmlab/hypervisor-core: the public API. See README.md and ../../../shared/DESIGN.md.
+export { createHypervisor, Hypervisor, type HypervisorOptions } from './hypervisor.js';
+export { definePlugin } from './plugin/define-plugin.js';
+export type {
+  Arch,
+  ArmTrapPolicy,
+  CapabilityDef,
+  Conduit,
+  ExitHandler,
+  ExitInfo,
+  HypercallArgs,
+  HypercallHandler,
+  OneRegDef,
+  Plugin,
+  PluginContext,
+  SmcccHandler,
+} from './plugin/types.js';
+export { orderPlugins } from './plugin/compose.js';
+export { Registry } from './plugin/registry.js';
+export * from './errors.js';
+export * from './constants.js';
+export * from './bigint.js';
+export { Scheduler, type EventFn, type EventHandle } from './sim/scheduler.js';
+export { Simulation } from './sim/simulation.js';
+export { Rng, drawLatency, type Latency } from './sim/rng.js';
+export { HostClock, DEFAULT_REALTIME_START_NS, type HostOptions, type KtimeSnapshot } from './host/host-clock.js';
+export {
+  clocksCalcMultShift,
+  clocksourceInfo,
+  cyc2ns,
+  type ClocksourceId,
+  type ClocksourceInfo,
+  type MultShift,
+  type VdsoClockMode,
+} from './host/clocksource.js';
+export { Vm, type ClearDirtyLogArgs, type MmioHandler, type VmOptions, type VmStats } from './vm/vm.js';
+export { Memslot, Memslots, KVM_MEM_MAX_NR_PAGES, type MemslotChange, type UserMemoryRegion } from './vm/memslots.js';
+export { GuestMemory } from './vm/guest-memory.js';
+export { SparsePages, PAGE_BYTES } from './vm/sparse-pages.js';
+export { DirtyBitmap, bitmapPages, popcount32 } from './vm/dirty-bitmap.js';
+export { WriteProtectMmu, type Mmu, type MmuStats } from './vm/mmu.js';
+export {
+  Vcpu,
+  VMX_DEFAULT_TSC_RATIO,
+  VMX_TSC_RATIO_FRAC_BITS,
+  type VcpuStats,
+  type VmcallOptions,
+  type X86State,
+} from './vcpu/vcpu.js';
+export { Tracer, type TraceArgs, type TraceEvent } from './trace.js';
+export * from './x86/vmx-constants.js';
+export * from './x86/ept.js';
+export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
+export {
+  resolveScenarioOptions,
+  type ScenarioDef,
+  type ScenarioFigure,
+  type ScenarioOptionSpec,
+  type ScenarioOptionValues,
+  type ScenarioResult,
+  type ScenarioRunInput,
+  type ScenarioSeries,
+  type ScenarioVerdict,
+} from './scenario.js';

@@ -1,0 +1,108 @@
+/**
+ * The plugin contract. A feature exists in a hypervisor only if its plugin was installed
+ * (DESIGN.md §7). Like Fastify plugins, a kvmlab plugin declares its name, the arch it runs
+ * on and the plugins it requires; composition checks all of that before anything runs.
+ * Like kvm-x86-ops.h, every extension point below says whether it is required or optional.
+ */
+import type { HostClock } from '../host/host-clock.js';
+import type { Simulation } from '../sim/simulation.js';
+import type { Tracer } from '../trace.js';
+import type { Mmu } from '../vm/mmu.js';
+import type { Vm } from '../vm/vm.js';
+import type { Vcpu } from '../vcpu/vcpu.js';
+
+export type Arch = 'arm64' | 'x86_64';
+export type Conduit = 'hvc' | 'smc';
+
+/** A KVM_CHECK_EXTENSION answer (and optionally KVM_ENABLE_CAP) for one capability. */
+export interface CapabilityDef {
+  /** The answer; `vm` is undefined for the system-wide /dev/kvm query. Required. */
+  readonly check: (vm: Vm | undefined) => number;
+  /** KVM_ENABLE_CAP on a VM. Optional: without it, enabling the cap fails with EINVAL. */
+  readonly enable?: (vm: Vm, args: readonly bigint[], flags: number) => void;
+}
+
+/**
+ * An SMCCC function handler (arm64). Receives x0..x17 as u64 and returns x0..x3 (missing
+ * values are 0, as smccc_set_retval writes all four). Must not throw for any guest input.
+ */
+export type SmcccHandler = (vcpu: Vcpu, x: readonly bigint[], conduit: Conduit) => readonly bigint[];
+
+/**
+ * What KVM does with a trapped HVC/SMC before looking at the function id (arm64).
+ * 'dispatch': call the function-id handler; 'not-supported': x0 = -1 without dispatch.
+ * Optional and single-owner; without one, every HVC and SMC is dispatched.
+ */
+export type ArmTrapPolicy = (conduit: Conduit, imm: number) => 'dispatch' | 'not-supported';
+
+/** Arguments of a KVM hypercall (x86): a0 = RBX, a1 = RCX, a2 = RDX, a3 = RSI. */
+export interface HypercallArgs {
+  readonly nr: bigint;
+  readonly a0: bigint;
+  readonly a1: bigint;
+  readonly a2: bigint;
+  readonly a3: bigint;
+  /** Whether the vCPU is in 64-bit mode (args are already masked when it is not). */
+  readonly longMode: boolean;
+}
+
+/** A KVM hypercall handler (x86): returns the value for RAX (negative = -KVM_E*). */
+export type HypercallHandler = (vcpu: Vcpu, args: HypercallArgs) => bigint;
+
+/** A KVM_GET_ONE_REG / KVM_SET_ONE_REG register; `set` throws KvmError like KVM. */
+export interface OneRegDef {
+  readonly get: (vcpu: Vcpu) => bigint;
+  readonly set: (vcpu: Vcpu, value: bigint) => void;
+}
+
+/** An exit a guest access or instruction caused. */
+export interface ExitInfo {
+  readonly reason: string;
+  readonly gpa?: bigint;
+  readonly isWrite?: boolean;
+  readonly data?: Uint8Array;
+  readonly length?: number;
+  readonly [key: string]: unknown;
+}
+
+/** Returns true if it handled the exit (for reads, by filling `data`). */
+export type ExitHandler = (vcpu: Vcpu, exit: ExitInfo) => boolean;
+
+/** What a plugin's setup() registers through. */
+export interface PluginContext {
+  readonly arch: Arch;
+  /** The name of the plugin being set up. */
+  readonly plugin: string;
+  readonly sim: Simulation;
+  readonly host: HostClock;
+  readonly trace: Tracer;
+  /** Answers KVM_CHECK_EXTENSION(cap); a cap answered twice is a composition error. */
+  capability(cap: number, def: CapabilityDef): void;
+  /** arm64: handles an SMCCC function id (u32) on both conduits. */
+  smccc(functionId: number, handler: SmcccHandler): void;
+  /** arm64: the HVC/SMC trap policy (one plugin at most). */
+  armTrapPolicy(policy: ArmTrapPolicy): void;
+  /** x86: handles KVM hypercall `nr`. */
+  hypercall(nr: number, handler: HypercallHandler): void;
+  /** A ONE_REG register id (bigint, e.g. 0x6030000000160002n). */
+  oneReg(id: bigint, def: OneRegDef): void;
+  /** Exit handlers run in plugin order until one returns true. */
+  onExit(reason: string, handler: ExitHandler): void;
+  onVmCreate(fn: (vm: Vm) => void): void;
+  onVcpuCreate(fn: (vcpu: Vcpu) => void): void;
+  /** Replaces the VM's MMU (and so its dirty tracker). One plugin at most. */
+  setMmu(factory: (vm: Vm) => Mmu): void;
+  /** Offers a service to plugins that require this one (Fastify's decorate). */
+  decorate<T>(key: string, value: T): void;
+  /** A service decorated by a plugin this one requires; throws if none. */
+  dependency<T>(key: string): T;
+}
+
+export interface Plugin {
+  readonly name: string;
+  /** The arches it runs on; undefined = any. */
+  readonly arch?: Arch | readonly Arch[];
+  /** Names of plugins that must be installed (and are set up first). */
+  readonly requires?: readonly string[];
+  readonly setup: (ctx: PluginContext) => void;
+}

@@ -1,0 +1,147 @@
+/**
+ * Virtual time: a discrete-event scheduler in bigint nanoseconds. Nothing in kvmlab reads the
+ * wall clock; a run is a pure function of its seed. Events at the same instant run in the
+ * order they were scheduled (a sequence number breaks ties in the heap).
+ */
+
+export type EventFn = (now: bigint) => void;
+
+export interface EventHandle {
+  readonly at: bigint;
+  readonly label: string | undefined;
+}
+
+interface QueuedEvent extends EventHandle {
+  readonly seq: number;
+  readonly fn: EventFn;
+  cancelled: boolean;
+  done: boolean;
+}
+
+const before = (a: QueuedEvent, b: QueuedEvent): boolean =>
+  a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+export class Scheduler {
+  private heap: QueuedEvent[] = [];
+  private seq = 0;
+  private current = 0n;
+  private executed = 0;
+  private live = 0;
+
+  /** Current virtual time in ns. */
+  get now(): bigint {
+    return this.current;
+  }
+
+  /** Number of events run so far. */
+  get eventsRun(): number {
+    return this.executed;
+  }
+
+  /** Number of events still queued (not counting cancelled ones). */
+  get pending(): number {
+    return this.live;
+  }
+
+  /** Runs `fn` at absolute time `at` (≥ now). */
+  schedule(at: bigint, fn: EventFn, label?: string): EventHandle {
+    if (at < this.current) {
+      throw new RangeError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`);
+    }
+    const ev: QueuedEvent = { at, seq: this.seq++, fn, label, cancelled: false, done: false };
+    this.push(ev);
+    this.live++;
+    return ev;
+  }
+
+  /** Runs `fn` after `delay` ns (≥ 0). */
+  after(delay: bigint, fn: EventFn, label?: string): EventHandle {
+    if (delay < 0n) throw new RangeError(`negative delay ${delay} ns`);
+    return this.schedule(this.current + delay, fn, label);
+  }
+
+  /** Cancels a queued event; returns false if it already ran or was cancelled. */
+  cancel(handle: EventHandle): boolean {
+    const ev = handle as QueuedEvent;
+    if (ev.cancelled || ev.done) return false;
+    ev.cancelled = true;
+    this.live--;
+    return true;
+  }
+
+  /** Runs every event due at or before `t`, then sets now = t. Returns the events run. */
+  runUntil(t: bigint): number {
+    if (t < this.current) throw new RangeError(`runUntil(${t}) is in the past (now ${this.current})`);
+    const start = this.executed;
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined || top.at > t) break;
+      this.pop();
+      top.done = true;
+      if (top.cancelled) continue;
+      this.live--;
+      this.current = top.at;
+      this.executed++;
+      top.fn(top.at);
+    }
+    this.current = t;
+    return this.executed - start;
+  }
+
+  /** runUntil(now + d). */
+  runFor(d: bigint): number {
+    return this.runUntil(this.current + d);
+  }
+
+  /** Runs until no event is left (or `maxEvents` ran, to stop runaway models). */
+  run(maxEvents = Number.MAX_SAFE_INTEGER): number {
+    const start = this.executed;
+    while (this.executed - start < maxEvents) {
+      const top = this.heap[0];
+      if (top === undefined) break;
+      this.runUntil(top.at);
+    }
+    return this.executed - start;
+  }
+
+  /**
+   * Lets `d` ns pass inside the running event, as an instruction that takes time does (an HVC
+   * round trip, a VM exit). Events due within the interval run first, each at its own time.
+   */
+  elapse(d: bigint): void {
+    if (d < 0n) throw new RangeError(`negative elapse ${d} ns`);
+    this.runUntil(this.current + d);
+  }
+
+  private push(ev: QueuedEvent): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(ev);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p]!;
+      if (!before(ev, parent)) break;
+      h[i] = parent;
+      i = p;
+    }
+    h[i] = ev;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (last === undefined || h.length === 0) return;
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[c]!, last)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * A vCPU and the architectural boundary: the only entry points guest programs use.
+ * arm64: HVC/SMC with the SMCCC register convention. x86_64: VMCALL with nr in RAX and args in
+ * RBX, RCX, RDX, RSI. Both: memory reads/writes through the VM's MMU (so dirty tracking sees
+ * them) and the guest-visible counter. Guest-visible failures are register values; nothing a
+ * guest passes throws.
+ */
+import { s64, u32, u64, U64_MASK } from '../bigint.js';
+import { KVM_ENOSYS, KVM_EPERM } from '../constants.js';
+import { KvmError } from '../errors.js';
+import type { Conduit, ExitInfo } from '../plugin/types.js';
+import type { Vm } from '../vm/vm.js';
+
+/** SMCCC_RET_NOT_SUPPORTED as a 64-bit x0 (include/linux/arm-smccc.h). */
+const SMCCC_NOT_SUPPORTED_U64 = U64_MASK;
+
+export interface VmcallOptions {
+  /** Current privilege level; KVM refuses hypercalls from CPL > 0 (default: the vCPU's). */
+  readonly cpl?: number;
+  /** 64-bit mode; otherwise nr, args and the result are 32-bit (default: the vCPU's). */
+  readonly longMode?: boolean;
+}
+
+export interface VcpuStats {
+  /** Exits by reason name (e.g. "hvc", "smc", "vmcall", "mmio"). */
+  readonly exits: Record<string, number>;
+  hypercalls: number;
+}
+
+/** x86 state the core keeps; feature packages add their own per-vCPU state beside it. */
+export interface X86State {
+  cpl: number;
+  longMode: boolean;
+  rip: bigint;
+  /** Guest TSC = host TSC scaled by ratio (48 fractional bits on VMX) plus offset. */
+  tscOffset: bigint;
+  tscScalingRatio: bigint;
+  readonly regs: { rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint };
+}
+
+/** kvm_default_tsc_scaling_ratio on VMX: 1.0 with 48 fractional bits (arch/x86/kvm/vmx). */
+export const VMX_TSC_RATIO_FRAC_BITS = 48n;
+export const VMX_DEFAULT_TSC_RATIO = 1n << VMX_TSC_RATIO_FRAC_BITS;
+
+export class Vcpu {
+  readonly vm: Vm;
+  readonly id: number;
+  readonly stats: VcpuStats = { exits: {}, hypercalls: 0 };
+  /** arm64 general-purpose registers x0..x30 (u64). */
+  readonly x: bigint[] = Array.from({ length: 31 }, () => 0n);
+  /** arm64 CNTVOFF_EL2 and the physical offset: guest counters read host counter − offset. */
+  cntvoff = 0n;
+  cntpoff = 0n;
+  readonly x86: X86State = {
+    cpl: 0,
+    longMode: true,
+    rip: 0n,
+    tscOffset: 0n,
+    tscScalingRatio: VMX_DEFAULT_TSC_RATIO,
+    regs: { rax: 0n, rbx: 0n, rcx: 0n, rdx: 0n, rsi: 0n },
+  };
+
+  constructor(vm: Vm, id: number) {
+    this.vm = vm;
+    this.id = id;
+    if (vm.arch === 'arm64') {
+      // kvm_timer_vcpu_init(): CNTVOFF = the physical count at creation, so CNTVCT starts at 0.
+      this.cntvoff = vm.hv.host.counter();
+    }
+  }
+
+  get track(): string {
+    return `vm${this.vm.id}/vcpu${this.id}`;
+  }
+
+  private requireArch(arch: 'arm64' | 'x86_64', insn: string): void {
+    if (this.vm.arch !== arch) {
+      throw new KvmError('EINVAL', `${insn} is an ${arch} instruction; this vCPU is ${this.vm.arch}`, 'arch');
+    }
+  }
+
+  private ran(): void {
+    this.vm.hasRun = true;
+  }
+
+  countExit(reason: string): void {
+    this.stats.exits[reason] = (this.stats.exits[reason] ?? 0) + 1;
+  }
+
+  /** arm64 HVC #imm: x = [x0 (function id), x1, …]; returns [x0, x1, x2, x3]. */
+  hvc(x: readonly bigint[], imm = 0): bigint[] {
+    return this.smcccTrap('hvc', x, imm);
+  }
+
+  /** arm64 SMC #imm (trapped to KVM by HCR_EL2.TSC). */
+  smc(x: readonly bigint[], imm = 0): bigint[] {
+    return this.smcccTrap('smc', x, imm);
+  }
+
+  private smcccTrap(conduit: Conduit, x: readonly bigint[], imm: number): bigint[] {
+    this.requireArch('arm64', conduit.toUpperCase());
+    this.ran();
+    this.countExit(conduit);
+    for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
+    const reg = this.vm.hv.registry;
+    const policy = reg.armTrapPolicy?.value(conduit, imm & 0xffff) ?? 'dispatch';
+    const fid = Number(u32(this.x[0]!));
+    let ret: readonly bigint[] = [SMCCC_NOT_SUPPORTED_U64, 0n, 0n, 0n];
+    if (policy === 'dispatch') {
+      const h = reg.smccc.get(fid);
+      if (h !== undefined) ret = h.value(this, this.x.slice(0, 18), conduit);
+    }
+    for (let i = 0; i < 4; i++) this.x[i] = u64(ret[i] ?? 0n);
+    this.vm.hv.trace.instant(this.track, conduit, this.vm.hv.sim.now, {
+      fid: `0x${fid.toString(16)}`,
+      x0: `0x${this.x[0]!.toString(16)}`,
+    });
+    return this.x.slice(0, 4);
+  }
+
+  /** x86 VMCALL: models ____kvm_emulate_hypercall() (arch/x86/kvm/x86.c). Returns RAX. */
+  vmcall(nr: bigint | number, args: readonly bigint[] = [], opts: VmcallOptions = {}): bigint {
+    this.requireArch('x86_64', 'VMCALL');
+    this.ran();
+    this.countExit('vmcall');
+    const st = this.x86;
+    const r = st.regs;
+    r.rax = u64(BigInt(nr));
+    r.rbx = u64(args[0] ?? 0n);
+    r.rcx = u64(args[1] ?? 0n);
+    r.rdx = u64(args[2] ?? 0n);
+    r.rsi = u64(args[3] ?? 0n);
+    const longMode = opts.longMode ?? st.longMode;
+    const cpl = opts.cpl ?? st.cpl;
+    this.stats.hypercalls++;
+    const m = longMode ? u64 : u32;
+    const call = { nr: m(r.rax), a0: m(r.rbx), a1: m(r.rcx), a2: m(r.rdx), a3: m(r.rsi), longMode };
+    let ret: bigint;
+    if (cpl !== 0) {
+      ret = -BigInt(KVM_EPERM);
+    } else {
+      const h = call.nr <= 0xffff_ffffn ? this.vm.hv.registry.hypercalls.get(Number(call.nr)) : undefined;
+      ret = h === undefined ? -BigInt(KVM_ENOSYS) : s64(h.value(this, call));
+    }
+    r.rax = longMode ? u64(ret) : u32(ret);
+    st.rip = u64(st.rip + 3n); // VMCALL is 3 bytes; complete_hypercall_exit skips it
+    this.vm.hv.trace.instant(this.track, 'vmcall', this.vm.hv.sim.now, {
+      nr: Number(u32(call.nr)),
+      ret: `0x${r.rax.toString(16)}`,
+    });
+    return r.rax;
+  }
+
+  /** A guest load of `length` bytes at `gpa` through the MMU. */
+  read(gpa: bigint, length: number): Uint8Array {
+    this.ran();
+    return this.vm.mmu.guestRead(this, u64(gpa), length);
+  }
+
+  /** A guest store at `gpa` through the MMU (dirty tracking sees it). */
+  write(gpa: bigint, bytes: Uint8Array): void {
+    this.ran();
+    this.vm.mmu.guestWrite(this, u64(gpa), bytes);
+  }
+
+  /**
+   * An access to a GPA no slot backs (or a write to a read-only slot): KVM_EXIT_MMIO. Plugin
+   * exit handlers see it first, then the VMM's `vm.onMmio`; unclaimed reads return zeros.
+   * Returns the bytes read.
+   */
+  mmioExit(gpa: bigint, isWrite: boolean, data: Uint8Array): Uint8Array {
+    this.countExit('mmio');
+    this.vm.stats.mmioExits++;
+    const exit: ExitInfo = { reason: 'mmio', gpa, isWrite, data, length: data.length };
+    for (const h of this.vm.hv.registry.exitHandlers.get('mmio') ?? []) if (h.value(this, exit)) return data;
+    this.vm.onMmio?.(this, exit);
+    return data;
+  }
+
+  /** Runs the exit handlers plugins registered for `reason`; true if one handled it. */
+  exit(info: ExitInfo): boolean {
+    this.countExit(info.reason);
+    for (const h of this.vm.hv.registry.exitHandlers.get(info.reason) ?? []) if (h.value(this, info)) return true;
+    return false;
+  }
+
+  /** arm64: CNTVCT_EL0 (virt) or CNTPCT_EL0 (phys) as the guest reads them. */
+  readCounter(which: 'virt' | 'phys' = 'virt'): bigint {
+    this.requireArch('arm64', 'MRS CNTxCT_EL0');
+    const host = this.vm.hv.host.counter();
+    return u64(host - (which === 'virt' ? this.cntvoff : this.cntpoff));
+  }
+
+  /** x86: RDTSC as the guest sees it (kvm_read_l1_tsc of the host TSC now). */
+  rdtsc(): bigint {
+    this.requireArch('x86_64', 'RDTSC');
+    return this.l1Tsc(this.vm.hv.host.counter());
+  }
+
+  /** kvm_read_l1_tsc(): offset + host TSC scaled by the ratio (mul_u64_u64_shr, 48 frac bits). */
+  l1Tsc(hostTsc: bigint): bigint {
+    const st = this.x86;
+    const scaled = st.tscScalingRatio === VMX_DEFAULT_TSC_RATIO
+      ? hostTsc
+      : u64((u64(hostTsc) * st.tscScalingRatio) >> VMX_TSC_RATIO_FRAC_BITS);
+    return u64(st.tscOffset + scaled);
+  }
+
+  /** KVM_GET_ONE_REG. */
+  getOneReg(id: bigint): bigint {
+    const def = this.vm.hv.registry.oneRegs.get(id);
+    if (def === undefined) throw new KvmError('ENOENT', `no register 0x${id.toString(16)}`, 'id');
+    return def.value.get(this);
+  }
+
+  /** KVM_SET_ONE_REG. */
+  setOneReg(id: bigint, value: bigint): void {
+    const def = this.vm.hv.registry.oneRegs.get(id);
+    if (def === undefined) throw new KvmError('ENOENT', `no register 0x${id.toString(16)}`, 'id');
+    def.value.set(this, u64(value));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A memslot's dirty bitmap exactly as KVM lays it out: one bit per 4 KiB page,
+ * ALIGN(npages, 64) / 8 bytes (whole unsigned longs), little-endian bit order (set_bit_le:
+ * page i is byte i >> 3, bit i & 7). Facts: virt/kvm/kvm_main.c (kvm_dirty_bitmap_bytes).
+ *
+ * Word operations use 32-bit lanes; on a little-endian host two lanes are one kernel long.
+ */
+export class DirtyBitmap {
+  readonly npages: number;
+  readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  /** Count of set bits, kept exactly, so a clean bitmap is known without a scan. */
+  private setBits = 0;
+
+  constructor(npages: number, initiallySet = false) {
+    this.npages = npages;
+    const byteLen = DirtyBitmap.byteLength(npages);
+    this.bytes = new Uint8Array(byteLen);
+    this.words = new Uint32Array(this.bytes.buffer, 0, byteLen / 4);
+    if (initiallySet) this.setRange(0, npages);
+  }
+
+  /** ALIGN(npages, BITS_PER_LONG) / 8. */
+  static byteLength(npages: number): number {
+    return Math.ceil(npages / 64) * 8;
+  }
+
+  get dirtyCount(): number {
+    return this.setBits;
+  }
+
+  test(page: number): boolean {
+    return (this.words[page >>> 5]! & (1 << (page & 31))) !== 0;
+  }
+
+  /** Sets the bit; returns true if it was clear. */
+  set(page: number): boolean {
+    const w = page >>> 5;
+    const bit = 1 << (page & 31);
+    const old = this.words[w]!;
+    if ((old & bit) !== 0) return false;
+    this.words[w] = old | bit;
+    this.setBits++;
+    return true;
+  }
+
+  setRange(first: number, count: number): void {
+    for (let p = first; p < first + count; p++) this.set(p);
+  }
+
+  /**
+   * GET_DIRTY_LOG without manual protect: returns a snapshot and clears the live bitmap
+   * (the xchg(word, 0) loop), so the caller can re-protect exactly the harvested pages.
+   */
+  harvest(): Uint8Array {
+    if (this.setBits === 0) return new Uint8Array(this.bytes.length);
+    const snap = this.bytes.slice();
+    this.bytes.fill(0);
+    this.setBits = 0;
+    return snap;
+  }
+
+  /** A copy of the live bitmap (GET_DIRTY_LOG with manual protect: no clear). */
+  snapshot(): Uint8Array {
+    return this.bytes.slice();
+  }
+
+  /**
+   * CLEAR_DIRTY_LOG on 32-bit lane `lane` (page lane*32 …): clears the bits of `mask` that were
+   * set (fetch_andnot) and returns the mask of bits that really were set.
+   */
+  clearLane(lane: number, mask: number): number {
+    const old = this.words[lane]!;
+    const cleared = old & mask;
+    if (cleared !== 0) {
+      this.words[lane] = old & ~mask;
+      this.setBits -= popcount32(cleared);
+    }
+    return cleared >>> 0;
+  }
+
+  lane(lane: number): number {
+    return this.words[lane]!;
+  }
+
+  get laneCount(): number {
+    return this.words.length;
+  }
+}
+
+export function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** The pages whose bits are set in a KVM-layout bitmap (for tests and reports). */
+export function bitmapPages(bitmap: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < bitmap.length; i++) {
+    const b = bitmap[i]!;
+    if (b === 0) continue;
+    for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) out.push(i * 8 + bit);
+  }
+  return out;
+}

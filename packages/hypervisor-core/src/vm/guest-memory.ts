@@ -1,0 +1,96 @@
+/**
+ * Guest physical memory as the VMM (userspace) sees it through its mappings: reads and writes
+ * of any length at any GPA, across page and slot boundaries. These are not guest accesses, so
+ * they are not dirty-tracked (like a VMM's own stores into guest RAM). A byte outside every
+ * slot fails the whole access with EFAULT and changes nothing.
+ */
+import { readLe, writeLe } from '../bigint.js';
+import { KvmError } from '../errors.js';
+import type { Memslot, Memslots } from './memslots.js';
+import { PAGE_BYTES } from './sparse-pages.js';
+
+interface Piece {
+  readonly slot: Memslot;
+  readonly offset: number;
+  readonly at: number;
+  readonly n: number;
+}
+
+export class GuestMemory {
+  private readonly slots: Memslots;
+  private readonly asId: number;
+
+  constructor(slots: Memslots, asId = 0) {
+    this.slots = slots;
+    this.asId = asId;
+  }
+
+  /** Splits [gpa, gpa+length) into per-slot pieces, or throws EFAULT. */
+  private pieces(gpa: bigint, length: number): Piece[] {
+    if (!Number.isInteger(length) || length < 0) throw new KvmError('EINVAL', `bad length ${length}`, 'length');
+    if (gpa < 0n) throw new KvmError('EFAULT', `negative GPA ${gpa}`, 'gpa');
+    const out: Piece[] = [];
+    let at = 0;
+    while (at < length) {
+      const addr = gpa + BigInt(at);
+      const slot = this.slots.findByGfn(addr >> 12n, this.asId);
+      if (slot === undefined) throw new KvmError('EFAULT', `GPA 0x${addr.toString(16)} is in no memslot`, 'gpa');
+      const offsetBig = addr - slot.baseGpa;
+      const room = slot.sizeBytes - offsetBig;
+      const n = Number(BigInt(length - at) < room ? BigInt(length - at) : room);
+      out.push({ slot, offset: Number(offsetBig), at, n });
+      at += n;
+    }
+    return out;
+  }
+
+  read(gpa: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (const p of this.pieces(gpa, length)) p.slot.backing.read(p.offset, out, p.at, p.n);
+    return out;
+  }
+
+  write(gpa: bigint, bytes: Uint8Array): void {
+    for (const p of this.pieces(gpa, bytes.length)) p.slot.backing.write(p.offset, bytes, p.at, p.n);
+  }
+
+  /** memset() of guest memory from the VMM. */
+  fill(gpa: bigint, length: number, value: number): void {
+    for (const p of this.pieces(gpa, length)) p.slot.backing.fill(p.offset, p.n, value & 0xff);
+  }
+
+  readU64(gpa: bigint): bigint {
+    return readLe(this.read(gpa, 8), 0, 8);
+  }
+
+  writeU64(gpa: bigint, value: bigint): void {
+    const b = new Uint8Array(8);
+    writeLe(b, 0, 8, value);
+    this.write(gpa, b);
+  }
+
+  /** Whether every byte of the range is backed by a slot. */
+  isMapped(gpa: bigint, length = 1): boolean {
+    try {
+      this.pieces(gpa, length);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Pages materialised across all slots (what the model's memory really costs). */
+  get residentPages(): number {
+    let n = 0;
+    for (const s of this.slots.list(this.asId)) n += s.backing.residentPages;
+    return n;
+  }
+
+  /** The slot's page at `gfn` without allocating (undefined = never written = zeros). */
+  peekPage(gfn: bigint): Uint8Array | undefined {
+    const slot = this.slots.findByGfn(gfn, this.asId);
+    return slot?.backing.peek(Number(gfn - slot.baseGfn));
+  }
+}
+
+export { PAGE_BYTES };

@@ -1,0 +1,87 @@
+/**
+ * The path every guest memory access takes, and so the dirty tracker. The default MMU tracks
+ * writes by write protection: a guest write to a clean page of a logging slot "faults", is
+ * counted, marks the page dirty and makes it writable. Its write-protection state needs no
+ * table of its own: on a logging slot a page is writable exactly while its dirty bit is set
+ * (enabling logging protects all pages, unless KVM_DIRTY_LOG_INITIALLY_SET marks them all
+ * dirty; GET and CLEAR re-protect exactly the bits they clear). A plugin may install another
+ * MMU (kvm-mmu-pml installs the EPT/PML one).
+ */
+import type { Vcpu } from '../vcpu/vcpu.js';
+import type { Memslot, MemslotChange } from './memslots.js';
+import { PAGE_BYTES } from './sparse-pages.js';
+import type { Vm } from './vm.js';
+
+export interface Mmu {
+  readonly name: string;
+  /** A guest write of `bytes` at `gpa`, in the vCPU's current translation context. */
+  guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void;
+  /** A guest read. */
+  guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array;
+  /** kvm_mmu_slot_apply_flags(): a slot was created, moved or had its flags changed. */
+  slotChanged?(slot: Memslot, oldFlags: number, change: MemslotChange): void;
+  /** Before a harvest: kick the vCPUs so that hardware logs (PML) reach the bitmaps. */
+  flushLogs?(): void;
+  /**
+   * kvm_arch_mmu_enable_log_dirty_pt_masked(): the bits of `mask` (pages firstPage + i of
+   * `slot`) were just cleared by GET or CLEAR and their pages must be tracked again.
+   */
+  reprotect?(slot: Memslot, firstPage: number, mask: number): void;
+}
+
+export interface MmuStats {
+  writeProtectFaults: number;
+}
+
+export class WriteProtectMmu implements Mmu {
+  readonly name = 'write-protect';
+  readonly stats: MmuStats = { writeProtectFaults: 0 };
+  private readonly vm: Vm;
+
+  constructor(vm: Vm) {
+    this.vm = vm;
+  }
+
+  guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) {
+      const addr = gpa + BigInt(done);
+      const inPage = Number(addr & 0xfffn);
+      const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
+      const gfn = addr >> 12n;
+      const slot = this.vm.memslots.findByGfn(gfn);
+      const chunk = bytes.subarray(done, done + n);
+      if (slot === undefined || slot.readonly) {
+        vcpu.mmioExit(addr, true, chunk);
+      } else {
+        const page = Number(gfn - slot.baseGfn);
+        const bm = slot.dirtyBitmap;
+        if (bm !== undefined && !bm.test(page)) {
+          // Write-protection fault: fast_page_fault() makes the SPTE writable and marks the gfn.
+          this.stats.writeProtectFaults++;
+          bm.set(page);
+        }
+        slot.backing.page(page).set(chunk, inPage);
+      }
+      done += n;
+    }
+  }
+
+  guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const addr = gpa + BigInt(done);
+      const inPage = Number(addr & 0xfffn);
+      const n = Math.min(PAGE_BYTES - inPage, length - done);
+      const slot = this.vm.memslots.findByGfn(addr >> 12n);
+      if (slot === undefined) {
+        out.set(vcpu.mmioExit(addr, false, new Uint8Array(n)), done);
+      } else {
+        slot.backing.read(Number((addr >> 12n) - slot.baseGfn) * PAGE_BYTES + inPage, out, done, n);
+      }
+      done += n;
+    }
+    return out;
+  }
+}

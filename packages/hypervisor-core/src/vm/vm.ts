@@ -1,0 +1,239 @@
+/**
+ * A VM: memslots, guest memory, vCPUs and the dirty log. Every method fails like the KVM
+ * ioctl it models (virt/kvm/kvm_main.c, Linux 5.4) and leaves the VM unchanged when it does.
+ */
+import {
+  KVM_DIRTY_LOG_INITIALLY_SET,
+  KVM_DIRTY_LOG_MANUAL_CAPS,
+  KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE,
+  KVM_MAX_VCPUS,
+} from '../constants.js';
+import { KvmError } from '../errors.js';
+import type { Hypervisor } from '../hypervisor.js';
+import type { Arch, ExitInfo } from '../plugin/types.js';
+import { Vcpu } from '../vcpu/vcpu.js';
+import { DirtyBitmap } from './dirty-bitmap.js';
+import { GuestMemory } from './guest-memory.js';
+import { Memslots, type Memslot, type UserMemoryRegion } from './memslots.js';
+import { WriteProtectMmu, type Mmu } from './mmu.js';
+
+/** KVM_CLEAR_DIRTY_LOG's struct kvm_clear_dirty_log. */
+export interface ClearDirtyLogArgs {
+  readonly slot: number;
+  readonly firstPage: bigint | number;
+  readonly numPages: number;
+  /** Bits relative to firstPage, KVM layout; at least ALIGN(numPages, 64) / 8 bytes. */
+  readonly bitmap: Uint8Array;
+}
+
+/** The VMM's handler for MMIO exits no plugin took: fill `exit.data` for reads. */
+export type MmioHandler = (vcpu: Vcpu, exit: ExitInfo) => void;
+
+export interface VmStats {
+  getDirtyLogCalls: number;
+  clearDirtyLogCalls: number;
+  /** Pages reported dirty by GET_DIRTY_LOG so far. */
+  pagesHarvested: number;
+  mmioExits: number;
+}
+
+export interface VmOptions {
+  /** Override KVM_USER_MEM_SLOTS (509 in 5.x; later kernels allow 32764). */
+  readonly maxUserSlots?: number;
+}
+
+export class Vm {
+  readonly hv: Hypervisor;
+  readonly arch: Arch;
+  readonly id: number;
+  readonly memslots: Memslots;
+  /** Guest physical memory as the VMM sees it (address space 0). */
+  readonly memory: GuestMemory;
+  readonly vcpus: Vcpu[] = [];
+  readonly stats: VmStats = { getDirtyLogCalls: 0, clearDirtyLogCalls: 0, pagesHarvested: 0, mmioExits: 0 };
+  /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 args[0] (kvm->manual_dirty_log_protect). */
+  manualDirtyLogProtect = 0;
+  /** True once a vCPU has executed guest code (kvm_vm_has_ran_once). */
+  hasRun = false;
+  onMmio: MmioHandler | undefined;
+  private mmuInstance: Mmu | undefined;
+
+  constructor(hv: Hypervisor, id: number, opts: VmOptions = {}) {
+    this.hv = hv;
+    this.arch = hv.arch;
+    this.id = id;
+    // x86 has two address spaces (normal + SMM), arm64 one.
+    this.memslots = new Memslots({ addressSpaces: hv.arch === 'x86_64' ? 2 : 1, maxUserSlots: opts.maxUserSlots });
+    this.memory = new GuestMemory(this.memslots);
+  }
+
+  /** The MMU guest accesses go through (a plugin's, or write protection). */
+  get mmu(): Mmu {
+    if (this.mmuInstance === undefined) {
+      const f = this.hv.registry.mmuFactory;
+      this.mmuInstance = f !== undefined ? f.value(this) : new WriteProtectMmu(this);
+    }
+    return this.mmuInstance;
+  }
+
+  /** KVM_CHECK_EXTENSION on the VM fd. */
+  checkExtension(cap: number): number {
+    const def = this.hv.registry.capabilities.get(cap);
+    return def === undefined ? 0 : def.value.check(this);
+  }
+
+  /** KVM_ENABLE_CAP on the VM fd. */
+  enableCap(cap: number, args: readonly (bigint | number)[] = [], flags = 0): void {
+    const a = args.map((x) => BigInt(x));
+    if (a.length > 4) throw new KvmError('EINVAL', 'kvm_enable_cap has 4 args', 'args');
+    const def = this.hv.registry.capabilities.get(cap);
+    if (def === undefined || def.value.check(this) === 0) {
+      throw new KvmError('EINVAL', `capability ${cap} is not supported`, 'cap');
+    }
+    if (def.value.enable === undefined) throw new KvmError('EINVAL', `capability ${cap} cannot be enabled`, 'cap');
+    def.value.enable(this, a, flags);
+  }
+
+  /** kvm_vm_ioctl_enable_cap_generic(), KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 case. */
+  enableManualDirtyLogProtect(args: readonly bigint[], flags: number): void {
+    const arg = args[0] ?? 0n;
+    let allowed = BigInt(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+    if ((arg & BigInt(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) !== 0n) allowed = BigInt(KVM_DIRTY_LOG_MANUAL_CAPS);
+    if (flags !== 0 || (arg & ~allowed) !== 0n) {
+      throw new KvmError('EINVAL', `KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 args[0] = ${arg} is not 0, 1 or 3`, 'args');
+    }
+    this.manualDirtyLogProtect = Number(arg);
+  }
+
+  private get initiallySet(): boolean {
+    return (this.manualDirtyLogProtect & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) !== 0 &&
+      (this.manualDirtyLogProtect & KVM_DIRTY_LOG_INITIALLY_SET) !== 0;
+  }
+
+  /** KVM_SET_USER_MEMORY_REGION. */
+  setUserMemoryRegion(region: UserMemoryRegion): void {
+    const plan = this.memslots.plan(region);
+    const oldFlags = plan.old?.flags ?? 0;
+    const slot = this.memslots.commit(plan);
+    if (slot === undefined || plan.change === 'none') return;
+    const change = plan.change;
+    if (change !== 'delete') {
+      // __kvm_set_memory_region: allocate the bitmap when logging starts, drop it when it stops.
+      if (slot.logsDirty && slot.dirtyBitmap === undefined) {
+        slot.dirtyBitmap = new DirtyBitmap(slot.npages, this.initiallySet);
+      } else if (!slot.logsDirty) {
+        slot.dirtyBitmap = undefined;
+      }
+      this.mmu.slotChanged?.(slot, oldFlags, change);
+    }
+  }
+
+  private slotForLog(slotArg: number, what: string): Memslot {
+    const asId = slotArg >>> 16;
+    const id = slotArg & 0xffff;
+    if (!Number.isInteger(slotArg) || slotArg < 0 || asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
+      throw new KvmError('EINVAL', `${what}: slot ${slotArg} out of range`, 'slot');
+    }
+    const slot = this.memslots.get(asId, id);
+    if (slot?.dirtyBitmap === undefined) {
+      throw new KvmError('ENOENT', `${what}: slot ${id} ${slot === undefined ? 'does not exist' : 'does not log dirty pages'}`, 'slot');
+    }
+    return slot;
+  }
+
+  /**
+   * KVM_GET_DIRTY_LOG: the slot's bitmap. Without manual protect the bits are cleared and
+   * those pages re-protected (kvm_get_dirty_log_protect); with it, only a copy.
+   */
+  getDirtyLog(slotArg: number): Uint8Array {
+    const slot = this.slotForLog(slotArg, 'KVM_GET_DIRTY_LOG');
+    const bm = slot.dirtyBitmap!;
+    this.mmu.flushLogs?.();
+    this.stats.getDirtyLogCalls++;
+    if (this.manualDirtyLogProtect !== 0) {
+      return bm.snapshot();
+    }
+    this.stats.pagesHarvested += bm.dirtyCount;
+    const snap = bm.harvest();
+    const reprotect = this.mmu.reprotect?.bind(this.mmu);
+    if (reprotect !== undefined) {
+      const lanes = new Uint32Array(snap.buffer, snap.byteOffset, snap.byteLength / 4);
+      for (let i = 0; i < lanes.length; i++) if (lanes[i] !== 0) reprotect(slot, i * 32, lanes[i]!);
+    }
+    return snap;
+  }
+
+  /** KVM_CLEAR_DIRTY_LOG (kvm_clear_dirty_log_protect). */
+  clearDirtyLog(args: ClearDirtyLogArgs): void {
+    const firstPage = BigInt(args.firstPage);
+    const numPages = args.numPages;
+    const asId = args.slot >>> 16;
+    const id = args.slot & 0xffff;
+    if (!Number.isInteger(args.slot) || args.slot < 0 || asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
+      throw new KvmError('EINVAL', `KVM_CLEAR_DIRTY_LOG: slot ${args.slot} out of range`, 'slot');
+    }
+    if (!Number.isInteger(numPages) || numPages < 0 || numPages > 0xffff_ffff) {
+      throw new KvmError('EINVAL', `num_pages ${numPages} is not a u32`, 'numPages');
+    }
+    if (firstPage < 0n || (firstPage & 63n) !== 0n) {
+      throw new KvmError('EINVAL', `first_page ${firstPage} is not a multiple of 64`, 'firstPage');
+    }
+    const slot = this.slotForLog(args.slot, 'KVM_CLEAR_DIRTY_LOG');
+    const npages = BigInt(slot.npages);
+    const n = BigInt(numPages);
+    if (firstPage > npages || n > npages - firstPage || (n < npages - firstPage && (n & 63n) !== 0n)) {
+      throw new KvmError('EINVAL', `pages [${firstPage}, +${numPages}) do not fit slot ${id} of ${slot.npages} pages`, 'numPages');
+    }
+    const needBytes = DirtyBitmap.byteLength(numPages);
+    if (args.bitmap.length < needBytes) {
+      throw new KvmError('EFAULT', `bitmap has ${args.bitmap.length} bytes, ${needBytes} needed`, 'bitmap');
+    }
+    this.mmu.flushLogs?.();
+    this.stats.clearDirtyLogCalls++;
+    const bm = slot.dirtyBitmap!;
+    const user = new Uint8Array(needBytes);
+    user.set(args.bitmap.subarray(0, needBytes));
+    const lanes = new Uint32Array(user.buffer);
+    const firstLane = Number(firstPage) / 32;
+    const reprotect = this.mmu.reprotect?.bind(this.mmu);
+    for (let i = 0; i < lanes.length; i++) {
+      const mask = lanes[i]!;
+      if (mask === 0) continue;
+      const cleared = bm.clearLane(firstLane + i, mask);
+      if (cleared !== 0 && reprotect !== undefined) reprotect(slot, (firstLane + i) * 32, cleared);
+    }
+  }
+
+  /** kvm_vcpu_mark_page_dirty(): marks an L1 gfn in whatever slot holds it (none: nothing). */
+  markPageDirty(gfn: bigint, asId = 0): boolean {
+    const slot = this.memslots.findByGfn(gfn, asId);
+    if (slot?.dirtyBitmap === undefined) return false;
+    slot.dirtyBitmap.set(Number(gfn - slot.baseGfn));
+    return true;
+  }
+
+  /** kvm_write_guest(): a write by KVM itself into guest memory; marks pages dirty. */
+  kvmWriteGuest(gpa: bigint, bytes: Uint8Array): void {
+    this.memory.write(gpa, bytes);
+    const last = bytes.length === 0 ? gpa : gpa + BigInt(bytes.length - 1);
+    for (let gfn = gpa >> 12n; gfn <= last >> 12n; gfn++) this.markPageDirty(gfn);
+  }
+
+  /** kvm_read_guest(). */
+  kvmReadGuest(gpa: bigint, length: number): Uint8Array {
+    return this.memory.read(gpa, length);
+  }
+
+  /** KVM_CREATE_VCPU. */
+  createVcpu(id: number): Vcpu {
+    if (!Number.isInteger(id) || id < 0 || id >= KVM_MAX_VCPUS) {
+      throw new KvmError('EINVAL', `vcpu id ${id} ≥ KVM_MAX_VCPU_ID (${KVM_MAX_VCPUS})`, 'id');
+    }
+    if (this.vcpus.length >= KVM_MAX_VCPUS) throw new KvmError('EINVAL', 'too many vCPUs', 'id');
+    if (this.vcpus.some((v) => v.id === id)) throw new KvmError('EEXIST', `vcpu ${id} already exists`, 'id');
+    const vcpu = new Vcpu(this, id);
+    this.vcpus.push(vcpu);
+    for (const h of this.hv.registry.vcpuCreateHooks) h.value(vcpu);
+    return vcpu;
+  }
+}

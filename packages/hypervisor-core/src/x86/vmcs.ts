@@ -1,0 +1,104 @@
+/**
+ * A VMCS as a field store keyed by the real encodings, with every VMREAD and VMWRITE counted
+ * (the "Skip GUEST_CR3 VMREAD+VMWRITE" patch is judged by these counts). Values are masked to
+ * the width the encoding declares (SDM vol. 3 §24.11.2: bits 14:13 = 16-bit, 64-bit, 32-bit,
+ * natural width).
+ */
+import { VMCS_FIELD_NAMES } from './vmx-constants.js';
+
+export type VmcsWidth = 16 | 32 | 64;
+
+/** Width of a field from its encoding (natural width is 64 on x86_64). */
+export function vmcsFieldWidth(encoding: number): VmcsWidth {
+  switch ((encoding >> 13) & 3) {
+    case 0:
+      return 16;
+    case 2:
+      return 32;
+    default:
+      return 64;
+  }
+}
+
+/** A valid encoding: bits 31:15 and bit 12 are zero (SDM §24.11.2). */
+export function isValidVmcsEncoding(encoding: number): boolean {
+  return Number.isInteger(encoding) && encoding >= 0 && encoding <= 0x7fff && (encoding & 0x1000) === 0;
+}
+
+export function vmcsFieldName(encoding: number): string {
+  return VMCS_FIELD_NAMES.get(encoding) ?? `0x${encoding.toString(16).padStart(4, '0')}`;
+}
+
+export interface VmcsCounts {
+  vmreads: number;
+  vmwrites: number;
+}
+
+export class Vmcs {
+  /** A label for traces: "vmcs01", "vmcs02", … */
+  readonly name: string;
+  readonly counts: VmcsCounts = { vmreads: 0, vmwrites: 0 };
+  private readonly fields = new Map<number, bigint>();
+  private readonly perField = new Map<number, VmcsCounts>();
+  /** Launch state (SDM §24.11.3): VMCLEAR makes it "clear", VMLAUNCH "launched". */
+  launched = false;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  private fieldCounts(encoding: number): VmcsCounts {
+    let c = this.perField.get(encoding);
+    if (c === undefined) {
+      c = { vmreads: 0, vmwrites: 0 };
+      this.perField.set(encoding, c);
+    }
+    return c;
+  }
+
+  private check(encoding: number): void {
+    if (!isValidVmcsEncoding(encoding)) throw new RangeError(`invalid VMCS field encoding 0x${encoding.toString(16)}`);
+  }
+
+  /** VMREAD (counted). Unwritten fields read 0. */
+  vmread(encoding: number): bigint {
+    this.check(encoding);
+    this.counts.vmreads++;
+    this.fieldCounts(encoding).vmreads++;
+    return this.fields.get(encoding) ?? 0n;
+  }
+
+  /** VMWRITE (counted), masked to the field's width. */
+  vmwrite(encoding: number, value: bigint): void {
+    this.check(encoding);
+    this.counts.vmwrites++;
+    this.fieldCounts(encoding).vmwrites++;
+    this.fields.set(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
+  }
+
+  /** Reads without counting (for reports and tests, not for modelled code paths). */
+  peek(encoding: number): bigint {
+    return this.fields.get(encoding) ?? 0n;
+  }
+
+  /** Per-field counts, e.g. of GUEST_CR3. */
+  countsOf(encoding: number): Readonly<VmcsCounts> {
+    return { ...(this.perField.get(encoding) ?? { vmreads: 0, vmwrites: 0 }) };
+  }
+
+  resetCounts(): void {
+    this.counts.vmreads = 0;
+    this.counts.vmwrites = 0;
+    this.perField.clear();
+  }
+
+  /** VMCLEAR: launch state clear (field data stays, as on hardware it is flushed to memory). */
+  clear(): void {
+    this.launched = false;
+  }
+
+  /** The encodings that hold a value. */
+  writtenFields(): number[] {
+    return [...this.fields.keys()].sort((a, b) => a - b);
+  }
+}

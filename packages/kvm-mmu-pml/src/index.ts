@@ -1,0 +1,2 @@
+// @kvmlab/kvm-mmu-pml
+export {};

@@ -1,0 +1,2 @@
+// @kvmlab/linux-kvm
+export {};

@@ -1,0 +1,2 @@
+// @kvmlab/nvmx-cr3
+export {};

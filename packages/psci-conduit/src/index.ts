@@ -1,0 +1,2 @@
+// @kvmlab/psci-conduit
+export {};

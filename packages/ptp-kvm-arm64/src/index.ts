@@ -1,0 +1,2 @@
+// @kvmlab/ptp-kvm-arm64
+export {};

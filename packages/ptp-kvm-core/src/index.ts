@@ -1,0 +1,2 @@
+// @kvmlab/ptp-kvm-core
+export {};

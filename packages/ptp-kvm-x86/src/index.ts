@@ -1,0 +1,2 @@
+// @kvmlab/ptp-kvm-x86
+export {};
