@@ -1,2 +1,5 @@
 // @kvmlab/psci-conduit
-export {};
+import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+
+/** Scenarios this package provides (the CLI registers every one). */
+export const scenarios: readonly ScenarioDef[] = [];

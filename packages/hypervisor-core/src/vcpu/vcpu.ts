@@ -29,6 +29,8 @@ export interface VcpuStats {
 
 /** x86 state the core keeps; feature packages add their own per-vCPU state beside it. */
 export interface X86State {
+  /** is_guest_mode(): the vCPU runs L2 (a nested guest) on behalf of L1. */
+  guestMode: boolean;
   cpl: number;
   longMode: boolean;
   rip: bigint;
@@ -52,6 +54,7 @@ export class Vcpu {
   cntvoff = 0n;
   cntpoff = 0n;
   readonly x86: X86State = {
+    guestMode: false,
     cpl: 0,
     longMode: true,
     rip: 0n,
