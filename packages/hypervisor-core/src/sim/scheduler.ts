@@ -27,6 +27,8 @@ export class Scheduler {
   private current = 0n;
   private executed = 0;
   private live = 0;
+  /** Handles this scheduler issued (a foreign or forged handle cancels nothing). */
+  private readonly issued = new WeakSet<EventHandle>();
 
   /** Current virtual time in ns. */
   get now(): bigint {
@@ -50,6 +52,7 @@ export class Scheduler {
     }
     const ev: QueuedEvent = { at, seq: this.seq++, fn, label, cancelled: false, done: false };
     this.push(ev);
+    this.issued.add(ev);
     this.live++;
     return ev;
   }
@@ -62,6 +65,7 @@ export class Scheduler {
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
   cancel(handle: EventHandle): boolean {
+    if (!this.issued.has(handle)) return false;
     const ev = handle as QueuedEvent;
     if (ev.cancelled || ev.done) return false;
     ev.cancelled = true;

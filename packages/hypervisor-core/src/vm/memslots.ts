@@ -11,7 +11,7 @@ import {
   KVM_USER_MEM_SLOTS,
   PAGE_SIZE,
 } from '../constants.js';
-import { DirtyBitmap } from './dirty-bitmap.js';
+import type { DirtyBitmap } from './dirty-bitmap.js';
 import { SparsePages } from './sparse-pages.js';
 
 /** struct kvm_userspace_memory_region, minus the host pointer (the model owns the backing). */

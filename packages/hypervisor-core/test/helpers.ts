@@ -1,0 +1,14 @@
+import { createHypervisor } from '../src/hypervisor.js';
+import type { Plugin } from '../src/plugin/types.js';
+import type { Vm } from '../src/vm/vm.js';
+
+export function x86Vm(plugins: Plugin[] = []): Vm {
+  return createHypervisor({ arch: 'x86_64', plugins }).createVm();
+}
+
+/** A comparable picture of every slot (to show that failed calls change nothing). */
+export function slotState(vm: Vm): unknown {
+  return [0, 1].flatMap((as) =>
+    vm.memslots.list(as).map((s) => ({ as, id: s.id, base: s.baseGfn, n: s.npages, flags: s.flags, bm: s.dirtyBitmap?.bytes.length })),
+  );
+}
