@@ -12,14 +12,20 @@ export interface EventHandle {
 }
 
 interface QueuedEvent extends EventHandle {
+  /** Number(at): exact below 2^53 ns (104 days), and never out of order above it. */
+  readonly key: number;
   readonly seq: number;
   readonly fn: EventFn;
   cancelled: boolean;
   done: boolean;
 }
 
-const before = (a: QueuedEvent, b: QueuedEvent): boolean =>
-  a.at < b.at || (a.at === b.at && a.seq < b.seq);
+// Heap order compares doubles (fast) and falls back to bigint only where doubles may round.
+const before = (a: QueuedEvent, b: QueuedEvent): boolean => {
+  if (a.key !== b.key) return a.key < b.key;
+  if (a.key > Number.MAX_SAFE_INTEGER && a.at !== b.at) return a.at < b.at;
+  return a.seq < b.seq;
+};
 
 export class Scheduler {
   private heap: QueuedEvent[] = [];
@@ -50,7 +56,7 @@ export class Scheduler {
     if (at < this.current) {
       throw new RangeError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`);
     }
-    const ev: QueuedEvent = { at, seq: this.seq++, fn, label, cancelled: false, done: false };
+    const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, fn, label, cancelled: false, done: false };
     this.push(ev);
     this.issued.add(ev);
     this.live++;

@@ -32,7 +32,9 @@ export type MemslotChange = 'create' | 'delete' | 'move' | 'flags-only';
 export class Memslot {
   readonly asId: number;
   readonly id: number;
-  baseGfn: bigint;
+  private base: bigint;
+  /** baseGfn as a JS number (exact: gfns are below 2^52), for the access fast path. */
+  baseGfnNumber: number;
   readonly npages: number;
   flags: number;
   /** The slot's memory; kept across moves and flag changes, as a real VMA would be. */
@@ -42,10 +44,20 @@ export class Memslot {
   constructor(asId: number, id: number, baseGfn: bigint, npages: number, flags: number, backing?: SparsePages) {
     this.asId = asId;
     this.id = id;
-    this.baseGfn = baseGfn;
+    this.base = baseGfn;
+    this.baseGfnNumber = Number(baseGfn);
     this.npages = npages;
     this.flags = flags;
     this.backing = backing ?? new SparsePages();
+  }
+
+  get baseGfn(): bigint {
+    return this.base;
+  }
+
+  set baseGfn(gfn: bigint) {
+    this.base = gfn;
+    this.baseGfnNumber = Number(gfn);
   }
 
   get baseGpa(): bigint {
@@ -197,6 +209,16 @@ export class Memslots {
   /** All slots of an address space, by ascending base gfn. */
   list(asId = 0): readonly Memslot[] {
     return this.sorted[asId] ?? [];
+  }
+
+  /**
+   * The slot holding page number `gfn` given as a JS number (exact below 2^53); the fast path
+   * of guest accesses. Same answer as findByGfn.
+   */
+  findByGfnNumber(gfn: number, asId = 0): Memslot | undefined {
+    const hit = this.lastHit;
+    if (hit !== undefined && hit.asId === asId && gfn >= hit.baseGfnNumber && gfn < hit.baseGfnNumber + hit.npages) return hit;
+    return this.findByGfn(BigInt(gfn), asId);
   }
 
   /** The slot holding `gfn` (search_memslots), or undefined. */

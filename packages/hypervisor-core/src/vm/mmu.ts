@@ -43,18 +43,20 @@ export class WriteProtectMmu implements Mmu {
   }
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    // GPAs are below 2^52, so page arithmetic is exact in doubles: one conversion per access.
+    const base = Number(gpa);
     let done = 0;
     while (done < bytes.length) {
-      const addr = gpa + BigInt(done);
-      const inPage = Number(addr & 0xfffn);
+      const addr = base + done;
+      const gfn = Math.floor(addr / PAGE_BYTES);
+      const inPage = addr - gfn * PAGE_BYTES;
       const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
-      const gfn = addr >> 12n;
-      const slot = this.vm.memslots.findByGfn(gfn);
-      const chunk = bytes.subarray(done, done + n);
+      const slot = this.vm.memslots.findByGfnNumber(gfn);
+      const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
       if (slot === undefined || slot.readonly) {
-        vcpu.mmioExit(addr, true, chunk);
+        vcpu.mmioExit(gpa + BigInt(done), true, chunk);
       } else {
-        const page = Number(gfn - slot.baseGfn);
+        const page = gfn - slot.baseGfnNumber;
         const bm = slot.dirtyBitmap;
         if (bm !== undefined && !bm.test(page)) {
           // Write-protection fault: fast_page_fault() makes the SPTE writable and marks the gfn.
