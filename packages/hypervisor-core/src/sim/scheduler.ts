@@ -15,6 +15,8 @@ interface QueuedEvent extends EventHandle {
   /** Number(at): exact below 2^53 ns (104 days), and never out of order above it. */
   readonly key: number;
   readonly seq: number;
+  /** The scheduler that issued it (a foreign or forged handle cancels nothing). */
+  readonly owner: Scheduler;
   readonly fn: EventFn;
   cancelled: boolean;
   done: boolean;
@@ -33,8 +35,6 @@ export class Scheduler {
   private current = 0n;
   private executed = 0;
   private live = 0;
-  /** Handles this scheduler issued (a foreign or forged handle cancels nothing). */
-  private readonly issued = new WeakSet<EventHandle>();
 
   /** Current virtual time in ns. */
   get now(): bigint {
@@ -56,9 +56,8 @@ export class Scheduler {
     if (at < this.current) {
       throw new RangeError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`);
     }
-    const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, fn, label, cancelled: false, done: false };
+    const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, owner: this, fn, label, cancelled: false, done: false };
     this.push(ev);
-    this.issued.add(ev);
     this.live++;
     return ev;
   }
@@ -71,8 +70,8 @@ export class Scheduler {
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
   cancel(handle: EventHandle): boolean {
-    if (!this.issued.has(handle)) return false;
     const ev = handle as QueuedEvent;
+    if (ev.owner !== this) return false;
     if (ev.cancelled || ev.done) return false;
     ev.cancelled = true;
     this.live--;
@@ -109,7 +108,13 @@ export class Scheduler {
     while (this.executed - start < maxEvents) {
       const top = this.heap[0];
       if (top === undefined) break;
-      this.runUntil(top.at);
+      this.pop();
+      top.done = true;
+      if (top.cancelled) continue;
+      this.live--;
+      this.current = top.at;
+      this.executed++;
+      top.fn(top.at);
     }
     return this.executed - start;
   }
