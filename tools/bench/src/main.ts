@@ -9,7 +9,7 @@ import type { Figure, Suite } from './harness.js';
 import { suites } from './suites/index.js';
 
 const only = process.argv.slice(2);
-const chosen: Suite[] = only.length > 0 ? suites.filter((s) => only.includes(s.name)) : suites;
+const chosen: readonly Suite[] = only.length > 0 ? suites.filter((s) => only.includes(s.name)) : suites;
 const figures: Figure[] = [];
 for (const s of chosen) {
   process.stderr.write(`running suite ${s.name}…\n`);
