@@ -29,6 +29,9 @@ export interface Mmu {
   reprotect?(slot: Memslot, firstPage: number, mask: number): void;
 }
 
+/** 2^53: below it, byte addresses are exact in a double. */
+const EXACT_LIMIT = 1n << 53n;
+
 export interface MmuStats {
   writeProtectFaults: number;
 }
@@ -43,7 +46,8 @@ export class WriteProtectMmu implements Mmu {
   }
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
-    // GPAs are below 2^52, so page arithmetic is exact in doubles: one conversion per access.
+    if (gpa + BigInt(bytes.length) > EXACT_LIMIT) return this.guestWriteSlow(vcpu, gpa, bytes);
+    // Below 2^53 page arithmetic is exact in doubles: one bigint conversion per access.
     const base = Number(gpa);
     let done = 0;
     while (done < bytes.length) {
@@ -60,6 +64,31 @@ export class WriteProtectMmu implements Mmu {
         const bm = slot.dirtyBitmap;
         if (bm !== undefined && !bm.test(page)) {
           // Write-protection fault: fast_page_fault() makes the SPTE writable and marks the gfn.
+          this.stats.writeProtectFaults++;
+          bm.set(page);
+        }
+        slot.backing.page(page).set(chunk, inPage);
+      }
+      done += n;
+    }
+  }
+
+  /** The same, in bigint arithmetic, for addresses a double cannot hold exactly. */
+  private guestWriteSlow(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) {
+      const addr = gpa + BigInt(done);
+      const inPage = Number(addr & 0xfffn);
+      const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
+      const gfn = addr >> 12n;
+      const slot = this.vm.memslots.findByGfn(gfn);
+      const chunk = bytes.subarray(done, done + n);
+      if (slot === undefined || slot.readonly) {
+        vcpu.mmioExit(addr, true, chunk);
+      } else {
+        const page = Number(gfn - slot.baseGfn);
+        const bm = slot.dirtyBitmap;
+        if (bm !== undefined && !bm.test(page)) {
           this.stats.writeProtectFaults++;
           bm.set(page);
         }
