@@ -51,6 +51,15 @@ describe('Vmcs field store', () => {
     expect(v.counts).toEqual({ vmreads: 0, vmwrites: 0 });
   });
 
+  it('cpuWrite (a store by the processor, e.g. the PML index) is masked and not counted', () => {
+    const v = new Vmcs('vmcs01');
+    v.cpuWrite(C.GUEST_PML_INDEX, 0x1_0000n + 510n);
+    expect(v.peek(C.GUEST_PML_INDEX)).toBe(510n);
+    expect(v.counts).toEqual({ vmreads: 0, vmwrites: 0 });
+    expect(v.countsOf(C.GUEST_PML_INDEX)).toEqual({ vmreads: 0, vmwrites: 0 });
+    expect(() => v.cpuWrite(0x1002, 0n)).toThrow(RangeError);
+  });
+
   it('rejects encodings with reserved bits', () => {
     expect(isValidVmcsEncoding(0x1000)).toBe(false);
     expect(isValidVmcsEncoding(0x8000)).toBe(false);

@@ -76,6 +76,15 @@ export class Vmcs {
     this.fields.set(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
   }
 
+  /**
+   * A store the processor itself makes while it runs the guest (e.g. the PML index it
+   * decrements, SDM §28.2.6): not a VMWRITE, so not counted. Masked like vmwrite.
+   */
+  cpuWrite(encoding: number, value: bigint): void {
+    this.check(encoding);
+    this.fields.set(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
+  }
+
   /** Reads without counting (for reports and tests, not for modelled code paths). */
   peek(encoding: number): bigint {
     return this.fields.get(encoding) ?? 0n;
