@@ -54,6 +54,12 @@ export const KVM_HC_SEND_IPI = 10; // include/uapi/linux/kvm_para.h
 export const KVM_HC_SCHED_YIELD = 11; // include/uapi/linux/kvm_para.h
 export const KVM_HC_MAP_GPA_RANGE = 12; // include/uapi/linux/kvm_para.h
 
+// --- KVM paravirtual CPUID leaves (arch/x86/include/uapi/asm/kvm_para.h) ---
+export const KVM_CPUID_SIGNATURE = 0x40000000; // arch/x86/include/uapi/asm/kvm_para.h
+export const KVM_CPUID_FEATURES = 0x40000001; // arch/x86/include/uapi/asm/kvm_para.h
+/** EBX, ECX, EDX of KVM_CPUID_SIGNATURE (arch/x86/include/uapi/asm/kvm_para.h, 5.8+; arch/x86/kvm/cpuid.c). */
+export const KVM_SIGNATURE = 'KVMKVMKVM\0\0\0'; // arch/x86/include/uapi/asm/kvm_para.h
+
 /** Hypercall return codes; RAX gets the negative value (include/uapi/linux/kvm_para.h). */
 export const KVM_ENOSYS = 1000; // include/uapi/linux/kvm_para.h
 export const KVM_EFAULT = 14; // include/uapi/linux/kvm_para.h (= EFAULT)

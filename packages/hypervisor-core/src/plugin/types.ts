@@ -62,6 +62,11 @@ export interface ExitInfo {
   readonly isWrite?: boolean;
   readonly data?: Uint8Array;
   readonly length?: number;
+  /** x86 'wrmsr' / 'rdmsr': the MSR index (ECX). `data` holds the 8-byte value (EDX:EAX). */
+  readonly msr?: number;
+  /** x86 'cpuid': EAX and ECX on entry. `data` holds EAX, EBX, ECX, EDX (4 bytes each, LE). */
+  readonly leaf?: number;
+  readonly subleaf?: number;
   readonly [key: string]: unknown;
 }
 

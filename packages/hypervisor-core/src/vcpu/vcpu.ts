@@ -5,8 +5,8 @@
  * them) and the guest-visible counter. Guest-visible failures are register values; nothing a
  * guest passes throws.
  */
-import { s64, u32, u64, U64_MASK } from '../bigint.js';
-import { KVM_ENOSYS, KVM_EPERM } from '../constants.js';
+import { leBytes, readLe, s64, u32, u64, U64_MASK } from '../bigint.js';
+import { KVM_CPUID_FEATURES, KVM_CPUID_SIGNATURE, KVM_ENOSYS, KVM_EPERM, KVM_SIGNATURE } from '../constants.js';
 import { KvmError } from '../errors.js';
 import type { Conduit, ExitInfo } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
@@ -152,6 +152,43 @@ export class Vcpu {
       ret: `0x${r.rax.toString(16)}`,
     });
     return r.rax;
+  }
+
+  /**
+   * x86 CPUID (always exits on VMX). KVM answers from the CPUID table the VMM set; here the
+   * core answers KVM_CPUID_SIGNATURE (KVM itself, not a feature) and plugins edit `data`
+   * (EAX, EBX, ECX, EDX, 4 bytes LE each) in 'cpuid' exit handlers; a handler that only adds
+   * bits returns false so later plugins add theirs. Leaves nobody answers read as zeros.
+   */
+  cpuid(leaf: number, subleaf = 0): readonly [bigint, bigint, bigint, bigint] {
+    this.requireArch('x86_64', 'CPUID');
+    this.ran();
+    const l = leaf >>> 0;
+    const data = new Uint8Array(16);
+    if (l === KVM_CPUID_SIGNATURE) {
+      data.set(leBytes(4, BigInt(KVM_CPUID_FEATURES)), 0);
+      for (let i = 0; i < 12; i++) data[4 + i] = KVM_SIGNATURE.charCodeAt(i);
+    }
+    this.exit({ reason: 'cpuid', leaf: l, subleaf: subleaf >>> 0, data, length: 16 });
+    return [readLe(data, 0, 4), readLe(data, 4, 4), readLe(data, 8, 4), readLe(data, 12, 4)];
+  }
+
+  /**
+   * x86 WRMSR (ECX = index, EDX:EAX = value). A plugin's 'wrmsr' exit handler claims the MSR
+   * by returning true; false means KVM would inject #GP (kvm_set_msr_common's default case).
+   */
+  wrmsr(index: number, value: bigint): boolean {
+    this.requireArch('x86_64', 'WRMSR');
+    this.ran();
+    return this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
+  }
+
+  /** x86 RDMSR: the value, or undefined where KVM would inject #GP (no plugin claims it). */
+  rdmsr(index: number): bigint | undefined {
+    this.requireArch('x86_64', 'RDMSR');
+    this.ran();
+    const data = new Uint8Array(8);
+    return this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 }) ? readLe(data, 0, 8) : undefined;
   }
 
   /** A guest load of `length` bytes at `gpa` through the MMU. */
