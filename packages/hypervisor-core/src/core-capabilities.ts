@@ -4,7 +4,6 @@
  * arch/x86/kvm/x86.c, arch/arm64/kvm/arm.c). Everything else is 0 unless a plugin answers it.
  */
 import {
-  KVM_ADDRESS_SPACE_NUM,
   KVM_CAP_CHECK_EXTENSION_VM,
   KVM_CAP_DESTROY_MEMORY_REGION_WORKS,
   KVM_CAP_ENABLE_CAP,
@@ -21,16 +20,14 @@ import {
   KVM_CAP_SYNC_MMU,
   KVM_CAP_USER_MEMORY,
   KVM_DIRTY_LOG_MANUAL_CAPS,
-  KVM_MAX_VCPUS,
-  KVM_SOFT_MAX_VCPUS,
-  KVM_USER_MEM_SLOTS,
 } from './constants.js';
+import { KERNEL_ERAS, type KernelLimits } from './kernel-era.js';
 import type { CapabilityDef, Arch } from './plugin/types.js';
 
 const yes: CapabilityDef = { check: () => 1 };
 const value = (v: number): CapabilityDef => ({ check: () => v });
 
-export function coreCapabilities(arch: Arch): Map<number, CapabilityDef> {
+export function coreCapabilities(arch: Arch, limits: KernelLimits = KERNEL_ERAS['5.4']): Map<number, CapabilityDef> {
   const caps = new Map<number, CapabilityDef>([
     [KVM_CAP_USER_MEMORY, yes],
     [KVM_CAP_DESTROY_MEMORY_REGION_WORKS, yes],
@@ -39,17 +36,18 @@ export function coreCapabilities(arch: Arch): Map<number, CapabilityDef> {
     [KVM_CAP_ENABLE_CAP_VM, yes],
     [KVM_CAP_CHECK_EXTENSION_VM, yes],
     [KVM_CAP_READONLY_MEM, yes],
-    [KVM_CAP_NR_MEMSLOTS, { check: (vm) => vm?.memslots.maxUserSlots ?? KVM_USER_MEM_SLOTS }],
-    [KVM_CAP_NR_VCPUS, value(KVM_SOFT_MAX_VCPUS)],
-    [KVM_CAP_MAX_VCPUS, value(KVM_MAX_VCPUS)],
-    [KVM_CAP_MAX_VCPU_ID, value(KVM_MAX_VCPUS)],
+    [KVM_CAP_NR_MEMSLOTS, { check: (vm) => vm?.memslots.maxUserSlots ?? limits.userMemSlots }],
+    [KVM_CAP_NR_VCPUS, value(limits.nrVcpus)],
+    [KVM_CAP_MAX_VCPUS, value(limits.maxVcpus)],
+    [KVM_CAP_MAX_VCPU_ID, value(limits.maxVcpuId)],
     [
       KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
       { check: () => KVM_DIRTY_LOG_MANUAL_CAPS, enable: (vm, args, flags) => vm.enableManualDirtyLogProtect(args, flags) },
     ],
   ]);
   if (arch === 'x86_64') {
-    caps.set(KVM_CAP_MULTI_ADDRESS_SPACE, value(KVM_ADDRESS_SPACE_NUM));
+    // Only answered when there is more than one (#if KVM_ADDRESS_SPACE_NUM > 1 in kvm_main.c).
+    if (limits.addressSpaces > 1) caps.set(KVM_CAP_MULTI_ADDRESS_SPACE, value(limits.addressSpaces));
     caps.set(KVM_CAP_ENABLE_CAP, yes);
   } else {
     caps.set(KVM_CAP_ONE_REG, yes);

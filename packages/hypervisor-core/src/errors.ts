@@ -6,14 +6,19 @@
 export const ERRNO = {
   EPERM: 1, // errno-base.h
   ENOENT: 2, // errno-base.h
+  EINTR: 4, // errno-base.h
   ENXIO: 6, // errno-base.h
   E2BIG: 7, // errno-base.h
+  EBADF: 9, // errno-base.h
+  EAGAIN: 11, // errno-base.h
   ENOMEM: 12, // errno-base.h
+  EACCES: 13, // errno-base.h
   EFAULT: 14, // errno-base.h
   EBUSY: 16, // errno-base.h
   EEXIST: 17, // errno-base.h
   ENODEV: 19, // errno-base.h
   EINVAL: 22, // errno-base.h
+  ENOTTY: 25, // errno-base.h (an ioctl the fd does not know)
   ERANGE: 34, // errno-base.h
   ENOSYS: 38, // errno.h
   EOPNOTSUPP: 95, // errno.h

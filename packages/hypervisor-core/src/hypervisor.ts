@@ -6,6 +6,7 @@
 import { coreCapabilities } from './core-capabilities.js';
 import { CompositionError } from './errors.js';
 import { HostClock, type HostOptions } from './host/host-clock.js';
+import { kernelLimits, type KernelEraName, type KernelLimits } from './kernel-era.js';
 import { orderPlugins } from './plugin/compose.js';
 import { Registry } from './plugin/registry.js';
 import type { Arch, Plugin, PluginContext } from './plugin/types.js';
@@ -19,6 +20,8 @@ export interface HypervisorOptions {
   readonly seed?: number;
   readonly plugins?: readonly Plugin[];
   readonly host?: HostOptions;
+  /** Which kernel's limits to follow (memslots, vCPU counts, address spaces); default '5.4'. */
+  readonly kernel?: KernelEraName | KernelLimits;
 }
 
 const HOST_DEFAULTS: Record<Arch, { clocksource: string; counterHz: bigint }> = {
@@ -32,6 +35,8 @@ export class Hypervisor {
   readonly seed: number;
   readonly sim: Simulation;
   readonly host: HostClock;
+  /** The kernel era's limits this hypervisor follows. */
+  readonly kernel: KernelLimits;
   readonly trace = new Tracer();
   /** What the plugins registered (read-only use outside the core). */
   readonly registry = new Registry();
@@ -46,9 +51,10 @@ export class Hypervisor {
     }
     this.arch = opts.arch;
     this.seed = opts.seed ?? 0;
+    this.kernel = kernelLimits(opts.kernel);
     this.sim = new Simulation(this.seed);
     this.host = new HostClock(this.sim, HOST_DEFAULTS[this.arch], opts.host);
-    for (const [cap, def] of coreCapabilities(this.arch)) this.registry.addCapability('hypervisor-core', cap, def);
+    for (const [cap, def] of coreCapabilities(this.arch, this.kernel)) this.registry.addCapability('hypervisor-core', cap, def);
     const ordered = orderPlugins(opts.plugins ?? [], this.arch);
     for (const p of ordered) this.pluginMap.set(p.name, p);
     for (const p of ordered) p.setup(this.contextFor(p));

@@ -18,6 +18,7 @@ export type {
 export { orderPlugins } from './plugin/compose.js';
 export { Registry } from './plugin/registry.js';
 export * from './errors.js';
+export { KERNEL_ERAS, kernelLimits, type KernelEraName, type KernelLimits } from './kernel-era.js';
 export * from './constants.js';
 export * from './bigint.js';
 export { Scheduler, type EventFn, type EventHandle } from './sim/scheduler.js';

@@ -6,7 +6,6 @@ import {
   KVM_DIRTY_LOG_INITIALLY_SET,
   KVM_DIRTY_LOG_MANUAL_CAPS,
   KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE,
-  KVM_MAX_VCPUS,
 } from '../constants.js';
 import { KvmError } from '../errors.js';
 import type { Hypervisor } from '../hypervisor.js';
@@ -38,7 +37,7 @@ export interface VmStats {
 }
 
 export interface VmOptions {
-  /** Override KVM_USER_MEM_SLOTS (509 in 5.x; later kernels allow 32764). */
+  /** Override KVM_USER_MEM_SLOTS (default: the hypervisor's kernel era, 509 in 5.x, 32764 in 6.x). */
   readonly maxUserSlots?: number;
 }
 
@@ -63,7 +62,10 @@ export class Vm {
     this.arch = hv.arch;
     this.id = id;
     // x86 has two address spaces (normal + SMM), arm64 one.
-    this.memslots = new Memslots({ addressSpaces: hv.arch === 'x86_64' ? 2 : 1, maxUserSlots: opts.maxUserSlots });
+    this.memslots = new Memslots({
+      addressSpaces: hv.arch === 'x86_64' ? hv.kernel.addressSpaces : 1,
+      maxUserSlots: opts.maxUserSlots ?? hv.kernel.userMemSlots,
+    });
     this.memory = new GuestMemory(this.memslots);
   }
 
@@ -226,10 +228,11 @@ export class Vm {
 
   /** KVM_CREATE_VCPU. */
   createVcpu(id: number): Vcpu {
-    if (!Number.isInteger(id) || id < 0 || id >= KVM_MAX_VCPUS) {
-      throw new KvmError('EINVAL', `vcpu id ${id} ≥ KVM_MAX_VCPU_ID (${KVM_MAX_VCPUS})`, 'id');
+    const { maxVcpuId, maxVcpus } = this.hv.kernel;
+    if (!Number.isInteger(id) || id < 0 || id >= maxVcpuId) {
+      throw new KvmError('EINVAL', `vcpu id ${id} ≥ KVM_MAX_VCPU_ID (${maxVcpuId})`, 'id');
     }
-    if (this.vcpus.length >= KVM_MAX_VCPUS) throw new KvmError('EINVAL', 'too many vCPUs', 'id');
+    if (this.vcpus.length >= maxVcpus) throw new KvmError('EINVAL', 'too many vCPUs', 'id');
     if (this.vcpus.some((v) => v.id === id)) throw new KvmError('EEXIST', `vcpu ${id} already exists`, 'id');
     const vcpu = new Vcpu(this, id);
     this.vcpus.push(vcpu);
