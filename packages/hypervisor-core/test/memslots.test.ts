@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_USER_MEM_SLOTS } from '../src/constants.js';
 import { KvmError } from '../src/errors.js';
-import type { UserMemoryRegion } from '../src/vm/memslots.js';
+import type { Memslot, MemslotChange, UserMemoryRegion } from '../src/vm/memslots.js';
+import { WriteProtectMmu } from '../src/vm/mmu.js';
+import { createHypervisor } from '../src/hypervisor.js';
+import { definePlugin } from '../src/plugin/define-plugin.js';
 import { slotState, x86Vm } from './helpers.js';
 
 const MiB = 1n << 20n;
@@ -51,6 +54,24 @@ describe('KVM_SET_USER_MEMORY_REGION errors (virt/kvm/kvm_main.c)', () => {
 });
 
 describe('memslot changes', () => {
+  it('the MMU hears of every create, flag change, move and delete (slotChanged)', () => {
+    const seen: string[] = [];
+    const plugin = definePlugin({
+      name: 'mmu-spy',
+      setup(ctx) {
+        ctx.setMmu((vm) => Object.assign(new WriteProtectMmu(vm), {
+          slotChanged: (slot: Memslot, oldFlags: number, change: MemslotChange) => seen.push(`${change}:${slot.id}:${oldFlags}`),
+        }));
+      },
+    });
+    const vm = createHypervisor({ arch: 'x86_64', plugins: [plugin] }).createVm();
+    vm.setUserMemoryRegion(region(3, 0n, MiB));
+    vm.setUserMemoryRegion(region(3, 0n, MiB, KVM_MEM_LOG_DIRTY_PAGES));
+    vm.setUserMemoryRegion(region(3, 4n * MiB, MiB, KVM_MEM_LOG_DIRTY_PAGES));
+    vm.setUserMemoryRegion(region(3, 4n * MiB, 0n));
+    expect(seen).toEqual(['create:3:0', 'flags-only:3:0', 'move:3:1', 'delete:3:1']);
+  });
+
   it('slot 508 is the last user slot', () => {
     const vm = setup();
     vm.setUserMemoryRegion(region(KVM_USER_MEM_SLOTS - 1, 1n << 32n, MiB));

@@ -18,7 +18,10 @@ export interface Mmu {
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void;
   /** A guest read. */
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array;
-  /** kvm_mmu_slot_apply_flags(): a slot was created, moved or had its flags changed. */
+  /**
+   * kvm_mmu_slot_apply_flags(): a slot was created, moved or had its flags changed; or, with
+   * change 'delete', kvm_arch_flush_shadow_memslot(): the slot (already removed) is gone.
+   */
   slotChanged?(slot: Memslot, oldFlags: number, change: MemslotChange): void;
   /** Before a harvest: kick the vCPUs so that hardware logs (PML) reach the bitmaps. */
   flushLogs?(): void;

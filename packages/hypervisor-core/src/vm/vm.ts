@@ -117,17 +117,19 @@ export class Vm {
     const plan = this.memslots.plan(region);
     const oldFlags = plan.old?.flags ?? 0;
     const slot = this.memslots.commit(plan);
-    if (slot === undefined || plan.change === 'none') return;
-    const change = plan.change;
-    if (change !== 'delete') {
-      // __kvm_set_memory_region: allocate the bitmap when logging starts, drop it when it stops.
-      if (slot.logsDirty && slot.dirtyBitmap === undefined) {
-        slot.dirtyBitmap = new DirtyBitmap(slot.npages, this.initiallySet);
-      } else if (!slot.logsDirty) {
-        slot.dirtyBitmap = undefined;
-      }
-      this.mmu.slotChanged?.(slot, oldFlags, change);
+    if (plan.change === 'delete') {
+      // kvm_arch_flush_shadow_memslot(): the MMU drops what mapped the deleted slot.
+      if (plan.old !== undefined) this.mmu.slotChanged?.(plan.old, oldFlags, 'delete');
+      return;
     }
+    if (slot === undefined || plan.change === 'none') return;
+    // __kvm_set_memory_region: allocate the bitmap when logging starts, drop it when it stops.
+    if (slot.logsDirty && slot.dirtyBitmap === undefined) {
+      slot.dirtyBitmap = new DirtyBitmap(slot.npages, this.initiallySet);
+    } else if (!slot.logsDirty) {
+      slot.dirtyBitmap = undefined;
+    }
+    this.mmu.slotChanged?.(slot, oldFlags, plan.change);
   }
 
   private slotForLog(slotArg: number, what: string): Memslot {
