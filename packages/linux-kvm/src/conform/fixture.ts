@@ -1,0 +1,112 @@
+/**
+ * Recorded kernel answers: every script's step results from a live kernel, with `uname -r`
+ * and the host facts the model's era options need, saved as JSON under fixtures/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  KERNEL_ERAS,
+  KVM_CAP_MULTI_ADDRESS_SPACE,
+  KVM_CAP_NR_VCPUS,
+  type KernelLimits,
+} from '@kvmlab/hypervisor-core';
+import { KvmSystem } from '../ffi/kvm.js';
+import { KernelTarget } from './kernel-target.js';
+import type { AbiTarget } from './model-target.js';
+import type { Script, StepResult } from './script.js';
+
+export const FIXTURE_FORMAT = 1;
+
+/** Host facts that are configuration, not kernel-era behaviour. */
+export interface MachineFacts {
+  readonly apiVersion: number;
+  /** KVM_CAP_NR_VCPUS: min(online CPUs, KVM_MAX_VCPUS) on 6.x. */
+  readonly nrVcpus: number;
+  /** KVM_CAP_MULTI_ADDRESS_SPACE: 0 when the kernel has one address space (CONFIG_KVM_SMM=n). */
+  readonly multiAddressSpace: number;
+}
+
+export interface KernelFixture {
+  readonly format: number;
+  readonly uname: string;
+  readonly recordedAt: string;
+  readonly machine: MachineFacts;
+  readonly results: Readonly<Record<string, readonly StepResult[]>>;
+}
+
+/** packages/linux-kvm/fixtures (from src/conform or dist/conform alike). */
+export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+export function fixturePath(uname: string, dir = FIXTURE_DIR): string {
+  return join(dir, `kernel-${uname.replace(/[^\w.-]/g, '_')}.json`);
+}
+
+/** The kernel's facts, read through /dev/kvm. */
+export function machineFacts(sys: KvmSystem): MachineFacts {
+  return {
+    apiVersion: sys.apiVersion(),
+    nrVcpus: sys.checkExtension(KVM_CAP_NR_VCPUS),
+    multiAddressSpace: sys.checkExtension(KVM_CAP_MULTI_ADDRESS_SPACE),
+  };
+}
+
+/**
+ * The model's `kernel` option for a kernel: the era preset by release (5.4 up to 5.x, else
+ * 6.18), with the two host-configuration values taken from the machine.
+ */
+export function eraFor(uname: string, m: MachineFacts): KernelLimits {
+  const [maj = 0, min = 0] = uname.split(/[.-]/).map(Number);
+  const base = maj < 5 || (maj === 5 && min <= 4) ? KERNEL_ERAS['5.4'] : KERNEL_ERAS['6.18'];
+  if (base === KERNEL_ERAS['5.4']) return base;
+  return { ...base, name: `${base.name} (${uname})`, nrVcpus: m.nrVcpus, addressSpaces: Math.max(1, m.multiAddressSpace) };
+}
+
+/** Runs one script on a target and closes it. */
+export function runScript(target: AbiTarget, script: Script): StepResult[] {
+  try {
+    return script.steps.map((s) => target.run(s));
+  } finally {
+    target.close();
+  }
+}
+
+/** Runs every script on the live kernel (a fresh VM per script). */
+export function recordKernel(scripts: readonly Script[]): KernelFixture {
+  const sys = KvmSystem.open();
+  try {
+    const results: Record<string, StepResult[]> = {};
+    for (const s of scripts) results[s.name] = runScript(new KernelTarget({ sys }), s);
+    return { format: FIXTURE_FORMAT, uname: release(), recordedAt: new Date().toISOString(), machine: machineFacts(sys), results };
+  } finally {
+    sys.close();
+  }
+}
+
+/** Records the live kernel's answers and saves them; returns the file written. */
+export function saveFixture(f: KernelFixture, dir = FIXTURE_DIR): string {
+  mkdirSync(dir, { recursive: true });
+  const path = fixturePath(f.uname, dir);
+  writeFileSync(path, serializeFixture(f));
+  return path;
+}
+
+/** JSON with one step result per line, so a re-recording diffs step by step. */
+export function serializeFixture(f: KernelFixture): string {
+  const scripts = Object.entries(f.results).map(
+    ([name, rs]) => `  ${JSON.stringify(name)}: [\n${rs.map((r) => `   ${JSON.stringify(r)}`).join(',\n')}\n  ]`,
+  );
+  const head = JSON.stringify({ format: f.format, uname: f.uname, recordedAt: f.recordedAt, machine: f.machine });
+  return `${head.slice(0, -1)},\n "results": {\n${scripts.join(',\n')}\n }\n}\n`;
+}
+
+/** Every fixture in the directory. */
+export function loadFixtures(dir = FIXTURE_DIR): KernelFixture[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('kernel-') && f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as KernelFixture)
+    .filter((f) => f.format === FIXTURE_FORMAT);
+}
