@@ -33,10 +33,10 @@ export interface CheckReport {
 
 const MAX_FIELD_DIFFS = 8;
 
-function loadMeta(file: string, errors: string[]): PackageSeriesMeta | undefined {
+function loadMeta(path: string, file: string, errors: string[]): PackageSeriesMeta | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     errors.push(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
@@ -82,7 +82,7 @@ export async function checkWorkspace(opts: CheckOptions): Promise<CheckReport> {
       continue;
     }
     checked++;
-    const meta = loadMeta(metaFile, errors);
+    const meta = loadMeta(metaFile, rel(metaFile), errors);
     if (meta === undefined) continue;
     const where = rel(metaFile);
     const ownTitles = new Map<string, SeriesRecord>();
