@@ -1,0 +1,151 @@
+/**
+ * Host side of kvmclock: the per-vCPU pvclock_vcpu_time_info KVM keeps in guest memory at the
+ * address the guest wrote to MSR_KVM_SYSTEM_TIME(_NEW), the VM-wide master clock, and the
+ * update protocol (version odd while KVM writes, even when done).
+ */
+import { u64, type HostClock, type Vcpu, type Vm } from '@kvmlab/hypervisor-core';
+import { decodePvclock, encodePvclock } from '../abi/pvclock-abi.js';
+import {
+  KVM_MSR_ENABLED,
+  NSEC_PER_SEC,
+  PVCLOCK_GUEST_STOPPED,
+  PVCLOCK_OFFSETS,
+  PVCLOCK_TSC_STABLE_BIT,
+  PVCLOCK_VCPU_TIME_INFO_SIZE,
+} from '../constants.js';
+import { kvmGetTimeScale, type TimeScale } from './time-scale.js';
+import type { VcpuTscState } from './tsc.js';
+
+/** kvm->arch state kvmclock uses. */
+export interface KvmclockVmState {
+  /** kvm->arch.kvmclock_offset: makes the guest's kvmclock start near 0. */
+  kvmclockOffset: bigint;
+  useMasterClock: boolean;
+  masterKernelNs: bigint;
+  masterCycleNow: bigint;
+  /** vCPU 0 registered with the deprecated MSR (disables the master clock). */
+  bootVcpuRunsOldKvmclock: boolean;
+}
+
+/** vcpu->arch state kvmclock uses. */
+export interface KvmclockVcpuState extends VcpuTscState {
+  /** vcpu->arch.time: the last MSR_KVM_SYSTEM_TIME(_NEW) value. */
+  systemTimeMsr: bigint;
+  pvTimeEnabled: boolean;
+  /** vcpu->hw_tsc_khz and the scale computed for it (cached as KVM does). */
+  hwTscKhz: bigint;
+  scale: TimeScale;
+  /** The last values written (vcpu->hv_clock), for the VMM and tests. */
+  lastTscTimestamp: bigint;
+  lastSystemTime: bigint;
+  /** How often KVM rewrote this vCPU's pvclock area. */
+  updates: number;
+}
+
+export function newVcpuState(hostKhz: bigint): KvmclockVcpuState {
+  return {
+    virtualTscKhz: hostKhz,
+    tscAlwaysCatchup: false,
+    systemTimeMsr: 0n,
+    pvTimeEnabled: false,
+    hwTscKhz: 0n,
+    scale: { shift: 0, mul: 0n },
+    lastTscTimestamp: 0n,
+    lastSystemTime: 0n,
+    updates: 0,
+  };
+}
+
+/** Host kHz as the kernel calibrated it (tsc_khz). */
+export const hostTscKhz = (host: HostClock): bigint => host.counterHz / 1000n;
+
+/** Host CLOCK_MONOTONIC_RAW-based boot time, with the counter it came from (one instant). */
+function kvmclockBaseAndCycles(host: HostClock): { ns: bigint; cycles: bigint } {
+  const s = host.ktimeGetSnapshot();
+  return { ns: s.raw, cycles: s.cycles };
+}
+
+/**
+ * models pvclock_update_vm_gtod_copy() (arch/x86/kvm/x86.c): snapshot the master clock and
+ * decide whether to use it (host clocksource TSC-based, boot vCPU not on the old MSR).
+ * vCPU TSC matching and backwards-TSC detection are not modelled (always matched).
+ */
+export function pvclockUpdateVmGtodCopy(host: HostClock, ka: KvmclockVmState): void {
+  const hostTscClocksource = host.clocksource.vdsoClockMode === 'tsc';
+  const b = kvmclockBaseAndCycles(host);
+  ka.masterKernelNs = b.ns;
+  ka.masterCycleNow = b.cycles;
+  ka.useMasterClock = hostTscClocksource && !ka.bootVcpuRunsOldKvmclock;
+}
+
+export function newVmState(host: HostClock): KvmclockVmState {
+  const ka: KvmclockVmState = { kvmclockOffset: 0n, useMasterClock: false, masterKernelNs: 0n, masterCycleNow: 0n, bootVcpuRunsOldKvmclock: false };
+  // kvm_arch_init_vm(): kvmclock_offset = -get_kvmclock_base_ns(), then the master clock.
+  ka.kvmclockOffset = -kvmclockBaseAndCycles(host).ns;
+  pvclockUpdateVmGtodCopy(host, ka);
+  return ka;
+}
+
+/**
+ * models kvm_setup_pvclock_page() (arch/x86/kvm/x86.c, 5.x): read the guest's version, write
+ * it +1 (odd), write the whole area (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet
+ * seen), then write version +1 again (even). A guest reading in between sees an odd version.
+ */
+function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<Parameters<typeof encodePvclock>[0], 'version'>): boolean {
+  let guest;
+  try {
+    guest = decodePvclock(vm.kvmReadGuest(gpa, PVCLOCK_VCPU_TIME_INFO_SIZE));
+  } catch {
+    return false; // kvm_read_guest_cached failed: no update
+  }
+  const odd = (guest.version + 1) >>> 0;
+  const flags = info.flags | (guest.flags & PVCLOCK_GUEST_STOPPED);
+  const versionBytes = (v: number): Uint8Array => encodePvclock({ ...info, flags, version: v }).subarray(PVCLOCK_OFFSETS.version, 4);
+  vm.kvmWriteGuest(gpa, versionBytes(odd));
+  vm.kvmWriteGuest(gpa, encodePvclock({ ...info, flags, version: odd }));
+  vm.kvmWriteGuest(gpa, versionBytes((odd + 1) >>> 0));
+  return true;
+}
+
+/**
+ * models kvm_guest_time_update() (arch/x86/kvm/x86.c), the handler of KVM_REQ_CLOCK_UPDATE:
+ * the TSC and kernel time pair (the master clock's, or read now), the guest TSC through
+ * kvm_read_l1_tsc(), the scale for the guest TSC rate, then the pvclock page.
+ * TSC catch-up offset adjustment is not modelled (only its flag).
+ */
+export function kvmGuestTimeUpdate(vcpu: Vcpu, st: KvmclockVcpuState, ka: KvmclockVmState, host: HostClock, hasTscControl: boolean): boolean {
+  let hostTsc: bigint;
+  let kernelNs: bigint;
+  if (ka.useMasterClock) {
+    hostTsc = ka.masterCycleNow;
+    kernelNs = ka.masterKernelNs;
+  } else {
+    const b = kvmclockBaseAndCycles(host);
+    hostTsc = b.cycles;
+    kernelNs = b.ns;
+  }
+  const tscTimestamp = vcpu.l1Tsc(hostTsc);
+  let tgtTscKhz = hostTscKhz(host);
+  if (hasTscControl) {
+    // kvm_scale_tsc(tgt_tsc_khz, ratio): the guest TSC rate the ratio gives, at least 1.
+    tgtTscKhz = (tgtTscKhz * vcpu.x86.tscScalingRatio) >> 48n;
+    if (tgtTscKhz === 0n) tgtTscKhz = 1n;
+  }
+  if (st.hwTscKhz !== tgtTscKhz) {
+    st.scale = kvmGetTimeScale(NSEC_PER_SEC, tgtTscKhz * 1000n);
+    st.hwTscKhz = tgtTscKhz;
+  }
+  const systemTime = u64(kernelNs + ka.kvmclockOffset);
+  st.lastTscTimestamp = tscTimestamp;
+  st.lastSystemTime = systemTime;
+  if (!st.pvTimeEnabled) return false;
+  const ok = kvmSetupPvclockPage(vcpu.vm, st.systemTimeMsr & ~BigInt(KVM_MSR_ENABLED), {
+    tscTimestamp,
+    systemTime,
+    tscToSystemMul: st.scale.mul,
+    tscShift: st.scale.shift,
+    flags: ka.useMasterClock ? PVCLOCK_TSC_STABLE_BIT : 0,
+  });
+  if (ok) st.updates++;
+  return ok;
+}
