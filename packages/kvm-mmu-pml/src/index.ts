@@ -1,5 +1,25 @@
-// @kvmlab/kvm-mmu-pml
+// @kvmlab/kvm-mmu-pml: x86 dirty logging with PML and write protection, shadow EPT for L2,
+// and the Sept 2019 nested live-migration fix. See README.md.
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+
+export * from './constants.js';
+export { kvmMmuPml, kvmMmuOf, KVM_MMU_PML_PLUGIN } from './host/plugin.js';
+export { l0Config, type KvmMmuPmlOptions, type L0Config } from './host/config.js';
+export { KvmMmuPml, type KvmMmuStats } from './host/kvm-mmu.js';
+export { VcpuVmx, type VcpuExitCounts } from './host/vcpu-vmx.js';
+export type { Spte, SpteTable, TableKind } from './host/mmu-pages.js';
+export {
+  spteKinds,
+  spteAdEnabled,
+  spteAdNeedWriteProtect,
+  spteKindName,
+  isMmioSpte,
+  VARIANTS,
+  type SpteKinds,
+  type Variant,
+} from './host/spte.js';
+export { vmwrite, vmread, vmreadz, vmlaunch, vmresume, invept, l2Vmcall, type VmxResult } from './guest/vmx.js';
+export { ucall, guestSync, guestDone, type UcallArgs } from './guest/ucall.js';
 
 /** Scenarios this package provides (the CLI registers every one). */
 export const scenarios: readonly ScenarioDef[] = [];

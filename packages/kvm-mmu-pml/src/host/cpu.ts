@@ -1,0 +1,108 @@
+/**
+ * The processor: every guest access is translated through the EPT that EPT_POINTER of the
+ * loaded VMCS names — L0's TDP table for L1, EPT02 (the shadow of EPT12) for L2 — with the
+ * A/D flag updates of SDM §28.2.4 and page-modification logging of §28.2.6. A missing or
+ * read-only SPTE is an EPT-violation exit to L0; a full log is a PML-full exit. After KVM
+ * handles the exit the access is retried, as the CPU re-executes the instruction.
+ */
+import {
+  EXIT_REASON_EPT_VIOLATION,
+  EXIT_REASON_PML_FULL,
+  GUEST_PML_INDEX,
+  PAGE_BYTES,
+  PML_ENTITY_NUM,
+  VMX_EPT_ACCESS_BIT,
+  VMX_EPT_DIRTY_BIT,
+  VMX_EPT_READABLE_MASK,
+} from '@kvmlab/hypervisor-core';
+import { PT_WRITABLE_MASK } from '../constants.js';
+import { vmxHandleExit } from './exits.js';
+import type { KvmMmuPml } from './kvm-mmu.js';
+import type { Spte } from './mmu-pages.js';
+import type { VcpuVmx } from './vcpu-vmx.js';
+
+/** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
+const MAX_ROUNDS = 6;
+
+/** What a page access resolved to: a leaf, an MMIO exit, or an exit reflected to L1. */
+export type AccessOutcome = Spte | 'mmio' | 'reflected';
+
+// the CPU's EPT walk of one page, with A/D updates and PML (SDM §28.2.4, §28.2.6)
+export function cpuAccessPage(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const spte = v.activeTable.entries.get(inGfn);
+    const need = write ? PT_WRITABLE_MASK : VMX_EPT_READABLE_MASK;
+    if (spte === undefined || (spte.value & need) === 0n) {
+      const r = vmxHandleExit(m, v, EXIT_REASON_EPT_VIOLATION, { gpa, write });
+      if (r !== 'retry') return r;
+      continue;
+    }
+    if (v.adActive) {
+      const val = spte.value;
+      const setA = (val & VMX_EPT_ACCESS_BIT) === 0n;
+      const setD = write && (val & VMX_EPT_DIRTY_BIT) === 0n;
+      if (setA || setD) {
+        let idx = 0;
+        if (v.pmlOn) {
+          idx = v.pmlIndex;
+          if (idx >= PML_ENTITY_NUM) {
+            // PML-full exit before the access: no flag is set, nothing is written.
+            vmxHandleExit(m, v, EXIT_REASON_PML_FULL, { gpa, write });
+            continue;
+          }
+        }
+        spte.value = val | VMX_EPT_ACCESS_BIT | (setD ? VMX_EPT_DIRTY_BIT : 0n);
+        if (setD && v.pmlOn) {
+          // The GPA of the access as the EPT in use saw it: an L2 GPA when L2 runs on EPT02.
+          v.pmlBuffer[idx] = gpa & ~0xfffn;
+          v.current.cpuWrite(GUEST_PML_INDEX, BigInt(idx - 1));
+          v.exits.pmlEntriesLogged++;
+        }
+      }
+    }
+    return spte;
+  }
+  throw new Error(`kvm-mmu-pml: access to 0x${gpa.toString(16)} not resolved after ${MAX_ROUNDS} exits (model bug)`);
+}
+
+/** A guest store, page by page. */
+export function cpuWrite(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const addr = gpa + BigInt(done);
+    const inPage = Number(addr & 0xfffn);
+    const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
+    const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+    const gfn = Number(addr >> 12n);
+    // Fast path: the leaf is present, writable and already accessed+dirty: no exit, no log.
+    let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
+    if (spte === undefined || (spte.value & v.writeFastMask) !== v.writeFastMask) {
+      spte = cpuAccessPage(m, v, addr, gfn, true);
+    }
+    if (spte === 'reflected') return;
+    if (spte === 'mmio') v.vcpu.mmioExit(addr, true, chunk);
+    else spte.slot.backing.page(spte.page).set(chunk, inPage);
+    done += n;
+  }
+}
+
+/** A guest load, page by page. */
+export function cpuRead(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const addr = gpa + BigInt(done);
+    const inPage = Number(addr & 0xfffn);
+    const n = Math.min(PAGE_BYTES - inPage, length - done);
+    const gfn = Number(addr >> 12n);
+    let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
+    if (spte === undefined || (spte.value & v.readFastMask) !== v.readFastMask) {
+      spte = cpuAccessPage(m, v, addr, gfn, false);
+    }
+    if (spte === 'reflected') return out;
+    if (spte === 'mmio') out.set(v.vcpu.mmioExit(addr, false, new Uint8Array(n)), done);
+    else spte.slot.backing.read(spte.page * PAGE_BYTES + inPage, out, done, n);
+    done += n;
+  }
+  return out;
+}

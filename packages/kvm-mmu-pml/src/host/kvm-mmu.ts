@@ -1,0 +1,159 @@
+/**
+ * L0's x86 MMU for one VM with dirty logging by PML or write protection: L1 on TDP (L0's EPT
+ * for L1), L2 on shadow EPT built from L1's EPT12, one rmap per L1 gfn. Installed through
+ * core's `ctx.setMmu`; every guest access goes through the CPU model in cpu.ts.
+ */
+import {
+  EPT_ADDR_MASK,
+  eptpAdEnabled,
+  type Memslot,
+  type MemslotChange,
+  type Mmu,
+  type Vcpu,
+  type Vm,
+} from '@kvmlab/hypervisor-core';
+import type { L0Config } from './config.js';
+import { cpuRead, cpuWrite } from './cpu.js';
+import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
+import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
+import { vmxFlushPmlBuffer } from './pml.js';
+import { setupVmcs01 } from './vmcs01.js';
+import { VcpuVmx } from './vcpu-vmx.js';
+
+/** Host-physical addresses the model hands out for roots and PML pages (fake, 4 KiB apart). */
+const HPA_BASE = 0x7f00_0000_0000n;
+
+export interface KvmMmuStats {
+  /** set_spte() calls that created or rewrote a leaf. */
+  sptesSet: number;
+  /** kvm_vcpu_mark_page_dirty() calls from the MMU (set_spte, fast path, PML flush). */
+  gfnsMarked: number;
+  /** Of those, gfns that fell in no L1 memslot (dropped). */
+  gfnsDropped: number;
+  /** kvm_set_pfn_dirty() calls (host page dirtied by a write-protect of a writable SPTE). */
+  hostPfnsDirtied: number;
+  /** Kicks of running vCPUs before a harvest (kvm_flush_pml_buffers). */
+  kicks: number;
+  /** SPTEs dropped by zaps (slot moves/deletes, INVEPT). */
+  zapped: number;
+}
+
+export class KvmMmuPml implements Mmu {
+  readonly name = 'kvm-mmu-pml';
+  readonly vm: Vm;
+  readonly cfg: L0Config;
+  readonly rmap = new Rmap();
+  readonly tdp: SpteTable;
+  readonly stats: KvmMmuStats = { sptesSet: 0, gfnsMarked: 0, gfnsDropped: 0, hostPfnsDirtied: 0, kicks: 0, zapped: 0 };
+  private readonly tables = new Map<bigint, SpteTable>();
+  private readonly shadowByEptp = new Map<string, SpteTable>();
+  private readonly vcpus = new Map<Vcpu, VcpuVmx>();
+  private nextHpa = HPA_BASE;
+
+  constructor(vm: Vm, cfg: L0Config) {
+    this.vm = vm;
+    this.cfg = cfg;
+    // root_mmu: TDP with A/D iff ept_ad (kvm_mmu_get_page role.ad_disabled = !shadow_accessed_mask)
+    this.tdp = this.newTable('tdp', !cfg.eptAd, undefined);
+  }
+
+  private allocHpa(): bigint {
+    const a = this.nextHpa;
+    this.nextHpa += 0x1000n;
+    return a;
+  }
+
+  private newTable(kind: TableKind, adDisabled: boolean, eptp12: bigint | undefined): SpteTable {
+    const t: SpteTable = { root: this.allocHpa(), kind, adDisabled, eptp12, entries: new Map() };
+    this.tables.set(t.root, t);
+    return t;
+  }
+
+  /** The table whose root is `hpa` (what the CPU finds through EPT_POINTER). */
+  tableAt(hpa: bigint): SpteTable | undefined {
+    return this.tables.get(hpa & EPT_ADDR_MASK);
+  }
+
+  // models kvm_init_shadow_ept_mmu() + mmu_alloc_shadow_roots() (mmu.c): one root per EPTP12 and role
+  shadowTable(eptp12: bigint): SpteTable {
+    const adDisabled = !(this.cfg.eptAd && eptpAdEnabled(eptp12));
+    const key = `${eptp12 & EPT_ADDR_MASK}/${adDisabled}`;
+    let t = this.shadowByEptp.get(key);
+    if (t === undefined) {
+      t = this.newTable('shadow-ept', adDisabled, eptp12);
+      this.shadowByEptp.set(key, t);
+    }
+    return t;
+  }
+
+  /** L0's per-vCPU VMX state (created with vmcs01 at first use, as vmx_create_vcpu does). */
+  vcpuVmx(vcpu: Vcpu): VcpuVmx {
+    let v = this.vcpus.get(vcpu);
+    if (v === undefined) {
+      v = new VcpuVmx(vcpu, this.allocHpa(), this.tdp);
+      setupVmcs01(this, v);
+      this.vcpus.set(vcpu, v);
+    }
+    return v;
+  }
+
+  get allVcpus(): readonly VcpuVmx[] {
+    return [...this.vcpus.values()];
+  }
+
+  // models kvm_vcpu_mark_page_dirty() (virt/kvm/kvm_main.c): the gfn is looked up in L1's slots
+  markPageDirty(gfn: number): void {
+    this.stats.gfnsMarked++;
+    if (!this.vm.markPageDirty(BigInt(gfn))) this.stats.gfnsDropped++;
+  }
+
+  /** Adds a new leaf to its table and to the rmap of its L1 gfn. */
+  link(spte: Spte): void {
+    spte.table.entries.set(spte.inGfn, spte);
+    this.rmap.add(spte);
+  }
+
+  // models drop_spte() (mmu.c)
+  drop(spte: Spte): void {
+    spte.table.entries.delete(spte.inGfn);
+    this.rmap.remove(spte);
+    this.stats.zapped++;
+  }
+
+  // models kvm_mmu_free_roots() for guest_mmu on INVEPT: every shadow-EPT leaf goes
+  zapShadowEpt(): void {
+    for (const t of this.shadowByEptp.values()) for (const s of [...t.entries.values()]) this.drop(s);
+  }
+
+  // models kvm_arch_flush_shadow_memslot() (x86.c): a moved or deleted slot loses its leaves
+  zapSlot(slot: Memslot): void {
+    for (const t of this.tables.values()) {
+      for (const s of [...t.entries.values()]) if (s.slot === slot) this.drop(s);
+    }
+  }
+
+  guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    cpuWrite(this, this.vcpuVmx(vcpu), gpa, bytes);
+  }
+
+  guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {
+    return cpuRead(this, this.vcpuVmx(vcpu), gpa, length);
+  }
+
+  slotChanged(slot: Memslot, oldFlags: number, change: MemslotChange): void {
+    slotApplyFlags(this, slot, oldFlags, change);
+  }
+
+  // models kvm_flush_pml_buffers() (vmx.c): kick every vCPU; each exit flushes its PML log
+  flushLogs(): void {
+    if (!this.cfg.pml) return;
+    for (const v of this.vcpus.values()) {
+      this.stats.kicks++;
+      vmxFlushPmlBuffer(this, v);
+    }
+  }
+
+  reprotect(slot: Memslot, firstPage: number, mask: number): void {
+    enableLogDirtyPtMasked(this, slot, firstPage, mask);
+  }
+}
