@@ -32,6 +32,18 @@ export async function readSeries(text: string): Promise<SeriesFile> {
       diagnostics.push(warning(c.fromLine, `cover letter ${c.messageId} already appears at line ${first}`));
     } else seen.set(c.messageId, c.fromLine);
   }
+  for (const p of patches) {
+    // A patch mail belongs to the cover letter it replies to (git send-email threads the
+    // series under the cover), or else to a cover of the same version and size listing it.
+    const cover =
+      covers.find((c) => c.messageId === p.inReplyTo) ??
+      covers.find((c) => c.version === p.version && c.total === p.total && c.patches.some((x) => x.title === p.title));
+    const label = `patch ${p.index ?? ''}${p.total === undefined ? '' : `/${p.total}`} "${p.title}"`;
+    if (cover === undefined) diagnostics.push(warning(p.fromLine, `${label} has no cover letter in this file`));
+    else if (!cover.patches.some((x) => x.title === p.title)) {
+      diagnostics.push(warning(p.fromLine, `${label} is not in the shortlog of its cover letter "${cover.title}"`));
+    }
+  }
   diagnostics.sort((a, b) => a.line - b.line);
   return { covers, patches, diagnostics };
 }

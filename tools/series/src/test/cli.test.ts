@@ -67,6 +67,17 @@ describe('kvmlab-series command line', () => {
     expect(bad.err).toContain('error: packages/nvmx-cr3/series.json: series[0].version is 2, the cover letter says 1');
   });
 
+  it('sync follows a newer posting of the same series (by title) when the stored Message-Id is gone', async (t) => {
+    const w = makeWorkspace(t);
+    const before = w.meta('ptp-kvm-core') as { series: { messageId: string; version: number }[] };
+    const old = { ...before, series: before.series.map((s) => ({ ...s, messageId: '<v3@example.org>', version: 3 })) };
+    w.writeMeta('ptp-kvm-core', old);
+    const c = io(w.root);
+    expect(await main(['sync', '--root', w.root, '--mbox', w.mbox], c.io)).toBe(0);
+    expect(c.out).toContain('packages/ptp-kvm-core/series.json: "Enable ptp_kvm for arm64" now follows v4 (<20190926114212.5322-1-jianyong.wu@arm.com>)');
+    expect(w.meta('ptp-kvm-core')).toEqual(before);
+  });
+
   it('sync brings a drifted record back and keeps models; changelog writes, then --check passes', async (t) => {
     const w = makeWorkspace(t);
     const before = w.meta('ptp-kvm-x86') as { series: { title: string }[]; models: object };

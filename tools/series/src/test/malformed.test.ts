@@ -110,3 +110,29 @@ describe('bad input: a clear error naming the line, and the rest of the file is 
     expect(r.diagnostics).toEqual([{ severity: 'warning', line: 4, message: 'text outside any message is ignored: "stray words"' }]);
   });
 });
+
+describe('patch mails next to their cover letter', () => {
+  const cover = mail({
+    subject: '[PATCH v2 0/2] demo',
+    messageId: '<c@x>',
+    body: coverBody('Ada', ['demo: one', 'demo: two'], [['a.c', 3]]),
+  });
+  it('a patch threaded under its cover and listed in its shortlog draws no warning', async () => {
+    const r = await readSeries(cover + mail({ subject: '[PATCH v2 1/2] demo: one', messageId: '<p1@x>', extraHeaders: ['In-Reply-To: <c@x>'], body: 'diff' }));
+    expect(r.patches.map((p) => [p.index, p.title])).toEqual([[1, 'demo: one']]);
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('a patch missing from the shortlog, or without a cover, is a warning on its From_ line', async () => {
+    const stray = mail({ subject: '[PATCH v2 2/2] demo: renamed', messageId: '<p2@x>', extraHeaders: ['In-Reply-To: <c@x>'], body: 'diff' });
+    const lone = mail({ subject: '[PATCH 1/4] other: thing', messageId: '<q@x>', body: 'diff' });
+    const text = cover + stray + lone;
+    const lines = text.split('\n');
+    const froms = lines.flatMap((l, i) => (l.startsWith('From patchwork') ? [i + 1] : []));
+    const r = await readSeries(text);
+    expect(r.diagnostics).toEqual([
+      { severity: 'warning', line: froms[1], message: 'patch 2/2 "demo: renamed" is not in the shortlog of its cover letter "demo"' },
+      { severity: 'warning', line: froms[2], message: 'patch 1/4 "other: thing" has no cover letter in this file' },
+    ]);
+  });
+});
