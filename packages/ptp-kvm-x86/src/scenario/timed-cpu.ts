@@ -1,0 +1,53 @@
+/**
+ * A vCPU whose VMCALL takes virtual time: the exit to the host and the return to the guest
+ * each last a drawn latency, and host events due meanwhile (kvmclock updates) run at their
+ * own time. Everything else is instantaneous. Guest code sees only the X86GuestCpu shape.
+ */
+import { drawLatency, type Latency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
+import type { X86GuestCpu } from '../guest/cpu.js';
+
+export interface VmcallTiming {
+  /** Guest → host: the VM exit until KVM handles the hypercall. */
+  readonly exit: Latency;
+  /** Host → guest: from the handler back into the guest. */
+  readonly entry: Latency;
+}
+
+export class TimedX86Cpu implements X86GuestCpu {
+  readonly vcpu: Vcpu;
+  private readonly sim: Simulation;
+  private readonly timing: VmcallTiming;
+
+  constructor(vcpu: Vcpu, sim: Simulation, timing: VmcallTiming) {
+    this.vcpu = vcpu;
+    this.sim = sim;
+    this.timing = timing;
+  }
+
+  get x86(): { readonly longMode: boolean } {
+    return this.vcpu.x86;
+  }
+
+  cpuid(leaf: number, subleaf?: number): readonly [bigint, bigint, bigint, bigint] {
+    return this.vcpu.cpuid(leaf, subleaf);
+  }
+
+  wrmsr(index: number, value: bigint): boolean {
+    return this.vcpu.wrmsr(index, value);
+  }
+
+  rdtsc(): bigint {
+    return this.vcpu.rdtsc();
+  }
+
+  read(gpa: bigint, length: number): Uint8Array {
+    return this.vcpu.read(gpa, length);
+  }
+
+  vmcall(nr: bigint | number, args?: readonly bigint[]): bigint {
+    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit));
+    const rax = this.vcpu.vmcall(nr, args);
+    this.sim.elapse(drawLatency(this.sim.rng, this.timing.entry));
+    return rax;
+  }
+}
