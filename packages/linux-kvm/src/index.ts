@@ -40,5 +40,15 @@ export {
 export { capsScript, memslotScript } from './conform/scripts-caps-memslots.js';
 export { clearDirtyLogScript, getDirtyLogScript, initiallySetScript, loggingToggleScript } from './conform/scripts-dirty.js';
 
+export {
+  formatBenchTable,
+  onePercentPages,
+  runDirtyLogBench,
+  type BenchOptions,
+  type BenchReport,
+  type BenchRow,
+  type BenchWork,
+} from './bench/dirty-log-bench.js';
+
 /** Scenarios this package provides (the CLI registers every one): none, it drives a real kernel. */
 export const scenarios: readonly ScenarioDef[] = [];

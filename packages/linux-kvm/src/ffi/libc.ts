@@ -9,8 +9,9 @@
  */
 import { createRequire } from 'node:module';
 import { KvmError, errnoName } from '@kvmlab/hypervisor-core';
+import type * as KoffiModule from 'koffi';
 
-type Koffi = typeof import('koffi');
+type Koffi = typeof KoffiModule;
 
 /** An opaque libc pointer as koffi hands it over. */
 export type CPointer = object;

@@ -1,0 +1,66 @@
+import { KERNEL_ERAS } from '@kvmlab/hypervisor-core';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { compareWithModel, runConformance, SCRIPTS } from '../src/conform/conformance.js';
+import { eraFor, loadFixtures, runScript } from '../src/conform/fixture.js';
+import { ModelTarget } from '../src/conform/model-target.js';
+import { bitmapToRanges, parseRanges, rangesToBitmap } from '../src/conform/script.js';
+
+const RUNS = process.env['KVMLAB_SOAK'] ? 1000 : 80;
+const fixtures = loadFixtures();
+
+describe('the model against recorded kernels', () => {
+  it('at least one recording is committed', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+  });
+
+  for (const f of fixtures) {
+    describe(`kernel ${f.uname}`, () => {
+      it('every script was recorded with one result per step (re-record after editing a script)', () => {
+        for (const s of SCRIPTS) expect(f.results[s.name]?.length, s.name).toBe(s.steps.length);
+      });
+
+      it('the model (following this kernel\'s era) gives every answer the kernel gave, except documented era differences', () => {
+        const r = runConformance({ fixture: f });
+        const bad = r.rows.filter((row) => row.match === 'no');
+        expect(bad, bad.map((b) => `${b.script}#${b.index} ${b.step}: kernel ${b.kernel}, model ${b.model}`).join('\n')).toEqual([]);
+        expect(r.counts.steps).toBe(SCRIPTS.reduce((n, s) => n + s.steps.length, 0));
+        for (const row of r.rows.filter((x) => x.match === 'era')) expect(row.era).toBeTruthy();
+      });
+
+      it('the era option matters: as 5.4 the model differs from this kernel exactly where the limits changed', () => {
+        if (eraFor(f.uname, f.machine).name === '5.4') return;
+        const rows = compareWithModel(SCRIPTS, f.results, KERNEL_ERAS['5.4']).filter((r) => r.match === 'no');
+        // The README's era table: NR_VCPUS, NR_MEMSLOTS, MAX_VCPUS, MULTI_ADDRESS_SPACE and
+        // MAX_VCPU_ID on both fds; slot ids 509 and 32763; address space 1; vCPU id 288; GET and
+        // CLEAR of slot 600 and of address space 1.
+        expect(rows.map((r) => `${r.script}#${r.index}`)).toEqual([
+          'caps#1', 'caps#2', 'caps#7', 'caps#12', 'caps#13', 'caps#18', 'caps#19', 'caps#24', 'caps#29', 'caps#30',
+          'memslots#9', 'memslots#10', 'memslots#13', 'memslots#32',
+          'dirty-get#14', 'dirty-get#16', 'dirty-clear#38', 'dirty-clear#39',
+        ]);
+      });
+    });
+  }
+});
+
+describe('script helpers', () => {
+  it('case: page ranges with steps', () => {
+    expect(parseRanges('0-3,7,10-20/5')).toEqual([0, 1, 2, 3, 7, 10, 15, 20]);
+    expect(parseRanges('')).toEqual([]);
+    expect(() => parseRanges('x')).toThrow();
+  });
+
+  test.prop([fc.uint8Array({ minLength: 0, maxLength: 300 })], { numRuns: RUNS })(
+    'a bitmap survives ranges and back unchanged',
+    (bm) => {
+      const padded = new Uint8Array(Math.ceil(bm.length / 8) * 8);
+      padded.set(bm);
+      expect(rangesToBitmap(bitmapToRanges(padded), padded.length)).toEqual(padded);
+    },
+  );
+
+  it('model runs are deterministic: same script, same results', () => {
+    for (const s of SCRIPTS) expect(runScript(new ModelTarget('6.18'), s)).toEqual(runScript(new ModelTarget('6.18'), s));
+  });
+});
