@@ -156,7 +156,7 @@ describe('guest gettime and crosststamp', () => {
   });
 
   it('case 31: version 3 at begin and 4 after → retry, and a second hypercall is issued', () => {
-    const { vcpu, guest } = guestRig();
+    const { vcpu, kvmclock } = guestRig();
     const set = (v: number) => {
       const b = new Uint8Array(4);
       writeLe(b, 0, 4, BigInt(v));
@@ -175,7 +175,7 @@ describe('guest gettime and crosststamp', () => {
         return vcpu.vmcall(nr, args);
       },
     };
-    const g = new PtpKvmX86Guest(cpu, { kvmclock: guest['kvmclock'], clockPairGpa: CLOCK_PAIR_GPA });
+    const g = new PtpKvmX86Guest(cpu, { kvmclock, clockPairGpa: CLOCK_PAIR_GPA });
     g.getCrosststamp();
     expect(calls).toBe(2);
     expect(g.stats).toMatchObject({ hypercalls: 2, pvclockRetries: 1 });
