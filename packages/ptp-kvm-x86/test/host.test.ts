@@ -301,6 +301,13 @@ describe('kvmclock on the host (MSR_KVM_SYSTEM_TIME_NEW, kvm_guest_time_update)'
     expect(readPv(vcpu).version).toBe(2 + 2 * 10);
   });
 
+  it('an odd junk version left in the area before registration is stepped past (ends even: 127 → 128 → 129 → 130)', () => {
+    const { vcpu } = x86Rig();
+    vcpu.vm.memory.write(PVTI_GPA, new Uint8Array([127, 0, 0, 0]));
+    vcpu.wrmsr(MSR_KVM_SYSTEM_TIME_NEW, PVTI_GPA | 1n);
+    expect(readPv(vcpu).version).toBe(130);
+  });
+
   it('a PVCLOCK_GUEST_STOPPED the guest has not cleared survives an update', () => {
     const { hv, vcpu } = x86Rig();
     vcpu.wrmsr(MSR_KVM_SYSTEM_TIME_NEW, PVTI_GPA | 1n);

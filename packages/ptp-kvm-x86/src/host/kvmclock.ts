@@ -87,8 +87,8 @@ export function newVmState(host: HostClock): KvmclockVmState {
 }
 
 /**
- * models kvm_setup_pvclock_page() (arch/x86/kvm/x86.c, 5.x): read the guest's version, write
- * it +1 (odd), write the whole area (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet
+ * models kvm_setup_pvclock_page() (arch/x86/kvm/x86.c, 5.x): read the guest's version (made
+ * even first if it is odd: junk before the first write), write it +1 (odd), write the whole area (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet
  * seen), then write version +1 again (even). A guest reading in between sees an odd version.
  */
 function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<Parameters<typeof encodePvclock>[0], 'version'>): boolean {
@@ -98,7 +98,9 @@ function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<Parameters<typeof e
   } catch {
     return false; // kvm_read_guest_cached failed: no update
   }
-  const odd = (guest.version + 1) >>> 0;
+  // An odd version here is junk from before the first registration: step past it first.
+  const start = (guest.version & 1) === 1 ? guest.version + 1 : guest.version;
+  const odd = (start + 1) >>> 0;
   const flags = info.flags | (guest.flags & PVCLOCK_GUEST_STOPPED);
   const versionBytes = (v: number): Uint8Array => encodePvclock({ ...info, flags, version: v }).subarray(PVCLOCK_OFFSETS.version, 4);
   vm.kvmWriteGuest(gpa, versionBytes(odd));

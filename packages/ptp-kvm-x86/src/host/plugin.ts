@@ -99,13 +99,15 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
         if (ok) stats.pvclockUpdates++;
         return ok;
       };
-      const updateAll = (vm: Vm): void => {
-        for (const v of vm.vcpus) timeUpdate(v);
+      const updateAll = (vm: Vm, except?: Vcpu): void => {
+        for (const v of vm.vcpus) if (v !== except) timeUpdate(v);
       };
-      const updateMasterclock = (vm: Vm): void => {
+      // kvm_gen_update_masterclock(); KVM_REQ_CLOCK_UPDATE is one request bit per vCPU, so
+      // a vCPU that will be updated anyway (`except`) is not updated twice.
+      const updateMasterclock = (vm: Vm, except?: Vcpu): void => {
         pvclockUpdateVmGtodCopy(host, vmOf(vm));
         stats.masterclockUpdates++;
-        updateAll(vm);
+        updateAll(vm, except);
       };
 
       ctx.onVmCreate((vm) => void vmOf(vm));
@@ -134,7 +136,7 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       ctx.onExit('wrmsr', (v, e) => {
         if (e.msr === undefined || !ownsKvmclockMsr(e.msr) || e.data === undefined) return false;
         const r = kvmSetSystemTimeMsr(v, vcpuOf(v), vmOf(v.vm), e.msr, readLe(e.data, 0, 8));
-        if (r.masterclockUpdate) updateMasterclock(v.vm);
+        if (r.masterclockUpdate) updateMasterclock(v.vm, v);
         // KVM_REQ_GLOBAL_CLOCK_UPDATE -> kvm_gen_kvmclock_update(): this vCPU now, all later.
         timeUpdate(v);
         ctx.sim.after(KVMCLOCK_UPDATE_DELAY_NS, () => updateAll(v.vm), 'kvmclock_update_fn');
@@ -165,7 +167,7 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
         kvmclock: (v) => vcpuOf(v),
         vmClock: (vm) => vmOf(vm),
         requestClockUpdate: timeUpdate,
-        updateMasterclock,
+        updateMasterclock: (vm) => updateMasterclock(vm),
         stats,
       };
       ctx.decorate(HOST_KEY, api);
