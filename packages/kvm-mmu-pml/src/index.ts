@@ -1,6 +1,8 @@
 // @kvmlab/kvm-mmu-pml: x86 dirty logging with PML and write protection, shadow EPT for L2,
 // and the Sept 2019 nested live-migration fix. See README.md.
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+import { nestedMigrationScenario } from './scenarios/nested-migration.js';
+import { vmxDirtyLogScenario } from './scenarios/vmx-dirty-log.js';
 
 export * from './constants.js';
 export { kvmMmuPml, kvmMmuOf, KVM_MMU_PML_PLUGIN } from './host/plugin.js';
@@ -21,5 +23,11 @@ export {
 export { vmwrite, vmread, vmreadz, vmlaunch, vmresume, invept, l2Vmcall, type VmxResult } from './guest/vmx.js';
 export { ucall, guestSync, guestDone, type UcallArgs } from './guest/ucall.js';
 
+export { runVmxDirtyLogTest, type SelftestOptions, type SelftestReport, type SyncRecord } from './scenarios/selftest.js';
+export { runMigration, type MigrationRun, type MigrationRunOptions } from './scenarios/migration-run.js';
+export { Precopy, type PrecopyOptions, type PrecopyResult, type RoundRecord } from './scenarios/precopy.js';
+export { vmxDirtyLogScenario } from './scenarios/vmx-dirty-log.js';
+export { nestedMigrationScenario } from './scenarios/nested-migration.js';
+
 /** Scenarios this package provides (the CLI registers every one). */
-export const scenarios: readonly ScenarioDef[] = [];
+export const scenarios: readonly ScenarioDef[] = [vmxDirtyLogScenario, nestedMigrationScenario];

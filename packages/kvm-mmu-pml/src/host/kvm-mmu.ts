@@ -28,7 +28,7 @@ export interface KvmMmuStats {
   sptesSet: number;
   /** kvm_vcpu_mark_page_dirty() calls from the MMU (set_spte, fast path, PML flush). */
   gfnsMarked: number;
-  /** Of those, gfns that fell in no L1 memslot (dropped). */
+  /** Of those, gfns that fell in no L1 memslot (nothing marked). */
   gfnsDropped: number;
   /** kvm_set_pfn_dirty() calls (host page dirtied by a write-protect of a writable SPTE). */
   hostPfnsDirtied: number;
@@ -104,7 +104,8 @@ export class KvmMmuPml implements Mmu {
   // models kvm_vcpu_mark_page_dirty() (virt/kvm/kvm_main.c): the gfn is looked up in L1's slots
   markPageDirty(gfn: number): void {
     this.stats.gfnsMarked++;
-    if (!this.vm.markPageDirty(BigInt(gfn))) this.stats.gfnsDropped++;
+    if (this.vm.memslots.findByGfnNumber(gfn) === undefined) this.stats.gfnsDropped++;
+    else this.vm.markPageDirty(BigInt(gfn));
   }
 
   /** Adds a new leaf to its table and to the rmap of its L1 gfn. */

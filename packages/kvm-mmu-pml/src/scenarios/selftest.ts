@@ -122,7 +122,6 @@ function buildEpt12(vm: Vm, eptAd: boolean): bigint {
 export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
   const syncs: SyncRecord[] = [];
   let done = false;
-  let vm: Vm | undefined;
   // The test's main loop body after each KVM_EXIT_IO, as a VMM exit handler.
   const onUcall = (vcpu: Vcpu, u: UcallArgs): void => {
     const v = vcpu.vm;
@@ -170,7 +169,7 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     seed: o.seed ?? 0,
     plugins: [kvmMmuPml({ variant: o.variant, enablePml: o.enablePml, eptAd }), vmm],
   });
-  vm = hv.createVm();
+  const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: SLOT0_BYTES });
   const vcpu = vm.createVcpu(1);
   vm.setUserMemoryRegion({

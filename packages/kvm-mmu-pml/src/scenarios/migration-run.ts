@@ -1,0 +1,133 @@
+/**
+ * One live migration of an L1 VM under a seeded write workload: nested (L2 writes through
+ * L1's non-identity EPT12) or plain (L1 writes the same pages itself). Everything measured
+ * here comes from the running model: the dirty log, the exits, the destination's memory.
+ */
+import { createHypervisor, EXIT_REASON_NAMES } from '@kvmlab/hypervisor-core';
+import { kvmMmuOf, kvmMmuPml } from '../host/plugin.js';
+import type { Variant } from '../host/spte.js';
+import { GuestDriver, l1BuildEpt12, l1LaunchL2, pickPage, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
+import { Precopy, type PrecopyResult } from './precopy.js';
+
+const MiB = 1n << 20n;
+const GiB = 1n << 30n;
+
+export interface MigrationRunOptions {
+  readonly variant: Variant;
+  readonly seed: number;
+  readonly workload: 'nested' | 'plain';
+  readonly l1MiB: number;
+  readonly l2MiB: number;
+  readonly wssMiB: number;
+  readonly hotMiB: number;
+  readonly hotFraction: number;
+  /** Page writes per second by L2 (nested) or to the same data pages by L1 (plain). */
+  readonly writesPerSec: number;
+  /** L1's own writes per second to its kernel memory. */
+  readonly l1WritesPerSec: number;
+  readonly bandwidthMBps: number;
+  readonly downtimeMs: number;
+  readonly maxRounds: number;
+  readonly enablePml: boolean;
+  readonly eptAd: boolean;
+  /** EPTP12 bit 6: L1 asks for A/D flags in EPT12. */
+  readonly eptp12Ad: boolean;
+  /** L1 runs L2 without EPT12 (L2 on L1's TDP: its addresses are L1 GPAs). */
+  readonly tdpForL2: boolean;
+}
+
+export interface MigrationRun {
+  readonly workload: 'nested' | 'plain';
+  readonly precopy: PrecopyResult;
+  /** Exits by reason name (EPT_VIOLATION, PML_FULL, VMCALL, …). */
+  readonly exits: Readonly<Record<string, number>>;
+  readonly pmlEntriesLogged: number;
+  readonly pmlFlushes: number;
+  readonly writeProtectFaults: number;
+  /** gfns a PML flush or set_spte marked that were in no L1 slot. */
+  readonly gfnsDropped: number;
+  /** Guest stores during the migration, and distinct L1 pages they hit. */
+  readonly guestWrites: number;
+  readonly l1PagesWritten: number;
+  readonly guestWriteRateMBps: number;
+}
+
+const TICK_NS = 1_000_000n;
+
+export function runMigration(o: MigrationRunOptions): MigrationRun {
+  const l1Bytes = BigInt(o.l1MiB) * MiB;
+  const l2Bytes = BigInt(o.l2MiB) * MiB;
+  const layout0 = { tablesBase: 8n * MiB, kernelBase: 16n * MiB, kernelBytes: 32n * MiB, l1Base: GiB, l2Bytes };
+  if (layout0.l1Base + l2Bytes > l1Bytes) throw new RangeError(`L1 (${o.l1MiB} MiB) must hold 1 GiB + L2 (${o.l2MiB} MiB)`);
+  if (o.wssMiB > o.l2MiB || o.hotMiB > o.wssMiB) throw new RangeError('need hot ≤ wss ≤ L2 size');
+  const hv = createHypervisor({ arch: 'x86_64', seed: o.seed, plugins: [kvmMmuPml({ variant: o.variant, enablePml: o.enablePml, eptAd: o.eptAd })] });
+  const rng = hv.sim.rng;
+  const vm = hv.createVm();
+  vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: l1Bytes });
+  const vcpu = vm.createVcpu(0);
+  const layout: NestedLayout = { ...layout0, perm: shuffledChunks(rng, Number(l2Bytes / (2n * MiB))) };
+  const g = new GuestDriver(vcpu, layout, rng);
+  const w: WorkloadSpec = { wssBytes: BigInt(o.wssMiB) * MiB, hotBytes: BigInt(o.hotMiB) * MiB, hotFraction: o.hotFraction };
+  const nested = o.workload === 'nested';
+  const useEpt12 = !o.tdpForL2;
+
+  // Boot: L1 touches its kernel memory; nested: builds EPT12 and launches L2; the WSS is warmed.
+  for (let p = 0n; p < layout.kernelBytes >> 12n; p++) vcpu.write(layout.kernelBase + (p << 12n), new Uint8Array([1]));
+  if (nested && !l1LaunchL2(vcpu, l1BuildEpt12(vcpu, layout, o.eptp12Ad), useEpt12)) throw new Error('VMLAUNCH failed');
+  for (let p = 0n; p < w.wssBytes >> 12n; p++) {
+    if (nested) g.l2Write(p, useEpt12);
+    else g.l1WriteData(p);
+  }
+
+  let running = true;
+  const count = (perSec: number): number => {
+    const x = (perSec * Number(TICK_NS)) / 1e9;
+    return Math.floor(x) + (rng.chance(x - Math.floor(x)) ? 1 : 0);
+  };
+  const tick = (): void => {
+    if (!running) return;
+    const n2 = count(o.writesPerSec);
+    const n1 = count(o.l1WritesPerSec);
+    for (let i = 0; i < n2; i++) {
+      if (nested) g.l2Write(pickPage(rng, w), useEpt12);
+      else g.l1WriteData(pickPage(rng, w));
+    }
+    if (nested) g.exitToL1(); // L2 hands the CPU to L1 once per tick
+    for (let i = 0; i < n1; i++) g.l1WriteKernel();
+    if (nested) g.resumeL2();
+    hv.sim.after(TICK_NS, tick);
+  };
+  hv.sim.after(TICK_NS, tick);
+  hv.sim.runFor(10n * TICK_NS);
+
+  const slot = vm.memslots.get(0, 0)!;
+  const mig = new Precopy(vm, slot, {
+    bandwidthBytesPerSec: o.bandwidthMBps * 1e6,
+    downtimeNs: BigInt(o.downtimeMs) * 1_000_000n,
+    maxRounds: o.maxRounds,
+  }, () => (running = false));
+  g.writtenL1.clear();
+  const writes0 = g.writes;
+  const t0 = hv.sim.now;
+  mig.start();
+  hv.sim.run(50_000_000);
+  const res = mig.result;
+  if (res === undefined) throw new Error('migration did not finish');
+  const m = kvmMmuOf(vm);
+  const v = m.vcpuVmx(vcpu);
+  const exits: Record<string, number> = {};
+  for (const [r, n] of [...v.exits.byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
+  const secs = Number(hv.sim.now - t0) / 1e9;
+  return {
+    workload: o.workload,
+    precopy: res,
+    exits,
+    pmlEntriesLogged: v.exits.pmlEntriesLogged,
+    pmlFlushes: v.exits.pmlFlushes,
+    writeProtectFaults: v.exits.writeProtectFaults,
+    gfnsDropped: m.stats.gfnsDropped,
+    guestWrites: g.writes - writes0,
+    l1PagesWritten: g.writtenL1.size,
+    guestWriteRateMBps: secs > 0 ? ((g.writes - writes0) * 4096) / secs / 1e6 : 0,
+  };
+}
