@@ -33,8 +33,11 @@ export {
   pvclockReadBegin,
   pvclockReadRetry,
   readPvti,
+  pvclockTscKhz,
   PvclockLivelockError,
 } from './guest/pvclock.js';
+export { kvmClockClocksource, tscClocksource, type X86GuestClocksource } from './guest/clocksources.js';
+export { TimedX86Cpu, type VmcallTiming } from './scenario/timed-cpu.js';
 export { KvmclockGuest, kvmParaAvailable, kvmParaHasFeature, type KvmclockGuestOptions } from './guest/kvmclock.js';
 export { PtpKvmX86Guest, type PtpKvmX86GuestOptions, type PtpKvmX86GuestStats } from './guest/ptp-kvm-x86.js';
 

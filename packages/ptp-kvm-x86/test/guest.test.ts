@@ -1,6 +1,8 @@
 import { definePlugin, isKvmError, KvmError, writeLe } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import {
+  kvmClockClocksource,
+  tscClocksource,
   KvmclockGuest,
   kvmParaAvailable,
   MSR_KVM_SYSTEM_TIME_NEW,
@@ -78,6 +80,26 @@ describe('guest kvm-clock (kvmclock_init, pvclock_clocksource_read)', () => {
     hv.sim.runFor(3_000_000_000n);
     const fast = k.read() - 3_000_000_000n;
     expect(fast >= 2_900n && fast <= 3_100n).toBe(true);
+  });
+});
+
+describe('guest clocksources (the shape ptp-kvm-core timekeeping reads)', () => {
+  it('kvm-clock: 1 GHz, 64-bit, CSID_X86_KVM_CLK, reads kvmclock ns', () => {
+    const { hv, kvmclock } = guestRig();
+    const cs = kvmClockClocksource(kvmclock);
+    expect(cs).toMatchObject({ name: 'kvm-clock', csId: 'CSID_X86_KVM_CLK', hz: 1_000_000_000n, maskBits: 64 });
+    hv.sim.runFor(1_000n);
+    expect(cs.read()).toBe(kvmclock.read());
+  });
+  it('tsc: calibrated from the kvmclock scale (kvm_get_tsc_khz), reads RDTSC', () => {
+    const { hv, vcpu, kvmclock } = guestRig();
+    ptpKvmX86Host(hv).setTscKhz(vcpu, 1_500_000);
+    ptpKvmX86Host(hv).requestClockUpdate(vcpu);
+    const cs = tscClocksource(vcpu, kvmclock);
+    expect(cs).toMatchObject({ name: 'tsc', csId: 'CSID_X86_TSC', maskBits: 64 });
+    expect(cs.hz / 1000n).toBeGreaterThanOrEqual(1_499_998n);
+    expect(cs.hz / 1000n).toBeLessThanOrEqual(1_500_000n);
+    expect(cs.read()).toBe(vcpu.rdtsc());
   });
 });
 

@@ -1,6 +1,6 @@
 import { fc, test as ftest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { kvmGetTimeScale, pvclockReadCycles, pvclockScaleDelta } from '../src/index.js';
+import { kvmGetTimeScale, pvclockReadCycles, pvclockScaleDelta, pvclockTscKhz } from '../src/index.js';
 
 const RUNS = process.env['KVMLAB_SOAK'] !== undefined ? 20_000 : 300;
 const M64 = 1n << 64n;
@@ -74,5 +74,20 @@ describe('kvm_get_time_scale', () => {
   ftest.prop([fc.bigInt({ min: 1000n, max: 1n << 40n })], { numRuns: RUNS })('mul fits 32 bits and is at least 2^31 (normalised)', (hz) => {
     const s = kvmGetTimeScale(1_000_000_000n, hz);
     expect(s.mul < 1n << 32n && s.mul >= 1n << 31n).toBe(true);
+  });
+});
+
+describe('pvclock_tsc_khz (the guest calibrates its TSC from kvmclock)', () => {
+  it('2.5 GHz: mul 3435973836, shift -1 → 2500000 kHz', () => {
+    expect(pvclockTscKhz({ tscToSystemMul: 3435973836n, tscShift: -1 })).toBe(2_500_000n);
+  });
+  it('a zero mul (area not written yet) gives 0 instead of dividing by zero', () => {
+    expect(pvclockTscKhz({ tscToSystemMul: 0n, tscShift: 0 })).toBe(0n);
+  });
+  ftest.prop([fc.bigInt({ min: 1_000_000n, max: 5_000_000n })], { numRuns: RUNS })('inverts kvm_get_time_scale to within 0.0001%', (khz) => {
+    const s = kvmGetTimeScale(1_000_000_000n, khz * 1000n);
+    const got = pvclockTscKhz({ tscToSystemMul: s.mul, tscShift: s.shift });
+    const err = got > khz ? got - khz : khz - got;
+    expect(err * 1_000_000n <= khz).toBe(true);
   });
 });

@@ -47,3 +47,14 @@ export class PvclockLivelockError extends Error {
     super(`pvclock read loop still retrying after ${retries} tries (the kernel would spin forever)`);
   }
 }
+
+/**
+ * models pvclock_tsc_khz() (arch/x86/kernel/pvclock.c): the TSC rate a guest derives from the
+ * kvmclock scale (kvm_get_tsc_khz() uses it to calibrate the TSC clocksource).
+ */
+export function pvclockTscKhz(src: Pick<PvclockVcpuTimeInfo, 'tscToSystemMul' | 'tscShift'>): bigint {
+  if (src.tscToSystemMul === 0n) return 0n;
+  let khz = (1_000_000n << 32n) / src.tscToSystemMul;
+  khz = src.tscShift < 0 ? u64(khz << BigInt(-src.tscShift)) : khz >> BigInt(src.tscShift);
+  return khz;
+}
