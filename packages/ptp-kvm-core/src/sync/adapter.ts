@@ -1,0 +1,64 @@
+/**
+ * The arch adapter the ptp-sync harness (run-ptp-sync.ts) is parameterized by. An arch package
+ * (ptp-kvm-arm64, ptp-kvm-x86) implements it: how to build a hypervisor with its ptp_kvm host
+ * plugin and a guest with its arch hooks, and what its hypercall round trip costs. The harness
+ * owns everything arch-independent: the guest's timekeeping, ptp_kvm_common, the methods, the
+ * servo, the statistics and the scenario result.
+ */
+import type { Arch, HostClock, Latency, Simulation } from '@kvmlab/hypervisor-core';
+import type { PtpKvmArchHooks } from '../arch-hooks.js';
+import type { GuestClocksource } from '../guest/clocksource.js';
+
+/**
+ * How the guest measures its offset from the PHC:
+ * - 'precise': PTP_SYS_OFFSET_PRECISE (crosststamp) on the merged driver — chrony's mode 2;
+ * - 'sys-offset': PTP_SYS_OFFSET bracketed reads on the merged driver (phc2sys without -R…, chrony `nocrossts`);
+ * - 'half-delay': PTP_SYS_OFFSET_PRECISE on the RFC v4 driver, whose arch hook adds half the
+ *   measured hypercall round trip to the device time (only arches that had that RFC).
+ */
+export type PtpSyncMethod = 'precise' | 'sys-offset' | 'half-delay';
+
+/** Entry (guest trap → host handler reads the clock) and exit (→ guest resumes) latency. */
+export interface HypercallLatency {
+  readonly entry: Latency;
+  readonly exit: Latency;
+}
+
+/** What the harness asks the adapter to build, once per method, each from the same seed. */
+export interface PtpSyncBuildInput {
+  readonly method: PtpSyncMethod;
+  readonly seed: number;
+  /** The host counter frequency (CNTFRQ_EL0 / TSC Hz). */
+  readonly counterHz: bigint;
+  /** The host counter's true-rate error, ppm (the host's NTP corrects its own clock; the guest's is not). */
+  readonly driftPpm: number;
+  /** Hypercall latency the host side must apply (elapse entry before reading the clock, exit after). */
+  readonly latency: HypercallLatency;
+}
+
+/** What the adapter returns: a booted guest whose ptp_kvm arch hooks are ready for ptp_kvm_init(). */
+export interface PtpSyncGuestSetup {
+  /** hv.sim of the hypervisor the guest runs on (the harness schedules the poll loop on it). */
+  readonly sim: Simulation;
+  /** hv.host: the reference the model's errors are measured against. */
+  readonly host: HostClock;
+  /** The guest clocksource the guest's timekeeping reads (through the architectural boundary). */
+  readonly clocksource: GuestClocksource;
+  /** The arch hooks ptp_kvm_common will call (init first). */
+  readonly hooks: PtpKvmArchHooks;
+}
+
+export interface PtpSyncArchAdapter {
+  readonly arch: Arch;
+  /** Package that provides the scenario (ScenarioDef.package). */
+  readonly packageName: string;
+  /** The methods this arch can run (arm64: all three; x86: 'precise' and 'sys-offset'). */
+  readonly methods: readonly PtpSyncMethod[];
+  /** Default host counter frequency. */
+  readonly defaultCounterHz: bigint;
+  /** Default hypercall latency model. */
+  readonly defaultLatency: HypercallLatency;
+  /** Where the default latencies come from (shown in the result details). */
+  readonly latencySource: string;
+  build(input: PtpSyncBuildInput): PtpSyncGuestSetup;
+}
