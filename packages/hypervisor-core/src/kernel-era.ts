@@ -23,6 +23,12 @@ export interface KernelLimits {
   readonly maxVcpuId: number;
   /** x86 address spaces: 2 with SMM (KVM_CAP_MULTI_ADDRESS_SPACE), 1 when CONFIG_KVM_SMM=n. */
   readonly addressSpaces: number;
+  /**
+   * x86: a created or moved slot must end below 2^maxGpaBits (kvm_arch_prepare_memory_region
+   * against kvm_mmu_max_gfn(), 5.19+: 52 with shadow paging, the host's MAXPHYADDR with TDP).
+   * Undefined: no such check (5.4).
+   */
+  readonly maxGpaBits?: number;
 }
 
 export type KernelEraName = '5.4' | '6.18';
@@ -40,8 +46,8 @@ export const KERNEL_ERAS: Readonly<Record<KernelEraName, KernelLimits>> = {
   /**
    * Linux 6.18 (include/linux/kvm_host.h: KVM_USER_MEM_SLOTS = KVM_MEM_SLOTS_NUM - 3 = 32764;
    * arch/x86/include/asm/kvm_host.h: KVM_MAX_VCPUS 1024, KVM_MAX_VCPU_IDS 4096). nrVcpus
-   * depends on the host's online CPUs (2 here) and addressSpaces on CONFIG_KVM_SMM (default y):
-   * override them to match a given machine.
+   * depends on the host's online CPUs (2 here), addressSpaces on CONFIG_KVM_SMM (default y) and
+   * maxGpaBits on TDP (52 with shadow paging): override them to match a given machine.
    */
   '6.18': {
     name: '6.18',
@@ -50,6 +56,7 @@ export const KERNEL_ERAS: Readonly<Record<KernelEraName, KernelLimits>> = {
     maxVcpus: 1024,
     maxVcpuId: 4096,
     addressSpaces: 2,
+    maxGpaBits: 52,
   },
 };
 

@@ -13,7 +13,8 @@ import { KERNEL_ERAS } from '../src/kernel-era.js';
 describe('kernel eras', () => {
   it('the era constants are the kernels\' values', () => {
     expect(KERNEL_ERAS['5.4']).toMatchObject({ userMemSlots: 509, nrVcpus: 240, maxVcpus: 288, maxVcpuId: 288, addressSpaces: 2 });
-    expect(KERNEL_ERAS['6.18']).toMatchObject({ userMemSlots: 32764, maxVcpus: 1024, maxVcpuId: 4096 });
+    expect(KERNEL_ERAS['6.18']).toMatchObject({ userMemSlots: 32764, maxVcpus: 1024, maxVcpuId: 4096, maxGpaBits: 52 });
+    expect(KERNEL_ERAS['5.4'].maxGpaBits).toBeUndefined();
   });
 
   it('default is 5.4: capabilities and limits unchanged', () => {
@@ -40,5 +41,24 @@ describe('kernel eras', () => {
     }
     expect(isKvmError(err, 'EINVAL')).toBe(true);
     expect(vm.createVcpu(4095).id).toBe(4095);
+  });
+
+  it('6.18: a created or moved slot must end below 2^maxGpaBits; 5.4 has no such check', () => {
+    const vm = createHypervisor({ arch: 'x86_64', kernel: '6.18' }).createVm();
+    vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: (1n << 52n) - 0x1000n, memorySize: 0x1000n });
+    const refused = (gpa: bigint, slot: number): boolean => {
+      try {
+        vm.setUserMemoryRegion({ slot, flags: 0, guestPhysAddr: gpa, memorySize: 0x1000n });
+        return false;
+      } catch (e) {
+        return isKvmError(e, 'EINVAL');
+      }
+    };
+    expect(refused(1n << 52n, 1)).toBe(true);
+    expect(refused(1n << 52n, 0)).toBe(true); // move
+    expect(vm.memslots.get(0, 0)?.baseGfn).toBe((1n << 40n) - 1n);
+    const old = createHypervisor({ arch: 'x86_64' }).createVm();
+    old.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 1n << 52n, memorySize: 0x1000n });
+    expect(old.memslots.list().length).toBe(1);
   });
 });

@@ -32,11 +32,11 @@ describe('the model against recorded kernels', () => {
         if (eraFor(f.uname, f.machine).name === '5.4') return;
         const rows = compareWithModel(SCRIPTS, f.results, KERNEL_ERAS['5.4']).filter((r) => r.match === 'no');
         // The README's era table: NR_VCPUS, NR_MEMSLOTS, MAX_VCPUS, MULTI_ADDRESS_SPACE and
-        // MAX_VCPU_ID on both fds; slot ids 509 and 32763; address space 1; vCPU id 288; GET and
-        // CLEAR of slot 600 and of address space 1.
+        // MAX_VCPU_ID on both fds; slot ids 509 and 32763; address space 1; vCPU id 288; slots
+        // beyond 2^52; GET and CLEAR of slot 600 and of address space 1.
         expect(rows.map((r) => `${r.script}#${r.index}`)).toEqual([
           'caps#1', 'caps#2', 'caps#7', 'caps#12', 'caps#13', 'caps#18', 'caps#19', 'caps#24', 'caps#29', 'caps#30',
-          'memslots#9', 'memslots#10', 'memslots#13', 'memslots#32',
+          'memslots#9', 'memslots#10', 'memslots#13', 'memslots#32', 'memslots#35', 'memslots#36',
           'dirty-get#14', 'dirty-get#16', 'dirty-clear#38', 'dirty-clear#39',
         ]);
       });

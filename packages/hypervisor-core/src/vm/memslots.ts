@@ -97,13 +97,16 @@ const VALID_FLAGS = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
 export class Memslots {
   readonly addressSpaces: number;
   readonly maxUserSlots: number;
+  /** The last gfn a created or moved slot may cover (x86, 5.19+), or undefined for no check. */
+  readonly maxGfn: bigint | undefined;
   private readonly byId: Map<number, Memslot>[] = [];
   private sorted: Memslot[][] = [];
   private lastHit: Memslot | undefined;
 
-  constructor(opts: { addressSpaces?: number; maxUserSlots?: number } = {}) {
+  constructor(opts: { addressSpaces?: number; maxUserSlots?: number; maxGpaBits?: number } = {}) {
     this.addressSpaces = opts.addressSpaces ?? KVM_ADDRESS_SPACE_NUM;
     this.maxUserSlots = opts.maxUserSlots ?? KVM_USER_MEM_SLOTS;
+    this.maxGfn = opts.maxGpaBits === undefined ? undefined : (1n << BigInt(opts.maxGpaBits - 12)) - 1n;
     for (let i = 0; i < this.addressSpaces; i++) {
       this.byId.push(new Map());
       this.sorted.push([]);
@@ -169,6 +172,10 @@ export class Memslots {
         if (!(end <= s.baseGfn || baseGfn >= s.baseGfn + BigInt(s.npages))) {
           throw new KvmError('EEXIST', `gfn range overlaps slot ${s.id}`, 'guestPhysAddr');
         }
+      }
+      // kvm_arch_prepare_memory_region() (x86, later kernels): the slot must fit the MMU's gfns.
+      if (this.maxGfn !== undefined && baseGfn + npagesBig - 1n > this.maxGfn) {
+        throw new KvmError('EINVAL', `gfn range ends beyond kvm_mmu_max_gfn() 0x${this.maxGfn.toString(16)}`, 'guestPhysAddr');
       }
     }
     return { change, asId, id, baseGfn, npages, flags: mem.flags, old };

@@ -65,6 +65,7 @@ export class Vm {
     this.memslots = new Memslots({
       addressSpaces: hv.arch === 'x86_64' ? hv.kernel.addressSpaces : 1,
       maxUserSlots: opts.maxUserSlots ?? hv.kernel.userMemSlots,
+      maxGpaBits: hv.arch === 'x86_64' ? hv.kernel.maxGpaBits : undefined,
     });
     this.memory = new GuestMemory(this.memslots);
   }

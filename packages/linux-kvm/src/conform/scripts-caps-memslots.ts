@@ -102,5 +102,8 @@ export const memslotScript: Script = {
     { op: 'createVcpu', id: 287 }, // last id in 5.4
     { op: 'createVcpu', id: 288 }, // KVM_MAX_VCPU_ID in 5.4, fine in 6.x
     { op: 'createVcpu', id: 4096 }, // KVM_MAX_VCPU_IDS in 6.x
+    slot(7, (1n << 52n) - 0x1000n, 0x1000), // ends exactly at 2^52
+    slot(8, 1n << 52n, 0x1000), // beyond kvm_mmu_max_gfn() (6.x with shadow paging): refused there
+    slot(7, 1n << 52n, 0x1000), // moved beyond it
   ],
 };
