@@ -57,8 +57,13 @@ const TICK_NS = 1_000_000n;
 export function runMigration(o: MigrationRunOptions): MigrationRun {
   const l1Bytes = BigInt(o.l1MiB) * MiB;
   const l2Bytes = BigInt(o.l2MiB) * MiB;
-  const layout0 = { tablesBase: 8n * MiB, kernelBase: 16n * MiB, kernelBytes: 32n * MiB, l1Base: GiB, l2Bytes };
-  if (layout0.l1Base + l2Bytes > l1Bytes) throw new RangeError(`L1 (${o.l1MiB} MiB) must hold 1 GiB + L2 (${o.l2MiB} MiB)`);
+  // L1's map: EPT12 tables at 8 MiB, its kernel at 16 MiB, L2's memory from 1 GiB (small L1s:
+  // right after the kernel).
+  const kernelBytes = l1Bytes >= GiB ? 32n * MiB : 4n * MiB;
+  const l1Base = l1Bytes >= GiB + l2Bytes ? GiB : 16n * MiB + kernelBytes;
+  const layout0 = { tablesBase: 8n * MiB, kernelBase: 16n * MiB, kernelBytes, l1Base, l2Bytes };
+  if (l1Base + l2Bytes > l1Bytes) throw new RangeError(`L1 (${o.l1MiB} MiB) cannot hold L2 (${o.l2MiB} MiB) after its kernel`);
+  if (l2Bytes % (2n * MiB) !== 0n) throw new RangeError('L2 size must be a multiple of 2 MiB');
   if (o.wssMiB > o.l2MiB || o.hotMiB > o.wssMiB) throw new RangeError('need hot ≤ wss ≤ L2 size');
   const hv = createHypervisor({ arch: 'x86_64', seed: o.seed, plugins: [kvmMmuPml({ variant: o.variant, enablePml: o.enablePml, eptAd: o.eptAd })] });
   const rng = hv.sim.rng;
