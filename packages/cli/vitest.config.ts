@@ -1,4 +1,5 @@
 import { defineProject, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.js';
 
-export default mergeConfig(shared, defineProject({ test: { name: 'cli' } }));
+// globalSetup builds dist/ first: the CLI tests spawn the built binary as a user would.
+export default mergeConfig(shared, defineProject({ test: { name: 'cli', globalSetup: ['./test/global-setup.ts'], testTimeout: 30_000, hookTimeout: 60_000 } }));

@@ -1,0 +1,121 @@
+/**
+ * `kvmlab caps`: compose a hypervisor from chosen plugins and show what it offers — the host
+ * view (KVM_CHECK_EXTENSION on /dev/kvm and on a VM, hypercalls and their owners) and the
+ * guest view, probed from a vCPU through the architectural boundary only (arm64: SMCCC calls;
+ * x86: CPUID leaves 0x40000000/0x40000001).
+ */
+import { CompositionError, createHypervisor, u32, type Arch, type Hypervisor, type Vcpu } from '@kvmlab/hypervisor-core';
+import { UsageError } from './errors.js';
+import { PLUGIN_FACTORIES } from './plugins.js';
+import { constant, exportedConstants, namesByValue } from './symbols.js';
+
+export interface CapsReport {
+  readonly arch: Arch;
+  readonly plugins: readonly string[];
+  readonly capabilities: readonly { cap: number; name: string; system: number; vm: number; owner: string | null }[];
+  readonly hypercalls: readonly { id: string; name: string; owner: string }[];
+  readonly discovery: readonly { probe: string; result: string; meaning: string }[];
+}
+
+const hex = (v: bigint | number, width = 0): string => `0x${v.toString(16).padStart(width, '0')}`;
+
+/** Plugin names for `--plugins` ('all' or undefined: every plugin of the arch; 'none': core only). */
+export function selectPlugins(arch: Arch, list: string | undefined): readonly string[] {
+  const forArch = PLUGIN_FACTORIES.filter((f) => f.arches.includes(arch)).map((f) => f.name);
+  if (list === undefined || list === 'all') return forArch;
+  if (list === 'none' || list.trim() === '') return [];
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!PLUGIN_FACTORIES.some((f) => f.name === n)) {
+      const known = PLUGIN_FACTORIES.map((f) => f.name);
+      throw new UsageError(`unknown plugin "${n}" (known: ${known.length > 0 ? known.join(', ') : 'none installed'})`);
+    }
+  }
+  return names;
+}
+
+function compose(arch: Arch, names: readonly string[]): Hypervisor {
+  const plugins = names.map((n) => PLUGIN_FACTORIES.find((f) => f.name === n)!.create());
+  try {
+    return createHypervisor({ arch, seed: 0, plugins });
+  } catch (e) {
+    // A composition mistake is the caller's: say what composition refused.
+    if (e instanceof CompositionError) throw new UsageError(`cannot compose ${names.join(', ') || 'core'} on ${arch}: ${e.message}`);
+    throw e;
+  }
+}
+
+function armDiscovery(vcpu: Vcpu): CapsReport['discovery'] {
+  const out: { probe: string; result: string; meaning: string }[] = [];
+  const call = (name: string, extra: readonly bigint[] = []): readonly bigint[] | undefined => {
+    const fid = constant(name);
+    if (fid === undefined) return undefined;
+    return vcpu.hvc([BigInt(fid), ...extra]);
+  };
+  const notSupported = (x0: bigint): boolean => x0 === 0xffff_ffff_ffff_ffffn;
+  const psci = call('PSCI_0_2_FN_PSCI_VERSION');
+  if (psci !== undefined) {
+    const v = u32(psci[0]!);
+    out.push({ probe: 'HVC PSCI_VERSION', result: hex(psci[0]!), meaning: notSupported(psci[0]!) ? 'no PSCI: no SMCCC discovery' : `PSCI ${v >> 16n}.${v & 0xffffn}` });
+  }
+  const ver = call('ARM_SMCCC_VERSION_FUNC_ID');
+  if (ver !== undefined) {
+    const v = u32(ver[0]!);
+    out.push({ probe: 'HVC SMCCC_VERSION', result: hex(ver[0]!), meaning: notSupported(ver[0]!) ? 'not supported (SMCCC 1.0)' : `SMCCC ${v >> 16n}.${v & 0xffffn}` });
+  }
+  const uid = call('ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID');
+  if (uid !== undefined) {
+    const words = uid.map((w) => hex(u32(w), 8)).join(' ');
+    out.push({ probe: 'HVC VENDOR_HYP_CALL_UID', result: notSupported(uid[0]!) ? hex(uid[0]!) : words, meaning: notSupported(uid[0]!) ? 'no vendor hypervisor service' : 'vendor hypervisor UID (compare with the KVM UUID)' });
+  }
+  const feat = call('ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID');
+  if (feat !== undefined) {
+    const bitmap = u32(feat[0]!);
+    const names = namesByValue(/^ARM_SMCCC_KVM_FUNC_/);
+    const set = [...Array(32).keys()].filter((b) => (bitmap >> BigInt(b)) & 1n).map((b) => names.get(b) ?? `bit ${b}`);
+    out.push({ probe: 'HVC VENDOR_HYP_KVM_FEATURES', result: hex(feat[0]!), meaning: notSupported(feat[0]!) ? 'not supported' : `services: ${set.join(', ') || 'none'}` });
+  }
+  if (out.length === 0) out.push({ probe: 'SMCCC', result: '-', meaning: 'no SMCCC constants exported by the installed packages' });
+  return out;
+}
+
+function x86Discovery(vcpu: Vcpu): CapsReport['discovery'] {
+  const sigLeaf = constant('KVM_CPUID_SIGNATURE') ?? 0x4000_0000;
+  const [a, b, c, d] = vcpu.cpuid(sigLeaf);
+  const ascii = [b, c, d].map((r) => Buffer.from([0, 8, 16, 24].map((s) => Number((r >> BigInt(s)) & 0xffn))).toString('latin1')).join('').replace(/\0/g, '');
+  const out = [{ probe: `CPUID ${hex(sigLeaf)}`, result: `eax=${hex(a)} "${ascii}"`, meaning: ascii === 'KVMKVMKVM' ? 'KVM signature; max leaf in EAX' : 'not KVM' }];
+  const featLeaf = constant('KVM_CPUID_FEATURES') ?? 0x4000_0001;
+  const [fa] = vcpu.cpuid(featLeaf);
+  const names = namesByValue(/^KVM_FEATURE_/);
+  const set = [...Array(32).keys()].filter((bit) => (fa >> BigInt(bit)) & 1n).map((bit) => names.get(bit) ?? `bit ${bit}`);
+  out.push({ probe: `CPUID ${hex(featLeaf)}`, result: `eax=${hex(fa)}`, meaning: `KVM features: ${set.join(', ') || 'none'}` });
+  return out;
+}
+
+export function capsReport(arch: Arch, pluginNames: readonly string[]): CapsReport {
+  const hv = compose(arch, pluginNames);
+  const vm = hv.createVm();
+  const capNames = namesByValue(/^KVM_CAP_/);
+  const nums = new Set<number>([...capNames.keys(), ...hv.registry.capabilities.keys()]);
+  const capabilities = [...nums].sort((x, y) => x - y).map((cap) => ({
+    cap,
+    name: capNames.get(cap) ?? `cap ${cap}`,
+    system: hv.checkExtension(cap),
+    vm: vm.checkExtension(cap),
+    owner: hv.registry.capabilities.get(cap)?.owner ?? null,
+  }));
+  const hypercalls =
+    arch === 'x86_64'
+      ? [...hv.registry.hypercalls].sort(([x], [y]) => x - y).map(([nr, o]) => ({ id: String(nr), name: namesByValue(/^KVM_HC_/).get(nr) ?? `hypercall ${nr}`, owner: o.owner }))
+      : [...hv.registry.smccc].sort(([x], [y]) => x - y).map(([fid, o]) => ({ id: hex(fid, 8), name: smcccName(fid), owner: o.owner }));
+  const vcpu = vm.createVcpu(0);
+  const discovery = arch === 'arm64' ? armDiscovery(vcpu) : x86Discovery(vcpu);
+  return { arch, plugins: hv.plugins, capabilities, hypercalls, discovery };
+}
+
+function smcccName(fid: number): string {
+  for (const [k, v] of exportedConstants()) {
+    if (v === fid && /(_FUNC_ID|^PSCI_.*_FN_)/.test(k)) return k;
+  }
+  return 'SMCCC function';
+}

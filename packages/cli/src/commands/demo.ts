@@ -1,0 +1,43 @@
+/**
+ * `kvmlab demo`: every scenario on every arch in every variant (pre-fix next to the fix), one
+ * summary table, and report.html + results.json in the output folder.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseSeed, type CliContext } from '../context.js';
+import { EXIT_FAILED } from '../errors.js';
+import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
+import { createProgress } from '../progress.js';
+import { renderReportHtml } from '../report/html.js';
+import { runDemo } from '../runner.js';
+import { formatFigure, textTable } from '../text-table.js';
+
+export function registerDemo(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .description('run every scenario in every variant, print a summary and write report.html + results.json')
+    .option('--out <dir>', 'output folder', 'kvmlab-out')
+    .option('--seed <n>', 'PRNG seed for every run', parseSeed, 0)
+    .option('--json', 'print the results as JSON (schemaVersion 1, kind "demo") instead of the table')
+    .action((opts: { out: string; seed: number; json?: boolean }) => {
+      const outDir = resolve(ctx.io.cwd, opts.out);
+      mkdirSync(outDir, { recursive: true });
+      const { results, errors } = runDemo(ctx.catalog, opts.seed, createProgress(opts.json !== true, ctx.io.progressStream));
+      const doc = { schemaVersion: SCHEMA_VERSION, kind: 'demo' as const, kvmlabVersion: ctx.version, seed: opts.seed, results, errors };
+      const jsonText = stringifyJson(doc);
+      const reportFile = join(outDir, 'report.html');
+      const jsonFile = join(outDir, 'results.json');
+      writeFileSync(jsonFile, jsonText);
+      writeFileSync(reportFile, renderReportHtml({ title: 'kvmlab demo: four KVM patch series of 26 September 2019', kvmlabVersion: ctx.version, seed: opts.seed, results, errors }));
+      if (opts.json === true) ctx.io.out(jsonText);
+      else {
+        const rows = results.map((r) => [r.scenario, r.arch, r.variant, r.verdict, `${r.headline.label}: ${formatFigure(r.headline)}`]);
+        for (const e of errors) rows.push([e.scenario, e.arch, e.variant, 'error', e.message.split('\n')[0]!]);
+        const body = rows.length > 0 ? textTable(['scenario', 'arch', 'variant', 'verdict', 'key figure'], rows) : 'No scenarios installed (no feature package exports any yet).\n';
+        ctx.io.out(`${body}\nwrote ${reportFile}\nwrote ${jsonFile}\n`);
+      }
+      for (const e of errors) ctx.io.err(`kvmlab: ${e.scenario} (${e.arch}, ${e.variant}) failed: ${e.message.split('\n')[0]!}\n`);
+      if (errors.length > 0 || results.some((r) => r.verdict === 'fail')) ctx.status = EXIT_FAILED;
+    });
+}

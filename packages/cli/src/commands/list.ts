@@ -1,0 +1,48 @@
+/** `kvmlab list`: the scenarios with a one-line description, arches, variants and options. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
+import { describeOption, optionFlags } from '../scenario-options.js';
+
+export function registerList(program: Command, ctx: CliContext): void {
+  program
+    .command('list')
+    .description('list the scenarios with their arches, variants and options')
+    .option('--json', 'print the list as JSON (schemaVersion 1, kind "list")')
+    .action((opts: { json?: boolean }) => {
+      const entries = ctx.catalog.entries();
+      if (opts.json === true) {
+        ctx.io.out(
+          stringifyJson({
+            schemaVersion: SCHEMA_VERSION,
+            kind: 'list',
+            scenarios: entries.map((e) => ({
+              name: e.name,
+              description: e.description,
+              definitions: e.defs.map((d) => ({ package: d.package, arches: [...d.arches], variants: [...d.variants], defaultVariant: d.defaultVariant, options: d.options })),
+            })),
+          }),
+        );
+        return;
+      }
+      if (entries.length === 0) {
+        ctx.io.out('No scenarios installed (no feature package exports any yet).\n');
+        return;
+      }
+      const lines: string[] = [];
+      for (const e of entries) {
+        lines.push(`${e.name} — ${e.description}`);
+        for (const d of e.defs) {
+          const variants = d.variants.map((v) => (v === d.defaultVariant ? `${v} (default)` : v)).join(', ');
+          lines.push(`  arch ${d.arches.join(', ')} (${d.package}); variants: ${variants}`);
+          for (const f of optionFlags(d)) {
+            const arg = f.spec.type === 'boolean' ? `--${f.flag} / --no-${f.flag}` : `--${f.flag} <${f.spec.type === 'number' ? 'n' : 'value'}>`;
+            lines.push(`    ${arg}  ${describeOption(f.spec)}`);
+          }
+        }
+        lines.push('');
+      }
+      lines.push(`Run one with: kvmlab run <scenario> [--variant v] [--arch a] [--seed n] [options]`);
+      ctx.io.out(`${lines.join('\n')}\n`);
+    });
+}

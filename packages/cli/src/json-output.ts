@@ -1,0 +1,152 @@
+/**
+ * The `--json` output: one documented schema (zod, so tests and users can validate it), with a
+ * `schemaVersion`. No bigint reaches JSON (the scenario contract keeps results bigint-free;
+ * anything that slips through becomes a decimal string) and nothing depends on the wall clock,
+ * so the same seed prints byte-identical JSON.
+ */
+import type { ScenarioResult } from '@kvmlab/hypervisor-core';
+import { z } from 'zod';
+
+/** Bumped on any incompatible change to the shapes below. */
+export const SCHEMA_VERSION = 1;
+
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+export const figureJson = z.object({
+  label: z.string(),
+  value: z.union([z.number(), z.string(), z.null()]),
+  unit: z.string().optional(),
+});
+
+export const seriesJson = z.object({
+  name: z.string(),
+  title: z.string(),
+  xLabel: z.string(),
+  yLabel: z.string(),
+  x: z.array(z.number().nullable()),
+  y: z.record(z.string(), z.array(z.number().nullable())),
+  caption: z.string(),
+  kind: z.enum(['line', 'bar', 'scatter']).optional(),
+});
+
+export const verdictJson = z.enum(['bug-reproduced', 'ok', 'pass', 'fail']);
+
+export const resultJson = z.object({
+  scenario: z.string(),
+  package: z.string(),
+  arch: z.enum(['arm64', 'x86_64']),
+  variant: z.string(),
+  seed: z.number().int(),
+  options: z.record(z.string(), scalar),
+  verdict: verdictJson,
+  summary: z.string(),
+  headline: figureJson,
+  figures: z.array(figureJson),
+  series: z.array(seriesJson),
+  details: z.record(z.string(), z.unknown()),
+  /** Trace events recorded (only when a trace was asked for), else absent. */
+  traceEvents: z.number().int().optional(),
+});
+export type ResultJson = z.infer<typeof resultJson>;
+
+export const runErrorJson = z.object({
+  scenario: z.string(),
+  arch: z.string(),
+  variant: z.string(),
+  message: z.string(),
+});
+
+export const runOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('run'),
+  kvmlabVersion: z.string(),
+  result: resultJson,
+});
+
+export const demoOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('demo'),
+  kvmlabVersion: z.string(),
+  seed: z.number().int(),
+  results: z.array(resultJson),
+  errors: z.array(runErrorJson),
+});
+
+export const optionSpecJson = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('number'), default: z.number(), min: z.number().optional(), max: z.number().optional(), integer: z.boolean().optional(), unit: z.string().optional(), description: z.string() }),
+  z.object({ type: z.literal('boolean'), default: z.boolean(), description: z.string() }),
+  z.object({ type: z.literal('enum'), default: z.string(), values: z.array(z.string()), description: z.string() }),
+]);
+
+export const listOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('list'),
+  scenarios: z.array(z.object({
+    name: z.string(),
+    description: z.string(),
+    definitions: z.array(z.object({
+      package: z.string(),
+      arches: z.array(z.string()),
+      variants: z.array(z.string()),
+      defaultVariant: z.string(),
+      options: z.record(z.string(), optionSpecJson),
+    })),
+  })),
+});
+
+export const capsOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('caps'),
+  arch: z.enum(['arm64', 'x86_64']),
+  plugins: z.array(z.string()),
+  capabilities: z.array(z.object({ cap: z.number().int(), name: z.string(), system: z.number(), vm: z.number(), owner: z.string().nullable() })),
+  hypercalls: z.array(z.object({ id: z.string(), name: z.string(), owner: z.string() })),
+  discovery: z.array(z.object({ probe: z.string(), result: z.string(), meaning: z.string() })),
+});
+
+export const affectedOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('affected'),
+  kernel: z.string(),
+  rows: z.array(z.object({
+    id: z.string(),
+    kind: z.enum(['fix', 'feature']),
+    title: z.string(),
+    short: z.string(),
+    arch: z.string(),
+    since: z.string(),
+    status: z.enum(['affected', 'fixed', 'present', 'absent']),
+    variant: z.string().nullable(),
+    scenarios: z.array(z.string()),
+    source: z.string(),
+  })),
+});
+
+/** Any `--json` document the CLI prints. */
+export const cliOutputJson = z.discriminatedUnion('kind', [runOutputJson, demoOutputJson, listOutputJson, capsOutputJson, affectedOutputJson]);
+
+/** JSON text (2-space indent, trailing newline); bigint → decimal string, non-finite → null. */
+export function stringifyJson(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+}
+
+/** The JSON form of one result (the trace is written separately with --trace). */
+export function resultToJson(r: ScenarioResult, pkg: string, options: Readonly<Record<string, number | boolean | string>>): ResultJson {
+  const out: ResultJson = {
+    scenario: r.scenario,
+    package: pkg,
+    arch: r.arch,
+    variant: r.variant,
+    seed: r.seed,
+    options: { ...options },
+    verdict: r.verdict,
+    summary: r.summary,
+    headline: { ...r.headline },
+    figures: r.figures.map((f) => ({ ...f })),
+    series: r.series.map((s) => ({ ...s, x: [...s.x], y: Object.fromEntries(Object.entries(s.y).map(([k, v]) => [k, [...v]])) })),
+    details: { ...r.details },
+  };
+  if (r.trace !== undefined) out.traceEvents = r.trace.length;
+  // Round-trip so the object equals what a reader of the printed JSON gets.
+  return JSON.parse(stringifyJson(out)) as ResultJson;
+}

@@ -1,0 +1,81 @@
+/**
+ * Runs scenarios for `run` and `demo`: checks the variant against the definition, runs it in
+ * virtual time and returns the result with its JSON form.
+ */
+import type { Arch, ScenarioDef, ScenarioOptionValues, ScenarioResult } from '@kvmlab/hypervisor-core';
+import type { ScenarioCatalog } from './catalog.js';
+import { UsageError } from './errors.js';
+import { resultToJson, type ResultJson } from './json-output.js';
+import type { Progress } from './progress.js';
+import { parseScenarioOptions } from './scenario-options.js';
+
+export interface RunRequest {
+  readonly def: ScenarioDef;
+  readonly arch: Arch;
+  readonly variant: string;
+  readonly seed: number;
+  readonly options: ScenarioOptionValues;
+  readonly trace: boolean;
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export interface RunOutcome {
+  readonly result: ScenarioResult;
+  readonly json: ResultJson;
+}
+
+export function checkVariant(def: ScenarioDef, variant: string): void {
+  if (!def.variants.includes(variant)) {
+    throw new UsageError(`scenario ${def.name} has no variant "${variant}" (variants: ${def.variants.join(', ')})`);
+  }
+}
+
+export function runScenario(req: RunRequest): RunOutcome {
+  checkVariant(req.def, req.variant);
+  const result = req.def.run({
+    variant: req.variant,
+    arch: req.arch,
+    seed: req.seed,
+    options: req.options,
+    trace: req.trace,
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+  });
+  return { result, json: resultToJson(result, req.def.package, req.options) };
+}
+
+export interface DemoRun {
+  readonly def: ScenarioDef;
+  readonly arch: Arch;
+  readonly variant: string;
+}
+
+/** Every scenario on every arch it runs on, in every variant (definition order: pre-fix first). */
+export function demoPlan(catalog: ScenarioCatalog): readonly DemoRun[] {
+  return catalog.entries().flatMap((e) => e.defs.flatMap((def) => def.arches.flatMap((arch) => def.variants.map((variant) => ({ def, arch, variant })))));
+}
+
+export interface DemoOutcome {
+  readonly results: readonly ResultJson[];
+  readonly errors: readonly { scenario: string; arch: string; variant: string; message: string }[];
+}
+
+/** Runs the demo plan with default options; a run that throws is recorded, the rest go on. */
+export function runDemo(catalog: ScenarioCatalog, seed: number, progress: Progress): DemoOutcome {
+  const plan = demoPlan(catalog);
+  const results: ResultJson[] = [];
+  const errors: { scenario: string; arch: string; variant: string; message: string }[] = [];
+  plan.forEach((p, i) => {
+    const label = `${p.def.name} ${p.arch} ${p.variant}`;
+    progress.update(i / plan.length, label);
+    try {
+      const options = parseScenarioOptions(p.def, {});
+      const { json } = runScenario({ ...p, seed, options, trace: false, onProgress: (f) => progress.update((i + f) / plan.length, label) });
+      results.push(json);
+    } catch (e) {
+      errors.push({ scenario: p.def.name, arch: p.arch, variant: p.variant, message: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  progress.update(1);
+  progress.stop();
+  return { results, errors };
+}
