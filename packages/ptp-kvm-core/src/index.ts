@@ -33,3 +33,9 @@ export type {
 
 /** Scenarios this package provides: none runnable by itself (the arch packages export ptp-sync). */
 export const scenarios: readonly ScenarioDef[] = [];
+export { definePtpSyncScenario } from './sync/scenario.js';
+export { runPtpSync, runPtpSyncReport, PTP_SYNC_METHOD_LABEL, type MethodSummary, type PtpSyncReport } from './sync/run-ptp-sync.js';
+export { runMethod, type MethodTrace, type PtpSyncParams } from './sync/run-method.js';
+export { PiServo, PI_KP_SCALE, PI_KI_SCALE, PI_KP_NORM_MAX, PI_KI_NORM_MAX, FIRST_STEP_THRESHOLD_NS, MAX_PPB, type ServoOutput, type ServoState, type PiServoOptions } from './sync/pi-servo.js';
+export { measurePrecise, measureSysOffset, type OffsetSample } from './sync/methods.js';
+export { offsetStats, percentile, convergenceIndex, type OffsetStats } from './sync/stats.js';

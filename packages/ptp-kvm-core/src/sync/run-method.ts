@@ -1,0 +1,145 @@
+/**
+ * One method's run of the ptp-sync experiment: build the guest through the arch adapter, boot
+ * its timekeeping off by `offsetNs`, register ptp_kvm, and run the servo loop every 2^poll s in
+ * virtual time. At random instants (the same for every method) the model samples the true
+ * guest–host offset, which no guest can see, beside what the servo measured.
+ */
+import { Rng, type HostClock } from '@kvmlab/hypervisor-core';
+import { GuestTimekeeper } from '../guest/timekeeping.js';
+import { ptpKvmInit } from '../ptp/ptp-kvm-common.js';
+import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod } from './adapter.js';
+import { measurePrecise, measureSysOffset, type OffsetSample } from './methods.js';
+import { PiServo } from './pi-servo.js';
+
+export interface PtpSyncParams {
+  readonly seed: number;
+  readonly durationS: number;
+  readonly pollLog2: number;
+  readonly offsetNs: bigint;
+  readonly driftPpm: number;
+  readonly counterHz: bigint;
+  readonly latencyScale: number;
+  readonly sysOffsetSamples: number;
+  /** True-offset samples per poll interval. */
+  readonly samplesPerPoll: number;
+}
+
+export interface MethodTrace {
+  readonly method: PtpSyncMethod;
+  /** Sample instants, s of virtual time. */
+  readonly t: number[];
+  /** Guest CLOCK_REALTIME − host CLOCK_REALTIME at the same instant (same counter value), ns. */
+  readonly offset: number[];
+  /** Guest CLOCK_REALTIME − the host's clock interpolated between counter ticks, ns. */
+  readonly tsError: number[];
+  /** What the servo measured at each poll (guest − PHC), ns. */
+  readonly measured: number[];
+  readonly measuredT: number[];
+  /** Polls whose measurement failed (an errno from the ioctl). */
+  readonly failedPolls: number;
+  readonly steps: number;
+  readonly finalFreqPpb: number;
+}
+
+const NS_PER_S = 1_000_000_000n;
+
+/** The host's CLOCK_REALTIME at the current virtual instant, interpolated inside the counter tick. */
+function hostRealtimeInterpolated(host: HostClock, at: bigint): number {
+  const num = at * host.counterHz * (NS_PER_S + host.driftPpb);
+  const den = NS_PER_S * NS_PER_S;
+  const c = host.counter(at);
+  const frac = Number(num % den) / Number(den);
+  const r0 = host.cyclesToTimes(c).real;
+  const r1 = host.cyclesToTimes(c + 1n).real;
+  return Number(r0 - host.realtimeStartNs) + frac * Number(r1 - r0);
+}
+
+function scaleLatency(l: PtpSyncBuildInput['latency'], k: number): PtpSyncBuildInput['latency'] {
+  const s = (x: PtpSyncBuildInput['latency']['entry']): PtpSyncBuildInput['latency']['entry'] => {
+    switch (x.kind) {
+      case 'fixed':
+        return { kind: 'fixed', ns: x.ns * k };
+      case 'uniform':
+        return { kind: 'uniform', minNs: x.minNs * k, maxNs: x.maxNs * k };
+      case 'normal':
+        return { kind: 'normal', meanNs: x.meanNs * k, sdNs: x.sdNs * k };
+      case 'lognormal':
+        return { kind: 'lognormal', medianNs: x.medianNs * k, gsd: x.gsd };
+      case 'exponential':
+        return { kind: 'exponential', meanNs: x.meanNs * k };
+    }
+  };
+  return { entry: s(l.entry), exit: s(l.exit) };
+}
+
+export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p: PtpSyncParams): MethodTrace {
+  const setup = adapter.build({
+    method,
+    seed: p.seed,
+    counterHz: p.counterHz,
+    driftPpm: p.driftPpm,
+    latency: scaleLatency(adapter.defaultLatency, p.latencyScale),
+  });
+  const { sim, host } = setup;
+  // The host runs NTP against a good reference: its clock cancels the counter's drift. The
+  // guest's clock runs on the raw counter rate, so it drifts by driftPpm against the host.
+  host.adjustFrequency((-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000);
+  const tk = new GuestTimekeeper(setup.clocksource, { realtimeNs: host.realtime() + p.offsetNs });
+  const driver = ptpKvmInit(setup.hooks, tk);
+  const ptp = driver.clock;
+  const interval = 1n << BigInt(p.pollLog2);
+  const intervalNs = interval * NS_PER_S;
+  const servo = new PiServo({ intervalS: Number(interval) });
+  const start = sim.now;
+  const end = start + BigInt(Math.round(p.durationS)) * NS_PER_S;
+  const tr: MethodTrace = {
+    method,
+    t: [],
+    offset: [],
+    tsError: [],
+    measured: [],
+    measuredT: [],
+    failedPolls: 0,
+    steps: 0,
+    finalFreqPpb: 0,
+  };
+  let failed = 0;
+  let steps = 0;
+
+  const poll = (): void => {
+    let s: OffsetSample;
+    try {
+      s = method === 'sys-offset' ? measureSysOffset(ptp, p.sysOffsetSamples) : measurePrecise(ptp);
+    } catch {
+      failed++;
+      return;
+    }
+    tr.measured.push(Number(s.offsetNs));
+    tr.measuredT.push(Number(sim.now - start) / 1e9);
+    const out = servo.sample(Number(s.offsetNs), Number(s.localNs) / 1e9);
+    if (out.state === 'jump') {
+      tk.step(-s.offsetNs); // phc2sys: clockadj_step(-offset)
+      steps++;
+      tk.adjFrequencyPpb(-out.ppb);
+    } else if (out.state === 'locked') {
+      tk.adjFrequencyPpb(-out.ppb);
+    }
+  };
+  for (let t = start + intervalNs; t <= end; t += intervalNs) sim.schedule(t, poll, 'ptp-sync poll');
+
+  // The instants the model looks at the truth: the same for every method (own PRNG stream).
+  const when = new Rng(p.seed ^ 0x7e57);
+  const observe = (): void => {
+    const g = tk.realtime();
+    tr.t.push(Number(sim.now - start) / 1e9);
+    tr.offset.push(Number(g - host.realtime()));
+    tr.tsError.push(Number(g - host.realtimeStartNs) - hostRealtimeInterpolated(host, sim.now));
+  };
+  const slot = intervalNs / BigInt(p.samplesPerPoll);
+  for (let t = start; t + slot <= end; t += slot) {
+    sim.schedule(t + BigInt(Math.floor(when.next() * Number(slot))), observe, 'ptp-sync observe');
+  }
+  sim.runUntil(end);
+  driver.exit();
+  return { ...tr, failedPolls: failed, steps, finalFreqPpb: tk.frequencyPpb };
+}
