@@ -3,15 +3,12 @@
  * each last a drawn latency, and host events due meanwhile (kvmclock updates) run at their
  * own time. Everything else is instantaneous. Guest code sees only the X86GuestCpu shape.
  */
-import { drawLatency, type Latency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
+import { drawLatency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
+import type { HypercallLatency } from '@kvmlab/ptp-kvm-core';
 import type { X86GuestCpu } from '../guest/cpu.js';
 
-export interface VmcallTiming {
-  /** Guest → host: the VM exit until KVM handles the hypercall. */
-  readonly exit: Latency;
-  /** Host → guest: from the handler back into the guest. */
-  readonly entry: Latency;
-}
+/** `entry`: guest VMCALL → KVM's handler runs; `exit`: handler done → the guest resumes. */
+export type VmcallTiming = HypercallLatency;
 
 export class TimedX86Cpu implements X86GuestCpu {
   readonly vcpu: Vcpu;
@@ -45,9 +42,9 @@ export class TimedX86Cpu implements X86GuestCpu {
   }
 
   vmcall(nr: bigint | number, args?: readonly bigint[]): bigint {
-    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit));
-    const rax = this.vcpu.vmcall(nr, args);
     this.sim.elapse(drawLatency(this.sim.rng, this.timing.entry));
+    const rax = this.vcpu.vmcall(nr, args);
+    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit));
     return rax;
   }
 }
