@@ -4,14 +4,13 @@
  * update protocol (version odd while KVM writes, even when done).
  */
 import { u64, type HostClock, type Vcpu, type Vm } from '@kvmlab/hypervisor-core';
-import { decodePvclock, encodePvclock } from '../abi/pvclock-abi.js';
+import { encodePvclock, type PvclockVcpuTimeInfo } from '../abi/pvclock-abi.js';
 import {
   KVM_MSR_ENABLED,
   NSEC_PER_SEC,
   PVCLOCK_GUEST_STOPPED,
   PVCLOCK_OFFSETS,
   PVCLOCK_TSC_STABLE_BIT,
-  PVCLOCK_VCPU_TIME_INFO_SIZE,
 } from '../constants.js';
 import { kvmGetTimeScale, type TimeScale } from './time-scale.js';
 import type { VcpuTscState } from './tsc.js';
@@ -91,21 +90,24 @@ export function newVmState(host: HostClock): KvmclockVmState {
  * even first if it is odd: junk before the first write), write it +1 (odd), write the whole area (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet
  * seen), then write version +1 again (even). A guest reading in between sees an odd version.
  */
-function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<Parameters<typeof encodePvclock>[0], 'version'>): boolean {
-  let guest;
+function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo, 'version'>): boolean {
+  let head: Uint8Array;
+  let guestFlags: number;
   try {
-    guest = decodePvclock(vm.kvmReadGuest(gpa, PVCLOCK_VCPU_TIME_INFO_SIZE));
+    head = vm.kvmReadGuest(gpa + BigInt(PVCLOCK_OFFSETS.version), 4);
+    guestFlags = vm.kvmReadGuest(gpa + BigInt(PVCLOCK_OFFSETS.flags), 1)[0]!;
   } catch {
     return false; // kvm_read_guest_cached failed: no update
   }
+  const version = (head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! << 24)) >>> 0;
   // An odd version here is junk from before the first registration: step past it first.
-  const start = (guest.version & 1) === 1 ? guest.version + 1 : guest.version;
+  const start = (version & 1) === 1 ? version + 1 : version;
   const odd = (start + 1) >>> 0;
-  const flags = info.flags | (guest.flags & PVCLOCK_GUEST_STOPPED);
-  const versionBytes = (v: number): Uint8Array => encodePvclock({ ...info, flags, version: v }).subarray(PVCLOCK_OFFSETS.version, 4);
+  const even = (odd + 1) >>> 0;
+  const versionBytes = (v: number): Uint8Array => new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]);
   vm.kvmWriteGuest(gpa, versionBytes(odd));
-  vm.kvmWriteGuest(gpa, encodePvclock({ ...info, flags, version: odd }));
-  vm.kvmWriteGuest(gpa, versionBytes((odd + 1) >>> 0));
+  vm.kvmWriteGuest(gpa, encodePvclock({ ...info, flags: info.flags | (guestFlags & PVCLOCK_GUEST_STOPPED), version: odd }));
+  vm.kvmWriteGuest(gpa, versionBytes(even));
   return true;
 }
 
