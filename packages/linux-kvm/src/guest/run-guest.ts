@@ -37,7 +37,7 @@ export function findFreeGpa(occupied: readonly OccupiedRange[], size: bigint, fr
 
 /**
  * Stores `writes` from inside the guest. `codeSlot` is a user slot id the caller does not use;
- * `occupied` lists the slots in use.
+ * `occupied` lists the slots in use. The code is placed where neither a slot nor a write is.
  */
 export function runGuestWrites(
   vm: KvmVm,
@@ -50,7 +50,9 @@ export function runGuestWrites(
   const code = generateGuestCode(mode, writes);
   const size = BigInt(Math.ceil(code.length / 4096) * 4096);
   const limit = mode === 'real16' ? 0x10_0000n : 1n << 32n;
-  const gpa = findFreeGpa(occupied, size, mode === 'real16' ? 0x1000n : 0x10_0000n, limit);
+  // Keep the code clear of the slots and of the addresses it stores to (else it would patch itself).
+  const targets = writes.map((w) => ({ gpa: w.gpa & ~0xfffn, size: ((w.gpa + BigInt(w.bytes.length) + 0xfffn) & ~0xfffn) - (w.gpa & ~0xfffn) }));
+  const gpa = findFreeGpa([...occupied, ...targets], size, mode === 'real16' ? 0x1000n : 0x10_0000n, limit);
   if (gpa === undefined) throw new RangeError(`no free guest-physical space for ${size} bytes of guest code`);
   const mem = vm.mapAnonymous(size);
   try {
