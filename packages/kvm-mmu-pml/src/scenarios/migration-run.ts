@@ -59,7 +59,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   const l2Bytes = BigInt(o.l2MiB) * MiB;
   // L1's map: EPT12 tables at 8 MiB, its kernel at 16 MiB, L2's memory from 1 GiB (small L1s:
   // right after the kernel).
-  const kernelBytes = l1Bytes >= GiB ? 32n * MiB : 4n * MiB;
+  const kernelBytes = l1Bytes >= GiB ? 32n * MiB : 1n * MiB;
   const l1Base = l1Bytes >= GiB + l2Bytes ? GiB : 16n * MiB + kernelBytes;
   const layout0 = { tablesBase: 8n * MiB, kernelBase: 16n * MiB, kernelBytes, l1Base, l2Bytes };
   if (l1Base + l2Bytes > l1Bytes) throw new RangeError(`L1 (${o.l1MiB} MiB) cannot hold L2 (${o.l2MiB} MiB) after its kernel`);
