@@ -1,0 +1,67 @@
+/**
+ * Vendor hypervisor service discovery (drivers/firmware/smccc/kvm_guest.c and smccc.c): compare
+ * the CALL_UID reply with the KVM UUID, then read the KVM_FEATURES words into a 128-bit map.
+ */
+import { u32 } from '@kvmlab/hypervisor-core';
+import {
+  ARM_SMCCC_KVM_NUM_FUNCS,
+  ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_UID_KVM,
+  SMCCC_RET_NOT_SUPPORTED_U64,
+} from '../constants.js';
+import type { GuestFirmware } from './firmware.js';
+
+/** The guest's __kvm_arm_hyp_services bitmap. */
+export interface HypServices {
+  /** 128-bit map: bit k of word i is service 32·i + k. */
+  readonly bitmap: bigint;
+  /** models kvm_arm_hyp_service_available(): false for id ≥ 128. */
+  available(id: number): boolean;
+}
+
+const NUM = BigInt(ARM_SMCCC_KVM_NUM_FUNCS);
+
+export function hypServicesFrom(bitmap: bigint): HypServices {
+  return {
+    bitmap,
+    available: (id) => Number.isInteger(id) && id >= 0 && BigInt(id) < NUM && ((bitmap >> BigInt(id)) & 1n) === 1n,
+  };
+}
+
+/** The UUID as 16 bytes (uuid_t order). */
+function uuidBytes(uuid: string): number[] {
+  const hex = uuid.replace(/-/g, '');
+  return Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+}
+
+/**
+ * models arm_smccc_hypervisor_has_uuid() (drivers/firmware/smccc/smccc.c, ≥ v6.16 with the
+ * endianness fix): CALL_UID; -1 in a0 means no; else the bytes of (u32)a0..a3, little-endian,
+ * must equal the UUID's 16 bytes.
+ */
+export function smcccHypervisorHasUuid(fw: GuestFirmware, uuid: string = ARM_SMCCC_VENDOR_HYP_UID_KVM): boolean {
+  const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID)]);
+  if (r[0] === SMCCC_RET_NOT_SUPPORTED_U64) return false;
+  const want = uuidBytes(uuid);
+  for (let i = 0; i < 16; i++) {
+    const byte = Number((u32(r[i >> 2]!) >> BigInt(8 * (i & 3))) & 0xffn);
+    if (byte !== want[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * models kvm_init_hyp_services() (drivers/firmware/smccc/kvm_guest.c). The KVM_FEATURES reply
+ * is not checked for -1: a denied call leaves 0xFFFFFFFF in the low word, which reads as
+ * "services 0–31 available" (spec case 20).
+ */
+export function kvmInitHypServices(fw: GuestFirmware | undefined, log: string[]): HypServices {
+  if (fw === undefined || !smcccHypervisorHasUuid(fw)) return hypServicesFrom(0n);
+  const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID)]);
+  const w = r.map(u32);
+  const bitmap = w[0]! | (w[1]! << 32n) | (w[2]! << 64n) | (w[3]! << 96n);
+  const h = (v: bigint): string => `0x${v.toString(16).padStart(8, '0')}`;
+  log.push(`smccc: KVM: hypervisor services detected (${h(w[3]!)} ${h(w[2]!)} ${h(w[1]!)} ${h(w[0]!)})`);
+  return hypServicesFrom(bitmap);
+}
