@@ -39,14 +39,14 @@ function runSchedule(variant: NvmxVariant, steps: readonly Step[], workNs: numbe
   const t = makeNested(variant);
   SUBJECTS.forEach((s, i) => t.l1.define(`S${i}`, { cr3: s.cr3, code: s.code(workNs), timer: TIMER_1MS }));
   let current = -1n;
-  let archCr3 = 0n;
+  const arch = { cr3: 0n };
   t.nv.listeners.push((e) => {
-    if (e.kind === 'l2-run' && e.vmptr === current) archCr3 = e.cr3;
+    if (e.kind === 'l2-run' && e.vmptr === current) arch.cr3 = e.cr3;
   });
   for (const [n, s] of steps.entries()) {
     const name = `S${s.subject}`;
     current = t.l1.vmcs.get(name)!;
-    archCr3 = t.l1.read(name, GUEST_CR3);
+    arch.cr3 = t.l1.read(name, GUEST_CR3);
     t.l1.write(name, GUEST_ACTIVITY_STATE, s.halted ? 1n : 0n);
     t.l1.write(name, VM_ENTRY_INTR_INFO_FIELD, s.inject ? BigInt((0x20 | INTR_INFO_VALID_MASK) >>> 0) : 0n);
     t.l1.write(name, CPU_BASED_VM_EXEC_CONTROL, BigInt(((s.intrWindow ? CPU_BASED_INTR_WINDOW_EXITING : 0) | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) >>> 0));
@@ -56,7 +56,7 @@ function runSchedule(variant: NvmxVariant, steps: readonly Step[], workNs: numbe
     const r = t.l1.enter(name);
     if (r.status !== 'ok' || r.hung) return `step ${n}: entry ${r.status}${r.hung ? ' (hung)' : ''}`;
     const got = t.l1.read(name, GUEST_CR3);
-    if (got !== archCr3) return `step ${n}: ${name} vmcs12.guest_cr3 0x${got.toString(16)} ≠ architectural 0x${archCr3.toString(16)}`;
+    if (got !== arch.cr3) return `step ${n}: ${name} vmcs12.guest_cr3 0x${got.toString(16)} ≠ architectural 0x${arch.cr3.toString(16)}`;
     if (Number(t.l1.read(name, VM_EXIT_REASON)) === EXIT_REASON_VMCALL) {
       t.l1.write(name, GUEST_RIP, t.l1.read(name, GUEST_RIP) + t.l1.read(name, VM_EXIT_INSTRUCTION_LEN));
     }
