@@ -1,5 +1,6 @@
 // @kvmlab/ptp-kvm-x86: kvmclock (pvclock) and KVM_HC_CLOCK_PAIRING, host and guest.
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+import { x86PtpSyncScenario } from './scenario/ptp-sync-scenario.js';
 
 export * from './constants.js';
 export { KVM_HC_CLOCK_PAIRING, KVM_CPUID_SIGNATURE, KVM_CPUID_FEATURES } from '@kvmlab/hypervisor-core';
@@ -41,5 +42,9 @@ export { TimedX86Cpu, type VmcallTiming } from './scenario/timed-cpu.js';
 export { KvmclockGuest, kvmParaAvailable, kvmParaHasFeature, type KvmclockGuestOptions } from './guest/kvmclock.js';
 export { PtpKvmX86Guest, type PtpKvmX86GuestOptions, type PtpKvmX86GuestStats } from './guest/ptp-kvm-x86.js';
 
+// scenario
+export { x86PtpSyncAdapter, X86_DEFAULT_VMCALL_LATENCY, X86_DEFAULT_KVMCLOCK_UPDATE_PERIOD_NS, type X86PtpSyncOptions, type X86PtpSyncProbe } from './scenario/ptp-sync-x86.js';
+export { x86PtpSyncScenario, X86_PTP_SYNC_OPTIONS } from './scenario/ptp-sync-scenario.js';
+
 /** Scenarios this package provides (the CLI registers every one). */
-export const scenarios: readonly ScenarioDef[] = [];
+export const scenarios: readonly ScenarioDef[] = [x86PtpSyncScenario()];
