@@ -10,6 +10,7 @@ import { errnoError, libc, type CPointer } from './libc.js';
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
 export class HostMapping {
+  private static live = 0;
   readonly ptr: CPointer;
   /** The host virtual address (userspace_addr for KVM_SET_USER_MEMORY_REGION). */
   readonly addr: bigint;
@@ -20,6 +21,12 @@ export class HostMapping {
     this.ptr = ptr;
     this.addr = libc().koffi.address(ptr);
     this.length = length;
+    HostMapping.live++;
+  }
+
+  /** Mappings made and not yet released (for leak checks). */
+  static get liveCount(): number {
+    return HostMapping.live;
   }
 
   /** Anonymous, zero-filled, not reserved. */
@@ -70,6 +77,7 @@ export class HostMapping {
   release(): void {
     if (!this.mapped) return;
     this.mapped = false;
+    HostMapping.live--;
     const c = libc();
     if (c.munmap(this.ptr, this.length) < 0) throw errnoError('munmap', c.errno());
   }
