@@ -81,7 +81,7 @@ export function cpuWrite(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, bytes: Uint8Arra
     }
     if (spte === 'reflected') return;
     if (spte === 'mmio') v.vcpu.mmioExit(addr, true, chunk);
-    else spte.slot.backing.page(spte.page).set(chunk, inPage);
+    else (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage);
     done += n;
   }
 }

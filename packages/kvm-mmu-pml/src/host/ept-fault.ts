@@ -25,11 +25,21 @@ import type { VcpuVmx } from './vcpu-vmx.js';
  * written back like FNAME(update_accessed_dirty_bits), which marks the table's gfn dirty.
  */
 export function l1TableMemory(m: KvmMmuPml): EptMemory {
-  const mem = m.vm.memory;
+  const slots = m.vm.memslots;
+  const at = (pa: bigint): { page: Uint8Array | undefined; off: number; ok: boolean } => {
+    const slot = slots.findByGfn(pa >> 12n);
+    if (slot === undefined || (pa & 7n) !== 0n) return { page: undefined, off: 0, ok: false };
+    return { page: slot.backing.peek(Number((pa >> 12n) - slot.baseGfn)), off: Number(pa & 0xfffn), ok: true };
+  };
   return {
-    readU64: (pa) => (mem.isMapped(pa, 8) ? mem.readU64(pa) : 0n),
+    // A table entry outside L1's memory reads as not present (KVM's walker fails the walk).
+    readU64: (pa) => {
+      const { page, off } = at(pa);
+      return page === undefined ? 0n : new DataView(page.buffer, page.byteOffset).getBigUint64(off, true);
+    },
     writeU64: (pa, value) => {
-      mem.writeU64(pa, value);
+      if (!at(pa).ok) return;
+      m.vm.memory.writeU64(pa, value);
       m.markPageDirty(Number(pa >> 12n));
     },
   };

@@ -20,6 +20,8 @@ export interface Spte {
   readonly slot: Memslot;
   /** Page index of `gfn` in `slot`. */
   readonly page: number;
+  /** The backing page, once materialised (the pfn the leaf points at; pages are never freed). */
+  data?: Uint8Array;
 }
 
 export interface SpteTable {
