@@ -14,6 +14,7 @@ import {
 import { X86_EFLAGS_IF } from '../constants.js';
 import { decodeL2, L2_MAX_INSN_LEN } from '../isa.js';
 import type { NestedVcpu } from './nested-state.js';
+import { nextWakeAt } from './wake-sources.js';
 
 /** Cost of one ordinary instruction in virtual ns (a 1 GHz-ish guest; only ordering matters). */
 export const L2_INSN_NS = 1n;
@@ -44,6 +45,8 @@ export function runL2(nv: NestedVcpu, immediateExit: boolean): number {
   else if (immediateExit) reason = EXIT_REASON_PREEMPTION_TIMER; // L0's request_immediate_exit()
   for (let n = 0; reason < 0; n++) {
     if (nv.kicked || n >= L2_MAX_INSNS_PER_ENTRY) {
+      // A guest that never yields and has nothing that could ever interrupt it spins forever.
+      if (!nv.kicked && nextWakeAt(nv) === null) nv.spinningForever = true;
       nv.kicked = false;
       reason = EXIT_REASON_EXTERNAL_INTERRUPT; // the host interrupt or IPI that kicked the vCPU
       break;

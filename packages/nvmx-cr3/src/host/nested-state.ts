@@ -90,6 +90,8 @@ export class NestedVcpu {
   readonly scheduledIrqs: { at: bigint; handle: EventHandle }[] = [];
   /** A kick arrived (vcpu_kick): the running guest leaves at its next instruction boundary. */
   kicked = false;
+  /** L2 loops without end and nothing can interrupt it: VMLAUNCH/VMRESUME never completes. */
+  spinningForever = false;
   readonly stats: NvmxStats = {
     nestedEntries: 0, squashedEntries: 0, failedEntries: 0, nestedExits: {}, l0Exits: {},
     l2Interrupts: 0, l1Interrupts: 0, entryVmreads: 0, entryVmwrites: 0, entryCr3Vmreads: 0,

@@ -131,6 +131,7 @@ export function vcpuRunNested(nv: NestedVcpu): boolean {
   while (nv.guestMode) {
     if (kvmVcpuRunning(nv)) {
       if (nv.guestMode) vcpuEnterGuestL2(nv);
+      if (nv.spinningForever) return false;
     } else if (!vcpuBlock(nv)) {
       return false;
     }
