@@ -1,4 +1,5 @@
-import { KERNEL_ERAS } from '@kvmlab/hypervisor-core';
+import { KERNEL_ERAS, isKvmError } from '@kvmlab/hypervisor-core';
+import { errnoError } from '../src/ffi/libc.js';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compareWithModel, runConformance, SCRIPTS } from '../src/conform/conformance.js';
@@ -42,6 +43,24 @@ describe('the model against recorded kernels', () => {
       });
     });
   }
+});
+
+describe('era selection and errors', () => {
+  it('eraFor: 5.x up to 5.4 is the 5.4 era; later kernels take 6.18 with the machine\'s CPUs and address spaces', () => {
+    const m = { apiVersion: 12, nrVcpus: 8, multiAddressSpace: 2 };
+    expect(eraFor('5.4.0-150-generic', m)).toBe(KERNEL_ERAS['5.4']);
+    expect(eraFor('4.19.0', m)).toBe(KERNEL_ERAS['5.4']);
+    expect(eraFor('6.18.44-fc-v657', { ...m, multiAddressSpace: 0 })).toMatchObject({ userMemSlots: 32764, nrVcpus: 8, addressSpaces: 1, maxGpaBits: 52 });
+    expect(eraFor('6.8.0', m)).toMatchObject({ nrVcpus: 8, addressSpaces: 2 });
+  });
+
+  it('errnoError: a known errno is core\'s KvmError, an unknown one a plain Error naming the number', () => {
+    const e = errnoError('KVM_RUN', 4);
+    expect(isKvmError(e, 'EINTR')).toBe(true);
+    const u = errnoError('KVM_RUN', 200);
+    expect(isKvmError(u)).toBe(false);
+    expect(u.message).toContain('200');
+  });
 });
 
 describe('script helpers', () => {
