@@ -210,6 +210,9 @@ describe('KVM_SET_TSC_KHZ (kvm_set_tsc_khz)', () => {
     const { hv, vcpu } = x86Rig();
     expect(() => ptpKvmX86Host(hv).setTscKhz(vcpu, 0x7fff_ffff)).toThrow(/EINVAL/);
     expect(() => ptpKvmX86Host(hv).setTscKhz(vcpu, -1)).toThrow(/EINVAL/);
+    expect(() => ptpKvmX86Host(hv).setTscKhz(vcpu, 1.5)).toThrow(/EINVAL/);
+    expect(() => ptpKvmX86Host(hv).setTscKhz(vcpu, Number.NaN)).toThrow(/EINVAL/);
+    expect(vcpu.x86.tscScalingRatio).toBe(1n << 48n);
   });
   it('the guest TSC runs at the requested rate (RDTSC through kvm_read_l1_tsc)', () => {
     const { hv, vcpu } = x86Rig();

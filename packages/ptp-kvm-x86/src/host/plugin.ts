@@ -8,6 +8,7 @@ import {
   definePlugin,
   KVM_CPUID_FEATURES,
   KVM_HC_CLOCK_PAIRING,
+  KvmError,
   readLe,
   writeLe,
   type Hypervisor,
@@ -162,7 +163,10 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       }
 
       const api: PtpKvmX86Host = {
-        setTscKhz: (v, khz) => kvmSetTscKhz(v, vcpuOf(v), BigInt(khz), hostTscKhz(host), hasTscControl),
+        setTscKhz: (v, khz) => {
+          if (typeof khz === 'number' && !Number.isSafeInteger(khz)) throw new KvmError('EINVAL', `TSC rate ${khz} kHz is not an integer`, 'khz');
+          kvmSetTscKhz(v, vcpuOf(v), BigInt(khz), hostTscKhz(host), hasTscControl);
+        },
         getTscKhz: (v) => vcpuOf(v).virtualTscKhz,
         kvmclock: (v) => vcpuOf(v),
         vmClock: (vm) => vmOf(vm),
