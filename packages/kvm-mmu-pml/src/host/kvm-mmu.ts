@@ -104,8 +104,9 @@ export class KvmMmuPml implements Mmu {
   // models kvm_vcpu_mark_page_dirty() (virt/kvm/kvm_main.c): the gfn is looked up in L1's slots
   markPageDirty(gfn: number): void {
     this.stats.gfnsMarked++;
-    if (this.vm.memslots.findByGfnNumber(gfn) === undefined) this.stats.gfnsDropped++;
-    else this.vm.markPageDirty(BigInt(gfn));
+    const slot = this.vm.memslots.findByGfnNumber(gfn);
+    if (slot === undefined) this.stats.gfnsDropped++;
+    else slot.dirtyBitmap?.set(gfn - slot.baseGfnNumber); // mark_page_dirty_in_slot(): no bitmap, no-op
   }
 
   /** Adds a new leaf to its table and to the rmap of its L1 gfn. */
