@@ -144,6 +144,13 @@ describe('guest ptp_kvm x86 init (kvm_arch_ptp_init, mainline mapping)', () => {
     expect(guest.stats.hypercalls).toBe(0);
   });
 
+  it('a 32-bit guest kernel reads RAX as a 32-bit long: 0xFFFFFFA1 is -95 → EOPNOTSUPP', () => {
+    const { vcpu, guest } = guestRig({ host: { clocksource: 'hpet' } });
+    vcpu.x86.longMode = false;
+    expect(errnoOf(() => guest.init())).toBe('EOPNOTSUPP');
+    expect(vcpu.x86.regs.rax).toBe(0xffff_ffa1n);
+  });
+
   it('CPL 3 would get -KVM_EPERM, reported raw as EPERM', () => {
     const { vcpu, guest } = guestRig();
     vcpu.x86.cpl = 3;
