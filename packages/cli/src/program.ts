@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import type { ScenarioCatalog } from './catalog.js';
+import { ScenarioCatalog } from './catalog.js';
 import { registerAffected } from './commands/affected.js';
 import { registerCaps } from './commands/caps.js';
 import { registerConform } from './commands/conform.js';
@@ -35,7 +35,10 @@ const oneLine = (s: string): string => s.trim().replace(/^error: /, '').split('\
 export async function runCli(args: readonly string[], opts: RunCliOptions = {}): Promise<number> {
   const io = opts.io ?? processIo();
   // The feature packages load only when needed, so a caller with its own catalog needs none.
-  const catalog = opts.catalog ?? (await import('./scenarios.js')).defaultCatalog();
+  // --version, --help, caps and affected never load them.
+  const first = args.find((a) => !a.startsWith('-'));
+  const needsScenarios = first === 'list' || first === 'run' || first === 'demo';
+  const catalog = opts.catalog ?? (needsScenarios ? (await import('./scenarios.js')).defaultCatalog() : new ScenarioCatalog([]));
   const ctx: CliContext = { io, catalog, version: KVMLAB_VERSION, status: EXIT_OK };
   let failed: { readonly cmd: Command; readonly message: string } | undefined;
   let active: Command | undefined;

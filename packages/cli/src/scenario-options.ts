@@ -13,7 +13,9 @@ export const RESERVED_FLAGS: ReadonlySet<string> = new Set([
 ]);
 
 export function kebab(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
+  // Binary-prefix units stay one word: l1GiB → l1-gib, wssMiB → wss-mib.
+  const units = name.replace(/([KMGTP])iB/g, (_, p: string) => `${p}ib`);
+  return units.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
 }
 
 /** commander's camelCase attribute name for a long flag (e.g. `poll-log2` → `pollLog2`). */

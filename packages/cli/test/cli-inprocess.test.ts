@@ -132,3 +132,19 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
     expect(r.stdout).toContain('pages in the slot (integer; default 8; 1..64)');
   });
 });
+
+describe('--help for every command (in-process)', () => {
+  for (const cmd of [[], ['list'], ['run'], ['run', 'fake-dirty'], ['demo'], ['caps'], ['affected']]) {
+    it(`kvmlab ${[...cmd, '--help'].join(' ')} exits 0 with its usage on stdout`, async () => {
+      const r = await cli([...cmd, '--help'], defs);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: kvmlab${cmd[0] ? ` ${cmd[0]}` : ''} `));
+      expect(r.stderr).toBe('');
+    });
+  }
+  it('kvmlab with no command prints help on stderr and exits 2', async () => {
+    const r = await cli([], defs);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: kvmlab /);
+  });
+});

@@ -20,6 +20,8 @@ describe('scenario options (zod from ScenarioOptionSpec)', () => {
   it('flags are kebab-case; a name run uses itself becomes --opt-<name>', () => {
     expect(kebab('durationS')).toBe('duration-s');
     expect(kebab('pollLog2')).toBe('poll-log2');
+    expect(kebab('l1GiB')).toBe('l1-gib');
+    expect(kebab('wssMiB')).toBe('wss-mib');
     const def = { ...fakeScenario, options: { seed: { type: 'number', default: 1, description: 'x' } } } as const;
     expect(optionFlags(def).map((f) => f.flag)).toEqual(['opt-seed']);
   });

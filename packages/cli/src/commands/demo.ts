@@ -9,7 +9,6 @@ import { parseSeed, type CliContext } from '../context.js';
 import { EXIT_FAILED } from '../errors.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
 import { createProgress } from '../progress.js';
-import { renderReportHtml } from '../report/html.js';
 import { runDemo } from '../runner.js';
 import { formatFigure, textTable } from '../text-table.js';
 
@@ -20,7 +19,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--out <dir>', 'output folder', 'kvmlab-out')
     .option('--seed <n>', 'PRNG seed for every run', parseSeed, 0)
     .option('--json', 'print the results as JSON (schemaVersion 1, kind "demo") instead of the table')
-    .action((opts: { out: string; seed: number; json?: boolean }) => {
+    .action(async (opts: { out: string; seed: number; json?: boolean }) => {
+      const { renderReportHtml } = await import('../report/html.js');
       const outDir = resolve(ctx.io.cwd, opts.out);
       mkdirSync(outDir, { recursive: true });
       const { results, errors } = runDemo(ctx.catalog, opts.seed, createProgress(opts.json !== true, ctx.io.progressStream));

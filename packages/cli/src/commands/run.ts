@@ -13,7 +13,6 @@ import { EXIT_FAILED, UsageError } from '../errors.js';
 import { SCHEMA_VERSION, stringifyJson, type ResultJson } from '../json-output.js';
 import { parseKernelVersion, variantForKernel } from '../kernel-table.js';
 import { createProgress } from '../progress.js';
-import { renderReportHtml } from '../report/html.js';
 import { checkVariant, runScenario } from '../runner.js';
 import { camel, describeOption, durationOption, optionFlags, parseScenarioOptions } from '../scenario-options.js';
 import { formatFigure, textTable } from '../text-table.js';
@@ -96,7 +95,7 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
       if (!(e instanceof UsageError)) throw e; // reported again by the action
     }
   }
-  cmd.action((name: string, opts: RunOpts) => {
+  cmd.action(async (name: string, opts: RunOpts) => {
     const { def, arch } = ctx.catalog.resolve(name, opts.arch);
     if (opts.kernel !== undefined && opts.variant !== undefined) throw new UsageError('give --variant or --kernel, not both');
     const variant = opts.kernel !== undefined ? variantForKernel(def.name, arch, parseKernelVersion(opts.kernel)) : (opts.variant ?? def.defaultVariant);
@@ -121,6 +120,8 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
     const files: string[] = [];
     if (opts.report !== undefined) {
       const file = resolve(ctx.io.cwd, opts.report);
+      // Loaded only when asked for: ECharts is most of the CLI's start-up time.
+      const { renderReportHtml } = await import('../report/html.js');
       writeFileSync(file, renderReportHtml({ title: `kvmlab run ${def.name} (${arch}, ${variant})`, kvmlabVersion: ctx.version, seed: opts.seed, results: [json] }));
       files.push(file);
     }

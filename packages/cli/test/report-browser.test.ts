@@ -1,0 +1,108 @@
+/**
+ * Opens generated reports in Debian's Chromium (playwright-core, no browser download): every
+ * chart must have rendered as a non-empty SVG, the console must stay free of errors, and the
+ * page must make no request beyond its own file. Saves test-results/report.png (a CI artifact).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runDemo } from '../src/runner.js';
+import { ScenarioCatalog } from '../src/catalog.js';
+import { SILENT_PROGRESS } from '../src/progress.js';
+import { renderReportHtml } from '../src/report/html.js';
+import { fakeScenario } from './fake-scenario.js';
+import { PKG_DIR } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`NOTICE: ${CHROMIUM} is missing: the browser test of report.html is skipped (apt-get install chromium).`);
+
+type Context = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
+
+interface PageCheck {
+  readonly charts: number;
+  readonly rendered: readonly { id: string; elements: number; width: number; height: number }[];
+  readonly consoleErrors: readonly string[];
+  readonly foreignRequests: readonly string[];
+}
+
+async function openReport(ctx: Context, file: string, screenshot?: string): Promise<PageCheck> {
+  const page = await ctx.newPage();
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) foreignRequests.push(r.url());
+  });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const rendered = await page.$$eval('figure.chart', (figs) =>
+    figs.map((f) => {
+      const svg = f.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      return { id: f.id, elements: svg?.querySelectorAll('path, text, rect').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 };
+    }),
+  );
+  if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: true });
+  await page.close();
+  return { charts: rendered.length, rendered, consoleErrors, foreignRequests };
+}
+
+describe.skipIf(!haveChromium)('report.html in Chromium', () => {
+  let ctx: Context;
+  const dir = mkdtempSync(join(tmpdir(), 'kvmlab-browser-'));
+
+  beforeAll(async () => {
+    ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'kvmlab-chromium-profile-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1100, height: 900 },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('the demo report (every installed scenario, via the built binary): every chart rendered, no console errors, no network', async () => {
+    const buildError = inject('cliBuildError');
+    expect(buildError, buildError).toBe('');
+    const demo = inject('demo'); // `kvmlab demo --json` run by the global setup
+    expect(demo.status, demo.stderr).toBe(0);
+    const html = readFileSync(join(demo.dir, 'report.html'), 'utf8');
+    const expected = (html.match(/<figure class="chart"/g) ?? []).length;
+    mkdirSync(join(PKG_DIR, 'test-results'), { recursive: true });
+    const check = await openReport(ctx, join(demo.dir, 'report.html'), join(PKG_DIR, 'test-results', 'report.png'));
+    expect(check.charts).toBe(expected);
+    for (const c of check.rendered) {
+      expect(c.elements, c.id).toBeGreaterThan(10);
+      expect(c.width, c.id).toBeGreaterThan(100);
+      expect(c.height, c.id).toBeGreaterThan(100);
+    }
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.foreignRequests).toEqual([]);
+    expect(existsSync(join(PKG_DIR, 'test-results', 'report.png'))).toBe(true);
+  }, 60_000);
+
+  it('a report with a known chart (fake scenario, both variants): the chart has both variants in its legend', async () => {
+    const { results, errors } = runDemo(new ScenarioCatalog([fakeScenario]), 1, SILENT_PROGRESS);
+    const file = join(dir, 'fake.html');
+    writeFileSync(file, renderReportHtml({ title: 'fake', kvmlabVersion: 'test', seed: 1, results, errors }));
+    const check = await openReport(ctx, file);
+    expect(check.charts).toBe(1);
+    expect(check.rendered[0]!.elements).toBeGreaterThan(10);
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.foreignRequests).toEqual([]);
+    const page = await ctx.newPage();
+    await page.goto(pathToFileURL(file).href);
+    const legend = await page.$$eval('figure.chart svg text', (ts) => ts.map((t) => t.textContent ?? ''));
+    await page.close();
+    expect(legend).toEqual(expect.arrayContaining(['pre-fix: written', 'pre-fix: harvested', 'merged: written', 'merged: harvested', 'virtual time (s)', 'pages']));
+  }, 60_000);
+});
