@@ -1,4 +1,4 @@
-import { KERNEL_ERAS, isKvmError } from '@kvmlab/hypervisor-core';
+import { KERNEL_ERAS, WriteProtectMmu, definePlugin, isKvmError, type Plugin } from '@kvmlab/hypervisor-core';
 import { errnoError } from '../src/ffi/libc.js';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,32 @@ describe('the model against recorded kernels', () => {
         expect(bad, bad.map((b) => `${b.script}#${b.index} ${b.step}: kernel ${b.kernel}, model ${b.model}`).join('\n')).toEqual([]);
         expect(r.counts.steps).toBe(SCRIPTS.reduce((n, s) => n + s.steps.length, 0));
         for (const row of r.rows.filter((x) => x.match === 'era')) expect(row.era).toBeTruthy();
+      });
+
+      it('plugins go into the model: a plugin\'s MMU sees the scripts\' guest stores, answers unchanged', () => {
+        let stores = 0;
+        const counting = (): Plugin[] => [
+          definePlugin({
+            name: 'counting-mmu',
+            arch: 'x86_64',
+            setup(ctx) {
+              ctx.setMmu((vm) => {
+                const inner = new WriteProtectMmu(vm);
+                return {
+                  name: 'counting',
+                  guestWrite: (v, gpa, b) => {
+                    stores++;
+                    inner.guestWrite(v, gpa, b);
+                  },
+                  guestRead: (v, gpa, n) => inner.guestRead(v, gpa, n),
+                };
+              });
+            },
+          }),
+        ];
+        const r = runConformance({ fixture: f, plugins: counting });
+        expect(r.counts.mismatch).toBe(0);
+        expect(stores).toBeGreaterThan(20);
       });
 
       it('the era option matters: as 5.4 the model differs from this kernel exactly where the limits changed', () => {

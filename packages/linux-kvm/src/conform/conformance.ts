@@ -2,7 +2,7 @@
  * Differential conformance: the same ABI scripts on the kernel (live, or its recorded answers)
  * and on hypervisor-core's model following that kernel's era, compared step by step.
  */
-import type { KernelLimits } from '@kvmlab/hypervisor-core';
+import type { KernelLimits, Plugin } from '@kvmlab/hypervisor-core';
 import { isAvailable } from '../available.js';
 import { eraFor, loadFixtures, recordKernel, runScript, saveFixture, type KernelFixture } from './fixture.js';
 import { ModelTarget } from './model-target.js';
@@ -53,6 +53,8 @@ export interface ConformanceOptions {
   readonly fixture?: KernelFixture;
   /** Where fixtures live (default: the package's fixtures/). */
   readonly fixtureDir?: string;
+  /** x86 plugins to install in the model (e.g. `kvmMmuPml()`), a fresh set per script. */
+  readonly plugins?: () => readonly Plugin[];
 }
 
 /** A step in a few words, for the table. */
@@ -82,12 +84,13 @@ export function compareWithModel(
   scripts: readonly Script[],
   kernel: Readonly<Record<string, readonly StepResult[]>>,
   era: KernelLimits,
+  plugins: () => readonly Plugin[] = () => [],
 ): ConformanceRow[] {
   const rows: ConformanceRow[] = [];
   for (const script of scripts) {
     const k = kernel[script.name];
     if (k === undefined) continue;
-    const m = runScript(new ModelTarget(era), script);
+    const m = runScript(new ModelTarget(era, 0, plugins()), script);
     script.steps.forEach((step, index) => {
       const ks = k[index] === undefined ? '(not recorded)' : formatResult(k[index]);
       const ms = formatResult(m[index]!);
@@ -117,7 +120,7 @@ export function runConformance(opts: ConformanceOptions = {}): ConformanceReport
     source = 'fixture';
   }
   const era = eraFor(fixture.uname, fixture.machine);
-  const rows = compareWithModel(scripts, fixture.results, era);
+  const rows = compareWithModel(scripts, fixture.results, era, opts.plugins);
   const count = (m: ConformanceRow['match']): number => rows.filter((r) => r.match === m).length;
   return {
     uname: fixture.uname,

@@ -2,7 +2,16 @@
  * Runs ABI script steps against hypervisor-core's model: a fresh x86_64 hypervisor following
  * a kernel era, one VM, guest writes through `vcpu.write` (the MMU path a guest store takes).
  */
-import { createHypervisor, isKvmError, type KernelEraName, type KernelLimits, type Vcpu, type Vm, type Hypervisor } from '@kvmlab/hypervisor-core';
+import {
+  createHypervisor,
+  isKvmError,
+  type Hypervisor,
+  type KernelEraName,
+  type KernelLimits,
+  type Plugin,
+  type Vcpu,
+  type Vm,
+} from '@kvmlab/hypervisor-core';
 import { bitmapToRanges, bytesToHex, guestWriteList, rangesToBitmap, u64, type Step, type StepResult } from './script.js';
 
 export interface AbiTarget {
@@ -30,8 +39,12 @@ export class ModelTarget implements AbiTarget {
   readonly vm: Vm;
   private vcpu: Vcpu | undefined;
 
-  constructor(kernel: KernelEraName | KernelLimits = '5.4', seed = 0) {
-    this.hv = createHypervisor({ arch: 'x86_64', seed, kernel });
+  /**
+   * `plugins` lets a caller check the ABI with feature plugins installed (e.g. kvm-mmu-pml's
+   * PML MMU, passed in by the CLI: this package does not depend on feature packages).
+   */
+  constructor(kernel: KernelEraName | KernelLimits = '5.4', seed = 0, plugins: readonly Plugin[] = []) {
+    this.hv = createHypervisor({ arch: 'x86_64', seed, kernel, plugins });
     this.vm = this.hv.createVm();
   }
 
