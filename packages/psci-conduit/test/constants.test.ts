@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import * as C from '../src/index.js';
+
+describe('SMCCC / PSCI / KVM constants are the kernel values', () => {
+  it('function ids', () => {
+    expect(C.ARM_SMCCC_VERSION_FUNC_ID).toBe(0x80000000);
+    expect(C.ARM_SMCCC_ARCH_FEATURES_FUNC_ID).toBe(0x80000001);
+    expect(C.ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID).toBe(0x8600ff01);
+    expect(C.ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID).toBe(0x86000000);
+    expect(C.armSmcccCallVal(C.ARM_SMCCC_FAST_CALL, C.ARM_SMCCC_SMC_32, C.ARM_SMCCC_OWNER_VENDOR_HYP, C.ARM_SMCCC_FUNC_QUERY_CALL_UID)).toBe(0x8600ff01);
+    expect(C.armSmcccCallVal(C.ARM_SMCCC_FAST_CALL, C.ARM_SMCCC_SMC_32, C.ARM_SMCCC_OWNER_ARCH, 0)).toBe(0x80000000);
+    expect(C.PSCI_0_2_FN_PSCI_VERSION).toBe(0x84000000);
+    expect(C.PSCI_1_0_FN_PSCI_FEATURES).toBe(0x8400000a);
+    expect([C.ARM_SMCCC_KVM_FUNC_FEATURES, C.ARM_SMCCC_KVM_FUNC_PTP, C.ARM_SMCCC_KVM_FUNC_FEATURES_2, C.ARM_SMCCC_KVM_NUM_FUNCS]).toEqual([0, 1, 127, 128]);
+  });
+  it('versions, return codes, conduits', () => {
+    expect([C.ARM_SMCCC_VERSION_1_0, C.ARM_SMCCC_VERSION_1_1, C.ARM_SMCCC_VERSION_1_2, C.ARM_SMCCC_VERSION_1_3]).toEqual([0x10000, 0x10001, 0x10002, 0x10003]);
+    expect([C.KVM_ARM_PSCI_0_1, C.KVM_ARM_PSCI_0_2, C.KVM_ARM_PSCI_1_0, C.KVM_ARM_PSCI_1_1]).toEqual([1, 2, 0x10000, 0x10001]);
+    expect([C.SMCCC_RET_SUCCESS, C.SMCCC_RET_NOT_SUPPORTED, C.SMCCC_RET_NOT_REQUIRED, C.SMCCC_RET_INVALID_PARAMETER]).toEqual([0, -1, -2, -3]);
+    expect(C.SMCCC_RET_NOT_SUPPORTED_U64).toBe(0xffffffffffffffffn);
+    expect([C.SMCCC_CONDUIT_NONE, C.SMCCC_CONDUIT_SMC, C.SMCCC_CONDUIT_HVC]).toEqual([0, 1, 2]);
+    expect([C.ACPI_FADT_PSCI_COMPLIANT, C.ACPI_FADT_PSCI_USE_HVC]).toEqual([1, 2]);
+  });
+  it('firmware registers and the KVM UID', () => {
+    expect(C.KVM_REG_ARM_VENDOR_HYP_BMAP).toBe(0x6030000000160002n);
+    expect(C.KVM_REG_ARM_PSCI_VERSION).toBe(0x6030000000140000n);
+    expect(C.uuidToWords(C.ARM_SMCCC_VENDOR_HYP_UID_KVM)).toEqual([
+      BigInt(C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_0),
+      BigInt(C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_1),
+      BigInt(C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_2),
+      BigInt(C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_3),
+    ]);
+    expect([C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_0, C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_1, C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_2, C.ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_3]).toEqual([0xb66fb428, 0xe911c52e, 0x564bcaa9, 0x743a004d]);
+  });
+});
