@@ -98,3 +98,13 @@ describe('kvmclock on the host (MSR_KVM_SYSTEM_TIME_NEW, kvm_guest_time_update)'
     expect(readPv(vcpu).flags).toBe(3);
   });
 });
+
+describe('virtual time stays finite without periodic sync', () => {
+  it('hv.sim.run() ends: only the one-shot kvmclock_update_fn 100 ms after registration is queued', () => {
+    const { hv, vcpu } = x86Rig();
+    vcpu.wrmsr(MSR_KVM_SYSTEM_TIME_NEW, PVTI_GPA | 1n);
+    expect(hv.sim.run(1000)).toBe(1);
+    expect(hv.sim.now).toBe(100_000_000n);
+    expect(hv.sim.pending).toBe(0);
+  });
+});
