@@ -17,7 +17,14 @@ function code(text: string): string {
   return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
 }
 
-function seriesSection(r: SeriesRecord, meta: PackageSeriesMeta): string[] {
+/** Which other packages model a patch: key `claimKey(messageId, title)` → package names. */
+export type Elsewhere = ReadonlyMap<string, readonly string[]>;
+
+export function claimKey(messageId: string, title: string): string {
+  return `${messageId}\u0000${title}`;
+}
+
+function seriesSection(r: SeriesRecord, meta: PackageSeriesMeta, elsewhere: Elsewhere): string[] {
   const out: string[] = [];
   const day = r.date.slice(0, 10);
   out.push(`### ${md(r.subject)}`, '');
@@ -36,7 +43,13 @@ function seriesSection(r: SeriesRecord, meta: PackageSeriesMeta): string[] {
   out.push(`#### Patches in v${r.version}`, '');
   for (const p of r.patches) {
     const refs = meta.models[p.title] ?? [];
-    const where = refs.length === 0 ? 'not modelled in this package' : `modelled by ${refs.map((x) => code(x.file)).join(', ')}`;
+    const others = (elsewhere.get(claimKey(r.messageId, p.title)) ?? []).filter((n) => n !== meta.package);
+    const where =
+      refs.length > 0
+        ? `modelled by ${refs.map((x) => code(x.file)).join(', ')}`
+        : others.length > 0
+          ? `modelled in ${others.map(code).join(', ')}`
+          : 'not modelled in this package';
     out.push(`- ${md(p.title)} (${md(p.author)}): ${where}`);
   }
   out.push('');
@@ -44,7 +57,7 @@ function seriesSection(r: SeriesRecord, meta: PackageSeriesMeta): string[] {
 }
 
 /** The whole block, markers included, ending with a newline. */
-export function renderSeriesHistory(meta: PackageSeriesMeta): string {
+export function renderSeriesHistory(meta: PackageSeriesMeta, elsewhere: Elsewhere = new Map()): string {
   const lines = [BLOCK_START, '', '## Series history', ''];
   lines.push(
     meta.series.length === 1
@@ -52,7 +65,7 @@ export function renderSeriesHistory(meta: PackageSeriesMeta): string {
       : 'This package models the patch series below, as their cover letters tell their history.',
     '',
   );
-  for (const r of meta.series) lines.push(...seriesSection(r, meta));
+  for (const r of meta.series) lines.push(...seriesSection(r, meta, elsewhere));
   lines.push(BLOCK_END);
   return `${lines.join('\n')}\n`;
 }

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SERIES_FILE, listPackages } from '../check/workspace.js';
-import { renderSeriesHistory } from '../changelog/series-history.js';
+import { claimKey, renderSeriesHistory } from '../changelog/series-history.js';
 import { upsertSeriesHistory } from '../changelog/update-changelog.js';
-import { parsePackageMeta } from '../metadata/package-meta.js';
+import { parsePackageMeta, type PackageSeriesMeta } from '../metadata/package-meta.js';
 import type { Io } from './io.js';
 
 function packageName(dir: string, fallback: string): string {
@@ -19,6 +19,7 @@ function packageName(dir: string, fallback: string): string {
 
 export function changelogCommand(root: string, checkOnly: boolean, io: Io): number {
   let problems = 0;
+  const metas: { dir: string; meta: PackageSeriesMeta }[] = [];
   for (const pkg of listPackages(root)) {
     const dir = join(root, 'packages', pkg);
     const metaPath = join(dir, SERIES_FILE);
@@ -34,9 +35,23 @@ export function changelogCommand(root: string, checkOnly: boolean, io: Io): numb
       problems++;
       continue;
     }
+    metas.push({ dir, meta: { ...parsed.meta, package: packageName(dir, pkg) } });
+  }
+  // Which package models which patch, so each block can send the reader to the right one.
+  const elsewhere = new Map<string, string[]>();
+  for (const { meta } of metas) {
+    for (const r of meta.series) {
+      for (const p of r.patches) {
+        if ((meta.models[p.title] ?? []).length === 0) continue;
+        const key = claimKey(r.messageId, p.title);
+        elsewhere.set(key, [...(elsewhere.get(key) ?? []), meta.package ?? '']);
+      }
+    }
+  }
+  for (const { dir, meta } of metas) {
     const path = join(dir, 'CHANGELOG.md');
     const existing = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-    const next = upsertSeriesHistory(existing, renderSeriesHistory(parsed.meta), packageName(dir, pkg));
+    const next = upsertSeriesHistory(existing, renderSeriesHistory(meta, elsewhere), meta.package ?? '');
     const state = existing === undefined ? 'created' : existing === next ? 'up to date' : 'updated';
     if (checkOnly) {
       if (state !== 'up to date') {

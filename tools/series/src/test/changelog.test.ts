@@ -4,6 +4,9 @@ import { BLOCK_END, BLOCK_START, renderSeriesHistory } from '../changelog/series
 import { upsertSeriesHistory } from '../changelog/update-changelog.js';
 import type { PackageSeriesMeta } from '../metadata/package-meta.js';
 import { parsePackageMeta } from '../metadata/package-meta.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { changelogCommand } from '../commands/changelog-command.js';
 import { makeWorkspace } from './workspace-fixture.js';
 
 function metaOf(doc: unknown): PackageSeriesMeta {
@@ -34,6 +37,14 @@ describe('series history in CHANGELOG.md', () => {
     expect(block).toMatch(/- kvm: arm64: Add capability check extension for ptp_kvm \(Jianyong Wu\): modelled by `src\/[^`]+`/);
     expect(block).toContain('- psci: Export psci_ops.conduit symbol as modules will use it. (Jianyong Wu): not modelled in this package');
     expect(block.startsWith(BLOCK_START) && block.trimEnd().endsWith(BLOCK_END)).toBe(true);
+  });
+
+  it('a patch another package models sends the reader there', (t) => {
+    const w = makeWorkspace(t);
+    expect(changelogCommand(w.root, false, { out: () => undefined, err: () => undefined, cwd: w.root })).toBe(0);
+    const text = readFileSync(join(w.root, 'packages/ptp-kvm-arm64/CHANGELOG.md'), 'utf8');
+    expect(text).toContain('- psci: Export psci_ops.conduit symbol as modules will use it. (Jianyong Wu): modelled in `@kvmlab/psci-conduit`');
+    expect(text).toMatch(/- psci: Add hvc call service for ptp_kvm\. \(Jianyong Wu\): modelled by `src\/host\/ptp-service\.ts`/);
   });
 
   it('nvmx-cr3 tells both series, each a first posting', (t) => {
