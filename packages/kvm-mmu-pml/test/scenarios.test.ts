@@ -39,6 +39,14 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
   it('is deterministic: the same seed gives the same result', () => {
     expect(JSON.stringify(run('pre-fix'))).toBe(JSON.stringify(run('pre-fix')));
   });
+
+  it('with trace on, the exits and syncs are trace events', () => {
+    const r = def.run({ variant: 'merged', arch: 'x86_64', seed: 1, options: resolveScenarioOptions(def), trace: true });
+    const names = (r.trace ?? []).map((e) => e.name);
+    expect(names.filter((n) => n === 'EPT_VIOLATION')).toHaveLength(3);
+    expect(names.filter((n) => n.startsWith('sync '))).toHaveLength(7);
+    expect(run('merged').trace).toBeUndefined();
+  });
 });
 
 describe('scenario nested-migration', () => {
@@ -75,6 +83,13 @@ describe('scenario nested-migration', () => {
     for (const o of [{ enablePml: false }, { eptp12Ad: false }, { tdpForL2: true }]) {
       expect(run('pre-fix', { ...small, ...o }).verdict).toBe('ok');
     }
+  });
+
+  it('with trace on, the rounds and the downtime are trace slices', () => {
+    const r = def.run({ variant: 'merged', arch: 'x86_64', seed: 7, options: resolveScenarioOptions(def, small), trace: true });
+    const names = (r.trace ?? []).map((e) => e.name);
+    expect(names).toContain('round 1');
+    expect(names).toContain('stop-and-copy (downtime)');
   });
 
   it('is deterministic for a seed', () => {

@@ -24,7 +24,10 @@ export function vmxHandleExit(m: KvmMmuPml, v: VcpuVmx, reason: number, fault?: 
   if (m.cfg.pml) vmxFlushPmlBuffer(m, v);
   v.countExit(reason);
   // Exits raised through core's vcpu.exit() are already counted there under their own name.
-  if (countInCore) v.vcpu.countExit(EXIT_REASON_NAMES.get(reason) ?? `EXIT_${reason}`);
+  const name = EXIT_REASON_NAMES.get(reason) ?? `EXIT_${reason}`;
+  if (countInCore) v.vcpu.countExit(name);
+  const tr = m.vm.hv.trace;
+  if (tr.enabled) tr.instant(v.vcpu.track, name, m.vm.hv.sim.now, fault === undefined ? { l2: v.vcpu.x86.guestMode } : { gpa: `0x${fault.gpa.toString(16)}`, write: fault.write, l2: v.vcpu.x86.guestMode });
   if (reason === EXIT_REASON_EPT_VIOLATION && fault !== undefined) return handleEptViolation(m, v, fault);
   // handle_pml_full() only restores NMI blocking; the access is retried after re-entry.
   return 'retry';

@@ -2,7 +2,7 @@
  * The plugin: `kvmMmuPml({ variant, enablePml, eptAd })` installs L0's EPT/PML MMU for every
  * VM and handles the exits of L1's VMX instructions and L2's VMCALL.
  */
-import { definePlugin, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
+import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
 import { EXIT_REASON_IO_INSTRUCTION } from '../constants.js';
 import { l0Config, type KvmMmuPmlOptions } from './config.js';
 import { KvmMmuPml } from './kvm-mmu.js';
@@ -39,7 +39,7 @@ export function kvmMmuPml(opts: KvmMmuPmlOptions = {}): Plugin {
         ctx.onExit(name, (vcpu, exit) => handleVmxInsnExit(vcpu, name, exit));
       }
       ctx.onExit('io', (vcpu) => exitToUser(vcpu, EXIT_REASON_IO_INSTRUCTION));
-      ctx.onExit('mmio', (vcpu) => exitToUser(vcpu, 49)); // EPT_MISCONFIG: how EPT reaches MMIO
+      ctx.onExit('mmio', (vcpu) => exitToUser(vcpu, EXIT_REASON_EPT_MISCONFIG)); // how EPT reaches MMIO
       ctx.decorate('kvm-mmu-pml', { config: cfg, exitReasonNames: EXIT_REASON_NAMES });
     },
   });

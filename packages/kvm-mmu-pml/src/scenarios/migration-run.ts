@@ -3,7 +3,7 @@
  * L1's non-identity EPT12) or plain (L1 writes the same pages itself). Everything measured
  * here comes from the running model: the dirty log, the exits, the destination's memory.
  */
-import { createHypervisor, EXIT_REASON_NAMES } from '@kvmlab/hypervisor-core';
+import { createHypervisor, EXIT_REASON_NAMES, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { kvmMmuOf, kvmMmuPml } from '../host/plugin.js';
 import type { Variant } from '../host/spte.js';
 import { GuestDriver, l1BuildEpt12, l1LaunchL2, pickPage, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
@@ -34,6 +34,8 @@ export interface MigrationRunOptions {
   readonly eptp12Ad: boolean;
   /** L1 runs L2 without EPT12 (L2 on L1's TDP: its addresses are L1 GPAs). */
   readonly tdpForL2: boolean;
+  /** Record trace events (exits, rounds) into the result. */
+  readonly trace?: boolean;
 }
 
 export interface MigrationRun {
@@ -50,6 +52,7 @@ export interface MigrationRun {
   readonly guestWrites: number;
   readonly l1PagesWritten: number;
   readonly guestWriteRateMBps: number;
+  readonly trace?: readonly TraceEvent[];
 }
 
 const TICK_NS = 1_000_000n;
@@ -66,6 +69,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   if (l2Bytes % (2n * MiB) !== 0n) throw new RangeError('L2 size must be a multiple of 2 MiB');
   if (o.wssMiB > o.l2MiB || o.hotMiB > o.wssMiB) throw new RangeError('need hot ≤ wss ≤ L2 size');
   const hv = createHypervisor({ arch: 'x86_64', seed: o.seed, plugins: [kvmMmuPml({ variant: o.variant, enablePml: o.enablePml, eptAd: o.eptAd })] });
+  hv.trace.enabled = o.trace === true;
   const rng = hv.sim.rng;
   const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: l1Bytes });
@@ -134,5 +138,6 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     guestWrites: g.writes - writes0,
     l1PagesWritten: g.writtenL1.size,
     guestWriteRateMBps: secs > 0 ? ((g.writes - writes0) * 4096) / secs / 1e6 : 0,
+    ...(o.trace === true ? { trace: hv.trace.events } : {}),
   };
 }

@@ -63,7 +63,7 @@ export const nestedMigrationScenario: ScenarioDef = {
   },
   run(input): ScenarioResult {
     const variant = input.variant as Variant;
-    const nested = runMigration(migrationOptions(variant, input.seed, input.options, 'nested'));
+    const nested = runMigration({ ...migrationOptions(variant, input.seed, input.options, 'nested'), trace: input.trace === true });
     input.onProgress?.(0.5);
     const plain = runMigration(migrationOptions(variant, input.seed, input.options, 'plain'));
     input.onProgress?.(1);
@@ -109,9 +109,10 @@ export const nestedMigrationScenario: ScenarioDef = {
         },
       ],
       details: {
-        nested: { ...nested, precopy: { ...p } },
+        nested: { ...nested, trace: undefined, precopy: { ...p } },
         plain: { ...plain, precopy: { ...plain.precopy } },
       },
+      ...(nested.trace !== undefined ? { trace: nested.trace } : {}),
     };
   },
 };

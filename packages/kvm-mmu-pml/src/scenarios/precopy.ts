@@ -172,6 +172,11 @@ export class Precopy {
       dirtyPagesAtSync: dirty.length,
       dirtyRateMBps: since > 0 ? (dirty.length * PAGE_BYTES) / since / 1e6 : 0,
     });
+    const tr = this.vm.hv.trace;
+    if (tr.enabled) {
+      tr.slice('migration', `round ${round}`, sim.now - dur, dur, { pagesSent: sent, bytes });
+      tr.counter('migration', 'dirty pages at sync', sim.now, dirty.length);
+    }
     const pendingNs = this.nsFor(dirty.length * this.o.pageBytes);
     const converged = pendingNs <= this.o.downtimeNs;
     if (converged || round >= this.o.maxRounds) return this.stopAndCopy(dirty, converged);
@@ -189,6 +194,8 @@ export class Precopy {
     const downtime = this.nsFor(bytes);
     this.totalPages += last.size;
     this.totalBytes += bytes;
+    const tr = this.vm.hv.trace;
+    if (tr.enabled) tr.slice('migration', 'stop-and-copy (downtime)', sim.now, downtime, { pages: last.size });
     const { lost, compared } = this.compare();
     this.result = {
       rounds: this.rounds,

@@ -21,6 +21,7 @@ import {
   VM_EXIT_REASON,
   VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT,
+  type TraceEvent,
   type Vcpu,
   type Vm,
 } from '@kvmlab/hypervisor-core';
@@ -49,6 +50,7 @@ export interface SelftestOptions {
   /** L0 ept_ad; L1 sets EPTP12 A/D iff L0 offers it (IA32_VMX_EPT_VPID_CAP bit 21). */
   readonly eptAd?: boolean;
   readonly seed?: number;
+  readonly trace?: boolean;
 }
 
 export interface SyncRecord {
@@ -72,6 +74,7 @@ export interface SelftestReport {
   readonly exits: Readonly<Record<string, number>>;
   readonly eptViolations: number;
   readonly pmlEntriesLogged: number;
+  readonly trace?: readonly TraceEvent[];
 }
 
 class TestAbort extends Error {}
@@ -150,6 +153,7 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
       passed: failure === undefined,
       ...(failure !== undefined ? { failure } : {}),
     });
+    if (v.hv.trace.enabled) v.hv.trace.instant(vcpu.track, `sync ${syncs.length}: ${failure ?? 'pass'}`, v.hv.sim.now, { dirty: `{${bitmapPages(bmap).join(',')}}` });
     if (failure !== undefined) throw new TestAbort(failure);
     v.memory.fill(GUEST_TEST_MEM, TEST_MEM_PAGES * 4096, 0xaa); // memset before the next run
   };
@@ -169,6 +173,7 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     seed: o.seed ?? 0,
     plugins: [kvmMmuPml({ variant: o.variant, enablePml: o.enablePml, eptAd }), vmm],
   });
+  hv.trace.enabled = o.trace === true;
   const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: SLOT0_BYTES });
   const vcpu = vm.createVcpu(1);
@@ -195,5 +200,6 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     exits: { ...vcpu.stats.exits },
     eptViolations: v.exits.byReason.get(48) ?? 0,
     pmlEntriesLogged: v.exits.pmlEntriesLogged,
+    ...(o.trace === true ? { trace: hv.trace.events } : {}),
   };
 }

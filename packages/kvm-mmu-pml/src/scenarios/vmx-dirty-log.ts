@@ -27,6 +27,7 @@ export const vmxDirtyLogScenario: ScenarioDef = {
       enablePml: input.options.enablePml === true,
       eptAd: input.options.eptAd === true,
       seed: input.seed,
+      trace: input.trace === true,
     });
     const passed = r.syncs.filter((s) => s.passed).length;
     const failed = r.syncs.find((s) => !s.passed);
@@ -78,6 +79,7 @@ export const vmxDirtyLogScenario: ScenarioDef = {
         done: r.done,
         exits: r.exits,
       },
+      ...(r.trace !== undefined ? { trace: r.trace } : {}),
     };
   },
 };
