@@ -80,7 +80,15 @@ export function splitMbox(text: string): SplitResult {
       current.lines.push(/^>+From /.test(line) ? line.slice(1) : line);
       return;
     }
-    if (line.trim() === '' || WRAPPER.test(line)) return;
+    if (line.trim() === '' || (fenceOpenedAt === 0 && WRAPPER.test(line))) return;
+    if (fenceOpenedAt !== 0) {
+      // Inside an export's fence but before any separator: a message we cannot delimit.
+      if (!inStrayRun) {
+        inStrayRun = true;
+        diagnostics.push(error(n, `message without a 'From ' separator line is skipped: ${JSON.stringify(clip(line))}`));
+      }
+      return;
+    }
     if (!inStrayRun) {
       inStrayRun = true;
       diagnostics.push(warning(n, `text outside any message is ignored: ${JSON.stringify(clip(line))}`));

@@ -104,6 +104,15 @@ describe('bad input: a clear error naming the line, and the rest of the file is 
     ]);
   });
 
+  it('a fenced message of an export without its From_ line is an error; the next one is read', () => {
+    const headless = mail({ subject: '[PATCH] a', body: 'x' }).split('\n').slice(1).join('\n');
+    const r = splitMbox('```c\n' + headless + '```\n```c\n' + mail({ subject: '[PATCH] b', body: 'y' }) + '```\n');
+    expect(r.messages).toHaveLength(1);
+    expect(r.diagnostics).toEqual([
+      { severity: 'error', line: 2, message: 'message without a \'From \' separator line is skipped: "From: Ada Lovelace <ada@example.org>"' },
+    ]);
+  });
+
   it('text before the first message is a warning; markdown export headings are not', () => {
     const r = splitMbox('#### [PATCH 0/1] t\n##### From: A\n\nstray words\nmore\n```c\n' + mail({ subject: '[PATCH] t', body: 'b' }) + '```\n');
     expect(r.messages).toHaveLength(1);
