@@ -238,6 +238,41 @@ describe.each(VARIANTS)('spec §9 cases 18–34 (%s)', (variant) => {
 });
 
 describe('slot changes drop the leaves that mapped the slot', () => {
+  it('a moved slot loses its leaves; the next access faults them in at the new place', () => {
+    const hv = createHypervisor({ arch: 'x86_64', plugins: [kvmMmuPml()] });
+    const vm = hv.createVm();
+    vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 20n });
+    const vcpu = vm.createVcpu(0);
+    const m = kvmMmuOf(vm);
+    vcpu.write(0x3000n, leBytes(8, 0x55n));
+    expect(m.rmap.get(3).length).toBe(1);
+    vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 1n << 20n, memorySize: 1n << 20n });
+    expect(m.rmap.get(3).length).toBe(0);
+    expect(vcpu.read((1n << 20n) + 0x3000n, 8)).toEqual(leBytes(8, 0x55n));
+    expect(m.rmap.get(256 + 3).length).toBe(1);
+  });
+
+  it('a store to a read-only slot is an MMIO exit and changes nothing', () => {
+    const hv = createHypervisor({ arch: 'x86_64', plugins: [kvmMmuPml()] });
+    const vm = hv.createVm();
+    vm.setUserMemoryRegion({ slot: 0, flags: 2, guestPhysAddr: 0n, memorySize: 1n << 20n });
+    const vcpu = vm.createVcpu(0);
+    vcpu.write(0x1000n, leBytes(8, 7n));
+    expect(vm.stats.mmioExits).toBe(1);
+    expect(vm.memory.readU64(0x1000n)).toBe(0n);
+  });
+
+  it('INVEPT drops the shadow of EPT12: the next L2 access walks EPT12 again', () => {
+    const r = rig('merged');
+    r.enterL2();
+    r.write(0xc0001000n);
+    const ev = exitsOf(r.v, EXIT_REASON_EPT_VIOLATION);
+    r.m.zapShadowEpt();
+    expect(r.m.rmap.get(0xc0000).length).toBe(0);
+    r.write(0xc0001000n, 2n);
+    expect(exitsOf(r.v, EXIT_REASON_EPT_VIOLATION) - ev).toBe(1);
+  });
+
   it('a deleted slot leaves no SPTE and no rmap entry behind', () => {
     const r = rig('merged');
     r.enterL2();
