@@ -1,5 +1,6 @@
 import type { Suite } from '../harness.js';
 import { coreSuite } from './core.js';
+import { linuxKvmSuite, pmlSuite, scenarioSuite } from './features.js';
 
-/** Every suite `npm run bench` runs, in order. */
-export const suites: readonly Suite[] = [coreSuite];
+/** Every suite `npm run bench` runs, in order (`npm run bench -- <name>…` picks some). */
+export const suites: readonly Suite[] = [coreSuite, pmlSuite, linuxKvmSuite, scenarioSuite];

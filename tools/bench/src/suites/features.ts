@@ -1,0 +1,92 @@
+/**
+ * Feature-package figures: kvm-mmu-pml (tracked stores vs raw, PML flush, 16 GiB nested
+ * migration), the linux-kvm race against /dev/kvm, and how fast scenarios run in virtual time.
+ */
+import { resolveScenarioOptions, type ScenarioDef } from '@kvmlab/hypervisor-core';
+import { benchNestedMigration, benchTasks } from '@kvmlab/kvm-mmu-pml';
+import { runDirtyLogBench } from '@kvmlab/linux-kvm';
+import { nvmxHltCr3 } from '@kvmlab/nvmx-cr3';
+import { ptpSyncScenario } from '@kvmlab/ptp-kvm-arm64';
+import { x86PtpSyncScenario } from '@kvmlab/ptp-kvm-x86';
+import { meanMs, type Figure, type Suite } from '../harness.js';
+
+export const pmlSuite: Suite = {
+  name: 'kvm-mmu-pml',
+  async run() {
+    const tasks = benchTasks();
+    const perOp = new Map<string, number>();
+    for (const t of tasks) {
+      const ms = await meanMs(t.name, t.fn, t.beforeEach ? { beforeEach: t.beforeEach } : {});
+      perOp.set(t.name, (ms * 1e6) / t.opsPerCall);
+    }
+    const raw = perOp.get('raw store')!;
+    const out: Figure[] = [];
+    for (const t of tasks) {
+      if (t.name === 'raw store') continue;
+      const ns = perOp.get(t.name)!;
+      out.push({
+        suite: 'kvm-mmu-pml',
+        id: t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(),
+        description: t.description,
+        value: t.opsPerCall > 1 ? 1e9 / ns : ns / 1000,
+        unit: t.opsPerCall > 1 ? 'stores/s' : 'µs per flush',
+        ...(t.opsPerCall > 1 ? { baseline: { description: 'raw 8-byte Uint8Array.set', value: 1e9 / raw, unit: 'stores/s' }, ratio: ns / raw } : {}),
+      });
+    }
+    const mig = benchNestedMigration(16, 'merged');
+    out.push({
+      suite: 'kvm-mmu-pml',
+      id: 'nested-migration-16g',
+      description: `nested-migration of a 16 GiB L1 (merged): ${mig.rounds} rounds, ${mig.pagesLost} pages lost`,
+      value: mig.wallMs / 1000,
+      unit: 's wall',
+      target: '< 5 s',
+      met: mig.wallMs < 5000,
+    });
+    return out;
+  },
+};
+
+export const linuxKvmSuite: Suite = {
+  name: 'linux-kvm',
+  async run() {
+    const r = runDirtyLogBench({ iterations: 11 });
+    return r.rows.map((row): Figure => ({
+      suite: 'linux-kvm',
+      id: `race-${row.work}`,
+      description: `${row.title} — model vs the running kernel${r.kernelSkipped ? ` (kernel skipped: ${r.kernelSkipped})` : ''}`,
+      value: row.modelMs,
+      unit: 'ms',
+      ...(row.kernelMs !== null ? { baseline: { description: `kernel ${r.uname ?? ''}`.trim(), value: row.kernelMs, unit: 'ms' }, ratio: row.ratio ?? undefined } : {}),
+      ...(row.maxRatio !== null ? { target: row.maxRatio === 1 ? 'faster than the kernel' : `≤ ${row.maxRatio}× kernel` } : {}),
+      ...(row.met !== null ? { met: row.met } : {}),
+    }));
+  },
+};
+
+/** Wall time of one scenario run of `virtualS` seconds of virtual time. */
+function scenarioFigure(def: ScenarioDef, arch: 'arm64' | 'x86_64', options: Record<string, number>, label: string, target?: { s: number; text: string }): Figure {
+  const opts = resolveScenarioOptions(def, options);
+  const a = performance.now();
+  const r = def.run({ variant: def.defaultVariant, arch, seed: 1, options: opts });
+  const s = (performance.now() - a) / 1000;
+  return {
+    suite: 'scenarios',
+    id: `${def.name}-${arch}-${label}`,
+    description: `${def.name} (${arch}, ${label}): ${r.headline.label} = ${r.headline.value}${r.headline.unit ?? ''}`,
+    value: s,
+    unit: 's wall',
+    ...(target ? { target: target.text, met: s < target.s } : {}),
+  };
+}
+
+export const scenarioSuite: Suite = {
+  name: 'scenarios',
+  async run() {
+    return [
+      scenarioFigure(ptpSyncScenario, 'arm64', { durationS: 3600 }, '1 h virtual', { s: 1, text: '< 1 s' }),
+      scenarioFigure(x86PtpSyncScenario(), 'x86_64', { durationS: 3600 }, '1 h virtual', { s: 1, text: '< 1 s' }),
+      scenarioFigure(nvmxHltCr3, 'x86_64', {}, 'default'),
+    ];
+  },
+};
