@@ -5,6 +5,7 @@
  * x86: CPUID leaves 0x40000000/0x40000001).
  */
 import { CompositionError, createHypervisor, u32, type Arch, type Hypervisor, type Vcpu } from '@kvmlab/hypervisor-core';
+import { psciDtInit } from '@kvmlab/psci-conduit';
 import { UsageError } from './errors.js';
 import { PLUGIN_FACTORIES } from './plugins.js';
 import { constant, exportedConstants, namesByValue } from './symbols.js';
@@ -75,7 +76,16 @@ function armDiscovery(vcpu: Vcpu): CapsReport['discovery'] {
     const set = [...Array(32).keys()].filter((b) => (bitmap >> BigInt(b)) & 1n).map((b) => names.get(b) ?? `bit ${b}`);
     out.push({ probe: 'HVC VENDOR_HYP_KVM_FEATURES', result: hex(feat[0]!), meaning: notSupported(feat[0]!) ? 'not supported' : `services: ${set.join(', ') || 'none'}` });
   }
-  if (out.length === 0) out.push({ probe: 'SMCCC', result: '-', meaning: 'no SMCCC constants exported by the installed packages' });
+  // The guest kernel's own view: psci_dt_init() on a "arm,psci-1.0" node with method "hvc"
+  // (what a KVM guest's device tree says), then kvm_init_hyp_services().
+  try {
+    const g = psciDtInit(vcpu, [{ compatible: ['arm,psci-1.0'], method: 'hvc' }]);
+    const names = namesByValue(/^ARM_SMCCC_KVM_FUNC_/);
+    const avail = [...Array(32).keys()].filter((id) => g.hypServices.available(id)).map((id) => names.get(id) ?? `service ${id}`);
+    out.push({ probe: 'guest psci_dt_init + kvm_init_hyp_services', result: g.log.join(' | ') || '(no log)', meaning: `available: ${avail.join(', ') || 'none'}` });
+  } catch (e) {
+    out.push({ probe: 'guest psci_dt_init + kvm_init_hyp_services', result: e instanceof Error ? e.message : String(e), meaning: 'no PSCI: no conduit, no hypervisor services' });
+  }
   return out;
 }
 
@@ -115,7 +125,7 @@ export function capsReport(arch: Arch, pluginNames: readonly string[]): CapsRepo
 
 function smcccName(fid: number): string {
   for (const [k, v] of exportedConstants()) {
-    if (v === fid && /(_FUNC_ID|^PSCI_.*_FN_)/.test(k)) return k;
+    if (v === fid && /(_FUNC_ID|^PSCI_.*_FN_)/.test(k) && !k.endsWith('_BASE')) return k;
   }
   return 'SMCCC function';
 }

@@ -122,8 +122,29 @@ export const affectedOutputJson = z.object({
   })),
 });
 
+/** `kvmlab conform --json`: @kvmlab/linux-kvm's ConformanceReport plus the model's plugins. */
+export const conformOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('conform'),
+  plugins: z.array(z.string()),
+  uname: z.string(),
+  source: z.enum(['live', 'fixture']),
+  era: z.record(z.string(), z.unknown()),
+  rows: z.array(z.object({
+    script: z.string(),
+    index: z.number().int(),
+    step: z.string(),
+    kernel: z.string(),
+    model: z.string(),
+    match: z.enum(['yes', 'no', 'era']),
+    era: z.string().optional(),
+  })),
+  counts: z.object({ steps: z.number().int(), match: z.number().int(), era: z.number().int(), mismatch: z.number().int() }),
+  recordedTo: z.string().optional(),
+});
+
 /** Any `--json` document the CLI prints. */
-export const cliOutputJson = z.discriminatedUnion('kind', [runOutputJson, demoOutputJson, listOutputJson, capsOutputJson, affectedOutputJson]);
+export const cliOutputJson = z.discriminatedUnion('kind', [runOutputJson, demoOutputJson, listOutputJson, capsOutputJson, affectedOutputJson, conformOutputJson]);
 
 /** JSON text (2-space indent, trailing newline); bigint → decimal string, non-finite → null. */
 export function stringifyJson(value: unknown): string {

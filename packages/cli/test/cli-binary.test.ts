@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { affectedOutputJson, capsOutputJson, demoOutputJson, listOutputJson, runOutputJson } from '../src/json-output.js';
+import { affectedOutputJson, capsOutputJson, conformOutputJson, demoOutputJson, listOutputJson, runOutputJson } from '../src/json-output.js';
 import { chartSpecs } from '../src/report/charts.js';
 import { expectUsageError, PKG_DIR, spawnCli } from './helpers.js';
 
@@ -60,6 +60,14 @@ describe('kvmlab binary: list, caps, affected', () => {
       expect(none.capabilities.every((c) => c.owner === null || c.owner === 'hypervisor-core')).toBe(true);
     });
   }
+
+  it('conform (recorded kernel answers): every step matches or differs by a documented era; --json validates', () => {
+    const t = spawnCli(['conform']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/\d+ steps: \d+ match, \d+ known era differences, 0 mismatches/);
+    const doc = conformOutputJson.parse(JSON.parse(spawnCli(['conform', '--json', '--plugins', 'kvm-mmu-pml']).stdout));
+    expect(doc).toMatchObject({ source: 'fixture', plugins: ['kvm-mmu-pml'], counts: { mismatch: 0 } });
+  });
 
   it('affected --kernel 5.4: the CR3 bug, not the PML one; --json validates', () => {
     const t = spawnCli(['affected', '--kernel', '5.4']);

@@ -134,7 +134,7 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
 });
 
 describe('--help for every command (in-process)', () => {
-  for (const cmd of [[], ['list'], ['run'], ['run', 'fake-dirty'], ['demo'], ['caps'], ['affected']]) {
+  for (const cmd of [[], ['list'], ['run'], ['run', 'fake-dirty'], ['demo'], ['caps'], ['affected'], ['conform']]) {
     it(`kvmlab ${[...cmd, '--help'].join(' ')} exits 0 with its usage on stdout`, async () => {
       const r = await cli([...cmd, '--help'], defs);
       expect(r.status).toBe(0);

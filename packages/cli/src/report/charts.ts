@@ -22,7 +22,18 @@ export interface ChartSpec {
   readonly yLabel: string;
   readonly kind: 'line' | 'bar' | 'scatter';
   readonly lines: readonly ChartLine[];
+  /** A y range that leaves out outliers (the zoomed copy of a chart); else the data's. */
+  readonly yRange?: readonly [number, number];
 }
+
+/** Most lines on one chart when variants are overlaid; beyond that, one chart per variant. */
+export const MAX_OVERLAID_LINES = 9;
+
+/**
+ * When a few points (a start-up transient, say) stretch the y axis more than this many times
+ * the 5th–95th percentile spread, the chart also gets a copy zoomed near that spread.
+ */
+export const ZOOM_RATIO = 20;
 
 /** Most points drawn per line; longer lines are thinned evenly (the JSON keeps them all). */
 export const MAX_POINTS_PER_LINE = 1500;
@@ -33,39 +44,69 @@ function thin<T>(xs: readonly T[]): readonly T[] {
   return Array.from({ length: MAX_POINTS_PER_LINE }, (_, i) => xs[Math.floor(i * step)]!);
 }
 
-/** One chart per (scenario, arch, series name), variants overlaid in result order. */
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((p / 100) * (sorted.length - 1))))]!;
+}
+
+/** The zoomed copy of a chart whose y axis a few points stretch (see ZOOM_RATIO), if any. */
+function zoomed(c: ChartSpec): ChartSpec | undefined {
+  if (c.kind === 'bar') return undefined;
+  const ys = c.lines.flatMap((l) => l.points.map(([, y]) => y)).filter((y): y is number => y !== null && Number.isFinite(y)).sort((a, b) => a - b);
+  if (ys.length < 20) return undefined;
+  const lo = percentile(ys, 5);
+  const hi = percentile(ys, 95);
+  const full = ys[ys.length - 1]! - ys[0]!;
+  if (hi - lo <= 0 || full <= ZOOM_RATIO * (hi - lo)) return undefined;
+  const pad = hi - lo;
+  const outside = ys.filter((y) => y < lo - pad || y > hi + pad).length;
+  return {
+    ...c,
+    id: `${c.id}-zoom`,
+    title: `${c.title}, zoomed`,
+    caption: `${c.caption} Zoomed to the 5th–95th percentile of y widened by that spread on each side; ${outside} point(s) outside are cut off (the chart above shows them).`,
+    yRange: [lo - pad, hi + pad],
+  };
+}
+
+type Entry = { readonly r: ResultJson; readonly s: ResultJson['series'][number] };
+
+function specFor(g: readonly Entry[], id: string): ChartSpec {
+  const { r, s } = g[0]!;
+  const variants = [...new Set(g.map((e) => e.r.variant))];
+  const lines: ChartLine[] = g.flatMap((e) =>
+    Object.entries(e.s.y).map(([col, ys]) => ({
+      name: variants.length > 1 ? `${e.r.variant}: ${col}` : col,
+      points: thin(e.s.x.map((x, j): readonly [number, number | null] => [x ?? Number.NaN, ys[j] ?? null]).filter(([x]) => Number.isFinite(x))),
+    })),
+  );
+  const caption = variants.length > 1 ? `${s.caption} Variants shown: ${variants.join(', ')}.` : `${s.caption} Variant: ${r.variant}.`;
+  return { id, scenario: r.scenario, arch: r.arch, title: `${s.title} — ${r.scenario} (${r.arch})`, caption, xLabel: s.xLabel, yLabel: s.yLabel, kind: s.kind ?? 'line', lines };
+}
+
+/**
+ * One chart per (scenario, arch, series name) with the variants overlaid in result order, or
+ * one per variant when that would crowd the chart; plus a zoomed copy where outliers stretch y.
+ */
 export function chartSpecs(results: readonly ResultJson[]): readonly ChartSpec[] {
-  const groups = new Map<string, { r: ResultJson; s: ResultJson['series'][number] }[]>();
+  const groups = new Map<string, Entry[]>();
   for (const r of results) {
     for (const s of r.series) {
       const key = `${r.scenario}|${r.arch}|${s.name}`;
-      const g = groups.get(key) ?? [];
-      g.push({ r, s });
-      groups.set(key, g);
+      groups.set(key, [...(groups.get(key) ?? []), { r, s }]);
     }
   }
-  return [...groups.values()].map((g, i) => {
-    const { r, s } = g[0]!;
-    const variants = [...new Set(g.map((e) => e.r.variant))];
-    const lines: ChartLine[] = g.flatMap((e) =>
-      Object.entries(e.s.y).map(([col, ys]) => ({
-        name: variants.length > 1 ? `${e.r.variant}: ${col}` : col,
-        points: thin(e.s.x.map((x, j): readonly [number, number | null] => [x ?? Number.NaN, ys[j] ?? null]).filter(([x]) => Number.isFinite(x))),
-      })),
-    );
-    const caption = variants.length > 1 ? `${s.caption} Variants shown: ${variants.join(', ')}.` : `${s.caption} Variant: ${r.variant}.`;
-    return {
-      id: `chart-${i + 1}`,
-      scenario: r.scenario,
-      arch: r.arch,
-      title: `${s.title} — ${r.scenario} (${r.arch})`,
-      caption,
-      xLabel: s.xLabel,
-      yLabel: s.yLabel,
-      kind: s.kind ?? 'line',
-      lines,
-    };
-  });
+  const out: ChartSpec[] = [];
+  for (const g of groups.values()) {
+    const lines = g.reduce((n, e) => n + Object.keys(e.s.y).length, 0);
+    const parts = lines <= MAX_OVERLAID_LINES ? [g] : g.map((e) => [e]);
+    for (const part of parts) {
+      const c = specFor(part, `chart-${out.length + 1}`);
+      out.push(c);
+      const z = zoomed(c);
+      if (z !== undefined) out.push(z);
+    }
+  }
+  return out;
 }
 
 export const CHART_WIDTH = 900;
@@ -76,18 +117,33 @@ export function renderChartSvg(spec: ChartSpec, width = CHART_WIDTH, height = CH
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     const many = spec.lines.some((l) => l.points.length > 60);
+    // Bars sit on categories (each x value once); lines and points on a value axis.
+    const categories = spec.kind === 'bar' ? [...new Set(spec.lines.flatMap((l) => l.points.map(([x]) => x)))].sort((a, b) => a - b) : [];
+    const data = (l: ChartLine): unknown[] =>
+      spec.kind === 'bar' ? categories.map((c) => l.points.find(([x]) => x === c)?.[1] ?? null) : l.points.map(([x, y]) => [x, y]);
     chart.setOption({
       animation: false,
       backgroundColor: '#ffffff',
       title: { text: spec.title, left: 'center', top: 4, textStyle: { fontSize: 14 } },
       legend: { type: 'scroll', top: 28, data: spec.lines.map((l) => l.name) },
       grid: { left: 80, right: 40, top: 72, bottom: 56 },
-      xAxis: { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 30, scale: true },
-      yAxis: { type: 'value', name: spec.yLabel, nameLocation: 'middle', nameGap: 60, scale: spec.kind !== 'bar' },
+      xAxis:
+        spec.kind === 'bar'
+          ? { type: 'category', data: categories.map(String), name: spec.xLabel, nameLocation: 'middle', nameGap: 30 }
+          : { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 30, scale: true },
+      yAxis: {
+        type: 'value',
+        name: spec.yLabel,
+        nameLocation: 'middle',
+        nameGap: 60,
+        scale: spec.kind !== 'bar',
+        ...(spec.yRange ? { min: spec.yRange[0], max: spec.yRange[1] } : {}),
+      },
       series: spec.lines.map((l) => ({
         type: spec.kind,
         name: l.name,
-        data: l.points.map(([x, y]) => [x, y]),
+        data: data(l),
+        ...(spec.yRange ? { clip: true } : {}),
         ...(spec.kind === 'line' ? { showSymbol: !many, connectNulls: false } : {}),
         ...(spec.kind === 'scatter' ? { symbolSize: 5 } : {}),
       })),
