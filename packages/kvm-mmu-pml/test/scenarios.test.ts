@@ -70,6 +70,17 @@ describe('scenario nested-migration', () => {
     expect(lost(pre, 'write-protect faults')).toBe(0);
   });
 
+  it('with 2 vCPUs (each running an L2 through the same EPT12): pre-fix loses pages, merged none', () => {
+    const lost = (variant: string) => {
+      const o = resolveScenarioOptions(def, { ...small, vcpus: 2, writesPerSec: 5000 });
+      const r = runMigration(migrationOptions(variant as 'pre-fix' | 'merged', 3, o, 'nested'));
+      expect(r.exits.VMLAUNCH).toBe(2);
+      return r.precopy.pagesLost;
+    };
+    expect(lost('pre-fix')).toBeGreaterThan(0);
+    expect(lost('merged')).toBe(0);
+  });
+
   it('reports rounds, pages per round and a dirty-pages-per-round series', () => {
     const r = run('merged');
     const s = r.series.find((x) => x.name === 'dirty-pages-per-round')!;

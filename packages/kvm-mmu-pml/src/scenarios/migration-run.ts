@@ -34,6 +34,8 @@ export interface MigrationRunOptions {
   readonly eptp12Ad: boolean;
   /** L1 runs L2 without EPT12 (L2 on L1's TDP: its addresses are L1 GPAs). */
   readonly tdpForL2: boolean;
+  /** vCPUs, each running its own L2 (same EPT12) at the rates above (default 1). */
+  readonly vcpus?: number;
   /** Record trace events (exits, rounds) into the result. */
   readonly trace?: boolean;
 }
@@ -73,16 +75,23 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   const rng = hv.sim.rng;
   const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: l1Bytes });
-  const vcpu = vm.createVcpu(0);
+  const nVcpus = o.vcpus ?? 1;
+  if (!Number.isInteger(nVcpus) || nVcpus < 1 || nVcpus > 64) throw new RangeError('vcpus must be 1..64');
   const layout: NestedLayout = { ...layout0, perm: shuffledChunks(rng, Number(l2Bytes / (2n * MiB))) };
-  const g = new GuestDriver(vcpu, layout, rng);
+  const drivers = Array.from({ length: nVcpus }, (_, i) => new GuestDriver(vm.createVcpu(i), layout, rng));
+  const g = drivers[0]!;
+  const vcpu = g.vcpu;
   const w: WorkloadSpec = { wssBytes: BigInt(o.wssMiB) * MiB, hotBytes: BigInt(o.hotMiB) * MiB, hotFraction: o.hotFraction };
   const nested = o.workload === 'nested';
   const useEpt12 = !o.tdpForL2;
 
-  // Boot: L1 touches its kernel memory; nested: builds EPT12 and launches L2; the WSS is warmed.
+  // Boot: L1 touches its kernel memory; nested: builds EPT12 and launches L2 on every vCPU;
+  // vCPU 0 warms the working set.
   for (let p = 0n; p < layout.kernelBytes >> 12n; p++) vcpu.write(layout.kernelBase + (p << 12n), new Uint8Array([1]));
-  if (nested && !l1LaunchL2(vcpu, l1BuildEpt12(vcpu, layout, o.eptp12Ad), useEpt12)) throw new Error('VMLAUNCH failed');
+  if (nested) {
+    const eptp12 = l1BuildEpt12(vcpu, layout, o.eptp12Ad);
+    for (const d of drivers) if (!l1LaunchL2(d.vcpu, eptp12, useEpt12)) throw new Error('VMLAUNCH failed');
+  }
   for (let p = 0n; p < w.wssBytes >> 12n; p++) {
     if (nested) g.l2Write(p, useEpt12);
     else g.l1WriteData(p);
@@ -93,20 +102,21 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     const x = (perSec * Number(TICK_NS)) / 1e9;
     return Math.floor(x) + (rng.chance(x - Math.floor(x)) ? 1 : 0);
   };
-  const tick = (): void => {
+  const tick = (d: GuestDriver): void => {
     if (!running) return;
     const n2 = count(o.writesPerSec);
     const n1 = count(o.l1WritesPerSec);
     for (let i = 0; i < n2; i++) {
-      if (nested) g.l2Write(pickPage(rng, w), useEpt12);
-      else g.l1WriteData(pickPage(rng, w));
+      if (nested) d.l2Write(pickPage(rng, w), useEpt12);
+      else d.l1WriteData(pickPage(rng, w));
     }
-    if (nested) g.exitToL1(); // L2 hands the CPU to L1 once per tick
-    for (let i = 0; i < n1; i++) g.l1WriteKernel();
-    if (nested) g.resumeL2();
-    hv.sim.after(TICK_NS, tick);
+    if (nested) d.exitToL1(); // L2 hands the CPU to L1 once per tick
+    for (let i = 0; i < n1; i++) d.l1WriteKernel();
+    if (nested) d.resumeL2();
+    hv.sim.after(TICK_NS, () => tick(d));
   };
-  hv.sim.after(TICK_NS, tick);
+  // The vCPUs' ticks are spread over the millisecond.
+  drivers.forEach((d, i) => hv.sim.after(TICK_NS + (TICK_NS * BigInt(i)) / BigInt(nVcpus), () => tick(d)));
   hv.sim.runFor(10n * TICK_NS);
 
   const slot = vm.memslots.get(0, 0)!;
@@ -115,29 +125,43 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     downtimeNs: BigInt(o.downtimeMs) * 1_000_000n,
     maxRounds: o.maxRounds,
   }, () => (running = false));
-  g.writtenL1.clear();
-  const writes0 = g.writes;
+  for (const d of drivers) d.writtenL1.clear();
+  const writesNow = (): number => drivers.reduce((a, d) => a + d.writes, 0);
+  const writes0 = writesNow();
   const t0 = hv.sim.now;
   mig.start();
   hv.sim.run(50_000_000);
   const res = mig.result;
   if (res === undefined) throw new Error('migration did not finish');
   const m = kvmMmuOf(vm);
-  const v = m.vcpuVmx(vcpu);
+  const byReason = new Map<number, number>();
+  let pmlEntriesLogged = 0;
+  let pmlFlushes = 0;
+  let writeProtectFaults = 0;
+  for (const d of drivers) {
+    const v = m.vcpuVmx(d.vcpu);
+    for (const [r, n] of v.exits.byReason) byReason.set(r, (byReason.get(r) ?? 0) + n);
+    pmlEntriesLogged += v.exits.pmlEntriesLogged;
+    pmlFlushes += v.exits.pmlFlushes;
+    writeProtectFaults += v.exits.writeProtectFaults;
+  }
   const exits: Record<string, number> = {};
-  for (const [r, n] of [...v.exits.byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
+  for (const [r, n] of [...byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
+  const written = new Set<number>();
+  for (const d of drivers) for (const p of d.writtenL1) written.add(p);
   const secs = Number(hv.sim.now - t0) / 1e9;
+  const writes = writesNow() - writes0;
   return {
     workload: o.workload,
     precopy: res,
     exits,
-    pmlEntriesLogged: v.exits.pmlEntriesLogged,
-    pmlFlushes: v.exits.pmlFlushes,
-    writeProtectFaults: v.exits.writeProtectFaults,
+    pmlEntriesLogged,
+    pmlFlushes,
+    writeProtectFaults,
     gfnsDropped: m.stats.gfnsDropped,
-    guestWrites: g.writes - writes0,
-    l1PagesWritten: g.writtenL1.size,
-    guestWriteRateMBps: secs > 0 ? ((g.writes - writes0) * 4096) / secs / 1e6 : 0,
+    guestWrites: writes,
+    l1PagesWritten: written.size,
+    guestWriteRateMBps: secs > 0 ? (writes * 4096) / secs / 1e6 : 0,
     ...(o.trace === true ? { trace: hv.trace.events } : {}),
   };
 }

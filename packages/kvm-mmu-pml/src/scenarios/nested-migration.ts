@@ -30,6 +30,7 @@ export function migrationOptions(variant: Variant, seed: number, o: ScenarioOpti
     eptAd: bool(o, 'eptAd'),
     eptp12Ad: bool(o, 'eptp12Ad'),
     tdpForL2: bool(o, 'tdpForL2'),
+    vcpus: num(o, 'vcpus'),
   };
 }
 
@@ -55,6 +56,7 @@ export const nestedMigrationScenario: ScenarioDef = {
     l1WritesPerSec: { type: 'number', default: 2000, min: 0, max: 10_000_000, unit: 'pages/s', description: 'L1 kernel page writes per second' },
     bandwidthMBps: { type: 'number', default: 125, min: 1, max: 100000, unit: 'MB/s', description: 'migration bandwidth (125 MB/s = 1 GbE)' },
     downtimeMs: { type: 'number', default: QEMU_DEFAULT_DOWNTIME_MS, min: 1, max: 100000, unit: 'ms', description: 'downtime budget (QEMU default 300 ms)' },
+    vcpus: { type: 'number', default: 1, min: 1, max: 64, integer: true, description: 'vCPUs, each running an L2 at the rates above' },
     maxRounds: { type: 'number', default: 30, min: 1, max: 1000, integer: true, description: 'round limit before stop-and-copy' },
     enablePml: { type: 'boolean', default: true, description: 'kvm_intel.enable_pml in L0' },
     eptAd: { type: 'boolean', default: true, description: 'kvm_intel.ept_ad in L0' },
