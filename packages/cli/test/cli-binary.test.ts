@@ -81,7 +81,7 @@ describe('kvmlab binary: list, caps, affected', () => {
 
 describe('kvmlab binary: run', () => {
   it('run <scenario> --json on every arch matches the schema and is byte-identical to the demo run of the same seed', () => {
-    const demo = demoOutputJson.parse(JSON.parse(readFileSync(join(inject('demo').dir, 'results.json'), 'utf8')));
+    const demo = demoOutputJson.parse(JSON.parse(readFileSync(join(inject('demo').dir, 'demo.json'), 'utf8')));
     for (const s of scenarios) {
       for (const d of s.definitions) {
         for (const arch of d.arches) {
@@ -127,12 +127,12 @@ describe('kvmlab binary: run', () => {
 });
 
 describe('kvmlab binary: demo', () => {
-  it('runs every scenario in every variant in well under a minute, prints the summary table, writes results.json (schema valid); pre-fix reproduces each bug', () => {
+  it('runs every scenario in every variant in well under a minute, prints the summary table, writes demo.json (schema valid); pre-fix reproduces each bug', () => {
     const demo = inject('demo');
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.wallMs).toBeLessThan(45_000);
     expect(demo.stdout).toMatch(/^scenario\s+arch\s+variant\s+verdict\s+key figure\n/);
-    const doc = demoOutputJson.parse(JSON.parse(readFileSync(join(demo.dir, 'results.json'), 'utf8')));
+    const doc = demoOutputJson.parse(JSON.parse(readFileSync(join(demo.dir, 'demo.json'), 'utf8')));
     expect(doc.errors).toEqual([]);
     const expected = scenarios.flatMap((s) => s.definitions.flatMap((d) => d.arches.flatMap((a) => d.variants.map((v) => `${s.name}/${a}/${v}`))));
     expect(doc.results.map((r) => `${r.scenario}/${r.arch}/${r.variant}`)).toEqual(expected);

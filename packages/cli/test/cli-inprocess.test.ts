@@ -100,14 +100,14 @@ describe('usage errors: exit 2, one line + usage', () => {
 });
 
 describe('kvmlab demo / list (in-process, fake scenarios)', () => {
-  it('demo runs every variant, writes report.html + results.json, records a failed run and exits 1', async () => {
+  it('demo runs every variant, writes report.html + demo.json, records a failed run and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvmlab-demo-'));
     const r = await cli(['demo', '--out', 'out', '--seed', '3'], defs, dir);
     expect(r.status).toBe(1); // the broken scenario failed
     expect(r.stdout).toMatch(/fake-dirty\s+x86_64\s+pre-fix\s+bug-reproduced\s+pages lost: \d+/);
     expect(r.stdout).toMatch(/fake-dirty\s+x86_64\s+merged\s+ok\s+pages lost: 0/);
     expect(r.stdout).toMatch(/broken\s+arm64\s+merged\s+error\s+model exploded/);
-    const doc = demoOutputJson.parse(JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')));
+    const doc = demoOutputJson.parse(JSON.parse(readFileSync(join(dir, 'out', 'demo.json'), 'utf8')));
     expect(doc.results.map((x) => x.variant)).toEqual(['pre-fix', 'merged']);
     expect(doc.errors).toEqual([{ scenario: 'broken', arch: 'arm64', variant: 'merged', message: 'model exploded' }]);
     const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');

@@ -1,7 +1,7 @@
 /**
  * Before the tests: build the CLI (and, through project references, every package it imports)
  * so the binary tests spawn `node bin/kvmlab.js` against fresh dist/ output, then run
- * `kvmlab demo` once — the binary test checks its table and results.json, the browser test
+ * `kvmlab demo` once — the binary test checks its table and demo.json, the browser test
  * opens its report. A failed build does not stop the in-process tests; the binary tests then fail with
  * tsc's output.
  */

@@ -1,6 +1,6 @@
 /**
  * `kvmlab demo`: every scenario on every arch in every variant (pre-fix next to the fix), one
- * summary table, and report.html + results.json in the output folder.
+ * summary table, and report.html + demo.json in the output folder.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ import { formatFigure, textTable } from '../text-table.js';
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('run every scenario in every variant, print a summary and write report.html + results.json')
+    .description('run every scenario in every variant, print a summary and write report.html + demo.json')
     .option('--out <dir>', 'output folder', 'kvmlab-out')
     .option('--seed <n>', 'PRNG seed for every run', parseSeed, 0)
     .option('--json', 'print the results as JSON (schemaVersion 1, kind "demo") instead of the table')
@@ -27,7 +27,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const doc = { schemaVersion: SCHEMA_VERSION, kind: 'demo' as const, kvmlabVersion: ctx.version, seed: opts.seed, results, errors };
       const jsonText = stringifyJson(doc);
       const reportFile = join(outDir, 'report.html');
-      const jsonFile = join(outDir, 'results.json');
+      const jsonFile = join(outDir, 'demo.json');
       writeFileSync(jsonFile, jsonText);
       writeFileSync(reportFile, renderReportHtml({ title: 'kvmlab demo: four KVM patch series of 26 September 2019', kvmlabVersion: ctx.version, seed: opts.seed, results, errors }));
       if (opts.json === true) ctx.io.out(jsonText);
