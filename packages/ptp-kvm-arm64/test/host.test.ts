@@ -67,6 +67,19 @@ describe('kvm_ptp_get_time (merged)', () => {
   });
 });
 
+describe('guest input never throws', () => {
+  ftest.prop([fc.constantFrom('merged', 'rfc-v4'), fc.array(fc.bigInt({ min: 0n, max: ALL_ONES }), { maxLength: 6 }), fc.integer({ min: 0, max: 0xffff })], { numRuns: runs / 5 })(
+    'any registers to the PTP id, on HVC or SMC, give four u64 registers',
+    (variant, rest, imm) => {
+      const { vcpu } = mk({ variant, host: CASE4_HOST });
+      for (const r of [vcpu.hvc([0x86000001n, ...rest], imm), vcpu.smc([0x86000001n, ...rest], imm)]) {
+        expect(r).toHaveLength(4);
+        for (const v of r) expect(v >= 0n && v <= ALL_ONES).toBe(true);
+      }
+    },
+  );
+});
+
 describe('RFC v4 host (virt/kvm/arm/psci.c, Sep 2019)', () => {
   it('subtracts cntvoff whatever x1 says and does not check the clocksource', () => {
     const { vcpu } = mk({ variant: 'rfc-v4', host: { ...CASE4_HOST, clocksource: 'hpet' } });

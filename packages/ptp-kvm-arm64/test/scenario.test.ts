@@ -65,3 +65,15 @@ describe('ptp-sync scenario (arm64)', () => {
     expect(ms).toBeLessThan(3000); // ~0.2–0.4 s measured on the shared 2-core box; slack for load
   });
 });
+
+describe('ptp-sync trace', () => {
+  it('a traced run records every method’s HVCs and offsets on their own tracks', () => {
+    const r = ptpSyncScenario.run({ variant: 'merged', arch: 'arm64', seed: 1, trace: true, options: resolveScenarioOptions(ptpSyncScenario, { durationS: 64 }) });
+    const tracks = new Set((r.trace ?? []).map((e) => e.track));
+    for (const m of ['precise', 'sys-offset', 'half-delay']) {
+      expect(tracks.has(`${m}/vm0/vcpu0`)).toBe(true);
+      expect(tracks.has(`guest/${m}`)).toBe(true);
+    }
+    expect(run({ durationS: 64 }).trace).toBeUndefined();
+  });
+});

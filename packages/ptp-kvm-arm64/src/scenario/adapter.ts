@@ -47,6 +47,6 @@ export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
     const vcpu = vm.createVcpu(0);
     const psci = psciDtInit(vcpu, [{ compatible: ['arm,psci-1.0', 'arm,psci-0.2'], method: 'hvc' }]);
     const hooks = variant === 'merged' ? new PtpKvmArmGuest(psci) : new PtpKvmArmRfcV4Guest(psci.firmware, vcpu);
-    return { sim: hv.sim, host: hv.host, clocksource: archSysCounter(vcpu, 'virt'), hooks };
+    return { sim: hv.sim, host: hv.host, clocksource: archSysCounter(vcpu, 'virt'), hooks, trace: hv.trace };
   },
 };

@@ -5,7 +5,7 @@
  * owns everything arch-independent: the guest's timekeeping, ptp_kvm_common, the methods, the
  * servo, the statistics and the scenario result.
  */
-import type { Arch, HostClock, Latency, Simulation } from '@kvmlab/hypervisor-core';
+import type { Arch, HostClock, Latency, Simulation, Tracer } from '@kvmlab/hypervisor-core';
 import type { PtpKvmArchHooks } from '../arch-hooks.js';
 import type { GuestClocksource } from '../guest/clocksource.js';
 
@@ -46,6 +46,8 @@ export interface PtpSyncGuestSetup {
   readonly clocksource: GuestClocksource;
   /** The arch hooks ptp_kvm_common will call (init first). */
   readonly hooks: PtpKvmArchHooks;
+  /** Optional: hv.trace, so a traced run records the hypercalls beside the harness's events. */
+  readonly trace?: Tracer;
 }
 
 export interface PtpSyncArchAdapter {

@@ -4,7 +4,7 @@
  * virtual time. At random instants (the same for every method) the model samples the true
  * guest–host offset, which no guest can see, beside what the servo measured.
  */
-import { Rng, type HostClock } from '@kvmlab/hypervisor-core';
+import { Rng, type HostClock, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { GuestTimekeeper } from '../guest/timekeeping.js';
 import { ptpKvmInit } from '../ptp/ptp-kvm-common.js';
 import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod } from './adapter.js';
@@ -22,6 +22,8 @@ export interface PtpSyncParams {
   readonly sysOffsetSamples: number;
   /** True-offset samples per poll interval. */
   readonly samplesPerPoll: number;
+  /** Record trace events (hypercalls from hv.trace, polls and offsets from the harness). */
+  readonly trace?: boolean;
 }
 
 export interface MethodTrace {
@@ -39,6 +41,8 @@ export interface MethodTrace {
   readonly failedPolls: number;
   readonly steps: number;
   readonly finalFreqPpb: number;
+  /** Trace events when `trace` was asked for and the adapter exposes its tracer. */
+  readonly events?: readonly TraceEvent[];
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -81,6 +85,9 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     latency: scaleLatency(adapter.defaultLatency, p.latencyScale),
   });
   const { sim, host } = setup;
+  const tracer = p.trace === true ? setup.trace : undefined;
+  if (tracer !== undefined) tracer.enabled = true;
+  const track = `guest/${method}`;
   // The host runs NTP against a good reference: its clock cancels the counter's drift. The
   // guest's clock runs on the raw counter rate, so it drifts by driftPpm against the host.
   host.adjustFrequency((-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000);
@@ -114,6 +121,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
       failed++;
       return;
     }
+    tracer?.counter(track, 'measured offset (ns)', sim.now, Number(s.offsetNs));
     tr.measured.push(Number(s.offsetNs));
     tr.measuredT.push(Number(sim.now - start) / 1e9);
     const out = servo.sample(Number(s.offsetNs), Number(s.localNs) / 1e9);
@@ -133,6 +141,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     const g = tk.realtime();
     tr.t.push(Number(sim.now - start) / 1e9);
     tr.offset.push(Number(g - host.realtime()));
+    tracer?.counter(track, 'true offset (ns)', sim.now, tr.offset[tr.offset.length - 1]!);
     tr.tsError.push(Number(g - host.realtimeStartNs) - hostRealtimeInterpolated(host, sim.now));
   };
   const slot = intervalNs / BigInt(p.samplesPerPoll);
@@ -141,5 +150,5 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   }
   sim.runUntil(end);
   driver.exit();
-  return { ...tr, failedPolls: failed, steps, finalFreqPpb: tk.frequencyPpb };
+  return { ...tr, failedPolls: failed, steps, finalFreqPpb: tk.frequencyPpb, ...(tracer ? { events: tracer.events.map((e) => (e.track.startsWith('guest/') ? e : { ...e, track: `${method}/${e.track}` })) } : {}) };
 }

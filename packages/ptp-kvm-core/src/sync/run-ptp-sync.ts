@@ -80,6 +80,7 @@ function paramsFrom(adapter: PtpSyncArchAdapter, input: ScenarioRunInput): { par
       latencyScale: num('latencyScale', 1),
       sysOffsetSamples: num('sysOffsetSamples', 5),
       samplesPerPoll: 8,
+      trace: input.trace === true,
     },
     thresholdNs: num('convergeNs', 1000),
   };
@@ -128,7 +129,9 @@ export function runPtpSync(adapter: PtpSyncArchAdapter, input: ScenarioRunInput)
   ];
   const precise = rep.methods.find((m) => m.method === 'precise') ?? rep.methods[0];
   const ok = precise !== undefined && precise.convergenceS !== null;
+  const events = rep.traces.flatMap((t) => t.events ?? []);
   return {
+    ...(input.trace === true ? { trace: events } : {}),
     scenario: 'ptp-sync',
     variant: input.variant,
     arch: input.arch,
