@@ -12,6 +12,7 @@ import { registerConform } from './commands/conform.js';
 import { registerDemo } from './commands/demo.js';
 import { registerList } from './commands/list.js';
 import { registerRun } from './commands/run.js';
+import { registerSchema } from './commands/schema.js';
 import { usageLine, type CliContext, type CliIo } from './context.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
@@ -61,6 +62,7 @@ export async function runCli(args: readonly string[], opts: RunCliOptions = {}):
   registerCaps(program, ctx);
   registerAffected(program, ctx);
   registerConform(program, ctx);
+  registerSchema(program, ctx);
   for (const c of program.commands) wire(c);
   program.hook('preAction', (_root, cmd) => {
     active = cmd;

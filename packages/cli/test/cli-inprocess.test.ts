@@ -134,7 +134,7 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
 });
 
 describe('--help for every command (in-process)', () => {
-  for (const cmd of [[], ['list'], ['run'], ['run', 'fake-dirty'], ['demo'], ['caps'], ['affected'], ['conform']]) {
+  for (const cmd of [[], ['list'], ['run'], ['run', 'fake-dirty'], ['demo'], ['caps'], ['affected'], ['conform'], ['schema']]) {
     it(`kvmlab ${[...cmd, '--help'].join(' ')} exits 0 with its usage on stdout`, async () => {
       const r = await cli([...cmd, '--help'], defs);
       expect(r.status).toBe(0);
@@ -146,5 +146,17 @@ describe('--help for every command (in-process)', () => {
     const r = await cli([], defs);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^Usage: kvmlab /);
+  });
+});
+
+describe('kvmlab schema', () => {
+  it('prints a JSON Schema whose run document requires schemaVersion 1', async () => {
+    const r = await cli(['schema', 'run'], defs);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout) as { $schema: string; properties: Record<string, { const?: unknown }>; required: string[] };
+    expect(s.$schema).toContain('2020-12');
+    expect(s.properties.schemaVersion).toMatchObject({ const: 1 });
+    expect(s.required).toEqual(expect.arrayContaining(['schemaVersion', 'kind', 'result']));
+    expectUsageError(await cli(['schema', 'nope'], defs), /value 'nope' is invalid for argument 'kind'/);
   });
 });
