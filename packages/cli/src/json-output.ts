@@ -27,7 +27,7 @@ export const seriesJson = z.object({
   y: z.record(z.string(), z.array(z.number().nullable())),
   caption: z.string(),
   kind: z.enum(['line', 'bar', 'scatter']).optional(),
-});
+}).refine((s) => Object.values(s.y).every((col) => col.length === s.x.length), { error: 'every y column must have one value per x' });
 
 export const verdictJson = z.enum(['bug-reproduced', 'ok', 'pass', 'fail']);
 

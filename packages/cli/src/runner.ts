@@ -5,7 +5,7 @@
 import type { Arch, ScenarioDef, ScenarioOptionValues, ScenarioResult } from '@kvmlab/hypervisor-core';
 import type { ScenarioCatalog } from './catalog.js';
 import { UsageError } from './errors.js';
-import { resultToJson, type ResultJson } from './json-output.js';
+import { resultJson as resultSchema, resultToJson, type ResultJson } from './json-output.js';
 import type { Progress } from './progress.js';
 import { parseScenarioOptions } from './scenario-options.js';
 
@@ -40,7 +40,14 @@ export function runScenario(req: RunRequest): RunOutcome {
     trace: req.trace,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });
-  return { result, json: resultToJson(result, req.def.package, req.options) };
+  const json = resultToJson(result, req.def.package, req.options);
+  // A result outside the contract is the scenario's bug: say where, rather than print it.
+  const check = resultSchema.safeParse(json);
+  if (!check.success) {
+    const issue = check.error.issues[0]!;
+    throw new Error(`scenario ${req.def.name} returned a result outside the contract at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return { result, json };
 }
 
 export interface DemoRun {

@@ -113,3 +113,19 @@ describe('catalog and JSON', () => {
     expect(stringifyJson({ a: 1n << 70n, b: Number.NaN, c: Infinity })).toBe('{\n  "a": "1180591620717411303424",\n  "b": null,\n  "c": null\n}\n');
   });
 });
+
+describe('result contract check', () => {
+  it('a scenario result outside the contract is a failed run naming the field', async () => {
+    const { runScenario } = await import('../src/runner.js');
+    const bad = { ...fakeScenario, run: (i: Parameters<typeof fakeScenario.run>[0]) => ({ ...fakeScenario.run(i), verdict: 'maybe' as 'ok' }) };
+    expect(() => runScenario({ def: bad, arch: 'x86_64', variant: 'merged', seed: 0, options: parseScenarioOptions(bad, {}), trace: false })).toThrow(/returned a result outside the contract at verdict/);
+    const ragged = {
+      ...fakeScenario,
+      run: (i: Parameters<typeof fakeScenario.run>[0]) => {
+        const r = fakeScenario.run(i);
+        return { ...r, series: [{ ...r.series[0]!, y: { a: [1] } }] };
+      },
+    };
+    expect(() => runScenario({ def: ragged, arch: 'x86_64', variant: 'merged', seed: 0, options: parseScenarioOptions(ragged, {}), trace: false })).toThrow(/series\.0: every y column must have one value per x/);
+  });
+});
