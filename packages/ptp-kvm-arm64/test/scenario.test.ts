@@ -77,3 +77,14 @@ describe('ptp-sync trace', () => {
     expect(run({ durationS: 64 }).trace).toBeUndefined();
   });
 });
+
+describe('ptp-sync with the chrony-like servo', () => {
+  it('PRECISE still lands within a few ns; filtering cuts PTP_SYS_OFFSET jitter but not its bias', () => {
+    const pi = methods(run({ durationS: 1200, convergeNs: 10 }));
+    const ch = methods(run({ durationS: 1200, convergeNs: 10, servo: 'chrony' }));
+    expect(ch.precise!.offset.rmsNs).toBeLessThan(5);
+    expect(ch['sys-offset']!.offset.sdNs).toBeLessThan(pi['sys-offset']!.offset.sdNs / 2);
+    expect(ch['sys-offset']!.offset.meanNs).toBeGreaterThan(50);
+    expect(ch['half-delay']!.offset.meanNs).toBeGreaterThan(400);
+  });
+});

@@ -3,7 +3,7 @@ import type { Plugin, ScenarioDef } from '@kvmlab/hypervisor-core';
 import type { PtpKvmArchHooks, PtpSyncArchAdapter } from '@kvmlab/ptp-kvm-core';
 import { psciConduit, type PsciConduitOptions } from '@kvmlab/psci-conduit';
 import { expectTypeOf } from 'vitest';
-import type { PtpKvmArmGuest, PtpKvmArmRfcV4Guest} from '../src/index.js';
+import type { PtpKvmArmGuest, PtpKvmArmRfcV4Guest } from '../src/index.js';
 import { arm64PtpSyncAdapter, ptpKvmArm64, scenarios, type PtpKvmArm64Variant } from '../src/index.js';
 
 expectTypeOf(ptpKvmArm64).returns.toEqualTypeOf<Plugin>();

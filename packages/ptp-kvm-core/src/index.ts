@@ -39,3 +39,5 @@ export { runMethod, type MethodTrace, type PtpSyncParams } from './sync/run-meth
 export { PiServo, PI_KP_SCALE, PI_KI_SCALE, PI_KP_NORM_MAX, PI_KI_NORM_MAX, FIRST_STEP_THRESHOLD_NS, MAX_PPB, type ServoOutput, type ServoState, type PiServoOptions } from './sync/pi-servo.js';
 export { measurePrecise, measureSysOffset, type OffsetSample } from './sync/methods.js';
 export { offsetStats, percentile, convergenceIndex, type OffsetStats } from './sync/stats.js';
+export { piClockServo, type ClockServo, type ServoAction } from './sync/servo.js';
+export { chronyClockServo, medianFilter, type ChronyServoOptions } from './sync/chrony-servo.js';

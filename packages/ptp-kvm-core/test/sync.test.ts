@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chronyClockServo,
   convergenceIndex,
+  medianFilter,
+  piClockServo,
   FIRST_STEP_THRESHOLD_NS,
   GuestTimekeeper,
   measurePrecise,
@@ -85,5 +88,39 @@ describe('measurement methods', () => {
     const s = measureSysOffset(ptpKvmInit(hooks, tk).clock, 3);
     expect(s.delayNs).toBe(20n);
     expect(s.offsetNs).toBe(100n + 10n); // t1 = 100 (after the first sample), midpoint 110, phc 0
+  });
+});
+
+describe('chrony-like servo', () => {
+  it('the median filter drops the ~40 % of readings farthest from the median and averages the rest', () => {
+    const f = medianFilter([0, 1, 2, 3, 4, 5, 6, 7, 8, 1000].map((off, t) => ({ t, off })));
+    expect(f.off).toBe((3 + 4 + 5 + 6 + 7 + 2) / 6);
+  });
+  it('removes a 500 µs offset and a 25 ppm drift by slewing, without a step', () => {
+    const s = chronyClockServo({ pollLog2: 3, dpollLog2: -2 });
+    expect(s.sampleIntervalS).toBe(0.25);
+    let offset = 500_000;
+    let corr = 0;
+    let steps = 0;
+    for (let k = 1; k <= 4 * 600; k++) {
+      offset += (25_000 + corr) * 0.25;
+      const a = s.sample(offset, k * 0.25);
+      if (a.stepNs !== undefined) steps++;
+      if (a.freqPpb !== undefined) corr = a.freqPpb;
+    }
+    expect(steps).toBe(0);
+    expect(Math.abs(offset)).toBeLessThan(1);
+    expect(corr).toBeCloseTo(-25_000, 0);
+  });
+  it('steps only past makestep (1 s)', () => {
+    const s = chronyClockServo({ pollLog2: 0, dpollLog2: 0 });
+    expect(s.sample(2e9, 1)).toEqual({ stepNs: -2e9 });
+  });
+  it('the PI servo contract: first sample nothing, then step by −offset and dial −ppb', () => {
+    const s = piClockServo(0);
+    expect(s.sample(100_000, 0)).toEqual({});
+    const a = s.sample(100_025, 1);
+    expect(a.stepNs).toBe(-100_025);
+    expect(a.freqPpb).toBeCloseTo(-25, 6);
   });
 });

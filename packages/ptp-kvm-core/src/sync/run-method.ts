@@ -9,7 +9,8 @@ import { GuestTimekeeper } from '../guest/timekeeping.js';
 import { ptpKvmInit } from '../ptp/ptp-kvm-common.js';
 import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod } from './adapter.js';
 import { measurePrecise, measureSysOffset, type OffsetSample } from './methods.js';
-import { PiServo } from './pi-servo.js';
+import { chronyClockServo } from './chrony-servo.js';
+import { piClockServo, type ClockServo } from './servo.js';
 
 export interface PtpSyncParams {
   readonly seed: number;
@@ -20,6 +21,10 @@ export interface PtpSyncParams {
   readonly counterHz: bigint;
   readonly latencyScale: number;
   readonly sysOffsetSamples: number;
+  /** 'pi' (phc2sys) or 'chrony' (refclock PHC poll/dpoll, median filter, regression). */
+  readonly servo: 'pi' | 'chrony';
+  /** chrony's dpoll: PHC readings every 2^dpollLog2 s. */
+  readonly dpollLog2: number;
   /** True-offset samples per poll interval. */
   readonly samplesPerPoll: number;
   /** Record trace events (hypercalls from hv.trace, polls and offsets from the harness). */
@@ -93,10 +98,11 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   host.adjustFrequency((-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000);
   const tk = new GuestTimekeeper(setup.clocksource, { realtimeNs: host.realtime() + p.offsetNs });
   const driver = ptpKvmInit(setup.hooks, tk);
+  const tk0 = tk.realtime(); // local times handed to the servo are relative (doubles keep ns precision)
   const ptp = driver.clock;
-  const interval = 1n << BigInt(p.pollLog2);
-  const intervalNs = interval * NS_PER_S;
-  const servo = new PiServo({ intervalS: Number(interval) });
+  const intervalNs = (1n << BigInt(p.pollLog2)) * NS_PER_S;
+  const servo: ClockServo = p.servo === 'chrony' ? chronyClockServo({ pollLog2: p.pollLog2, dpollLog2: p.dpollLog2 }) : piClockServo(p.pollLog2);
+  const readEveryNs = BigInt(Math.round(servo.sampleIntervalS * 1e9));
   const start = sim.now;
   const end = start + BigInt(Math.round(p.durationS)) * NS_PER_S;
   const tr: MethodTrace = {
@@ -124,16 +130,14 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     tracer?.counter(track, 'measured offset (ns)', sim.now, Number(s.offsetNs));
     tr.measured.push(Number(s.offsetNs));
     tr.measuredT.push(Number(sim.now - start) / 1e9);
-    const out = servo.sample(Number(s.offsetNs), Number(s.localNs) / 1e9);
-    if (out.state === 'jump') {
-      tk.step(-s.offsetNs); // phc2sys: clockadj_step(-offset)
+    const act = servo.sample(Number(s.offsetNs), Number(s.localNs - tk0) / 1e9);
+    if (act.stepNs !== undefined) {
+      tk.step(BigInt(Math.round(act.stepNs))); // clockadj_step / makestep
       steps++;
-      tk.adjFrequencyPpb(-out.ppb);
-    } else if (out.state === 'locked') {
-      tk.adjFrequencyPpb(-out.ppb);
     }
+    if (act.freqPpb !== undefined) tk.adjFrequencyPpb(act.freqPpb);
   };
-  for (let t = start + intervalNs; t <= end; t += intervalNs) sim.schedule(t, poll, 'ptp-sync poll');
+  for (let t = start + readEveryNs; t <= end; t += readEveryNs) sim.schedule(t, poll, 'ptp-sync poll');
 
   // The instants the model looks at the truth: the same for every method (own PRNG stream).
   const when = new Rng(p.seed ^ 0x7e57);

@@ -80,6 +80,8 @@ function paramsFrom(adapter: PtpSyncArchAdapter, input: ScenarioRunInput): { par
       latencyScale: num('latencyScale', 1),
       sysOffsetSamples: num('sysOffsetSamples', 5),
       samplesPerPoll: 8,
+      servo: o.servo === 'chrony' ? 'chrony' : 'pi',
+      dpollLog2: num('dpollLog2', -2),
       trace: input.trace === true,
     },
     thresholdNs: num('convergeNs', 1000),
