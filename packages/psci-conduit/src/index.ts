@@ -16,8 +16,8 @@ export { VENDOR_HYP_REGISTRY, uuidToWords, type VendorHypRegistry, type VendorHy
 export { psciFeaturesCall, psciVersionCall, smcccArchFeaturesCall, smcccVersionCall } from './host/psci.js';
 // guest (Linux)
 export { GuestFirmware, type GuestConduit, type GuestFirmwareStats } from './guest/firmware.js';
-export { psciAcpiInit, psciDtInit, type DtPsciNode, type GuestPsci } from './guest/psci-init.js';
-export { hypServicesFrom, kvmInitHypServices, smcccHypervisorHasUuid, type HypServices } from './guest/hyp-services.js';
+export { psciAcpiInit, psciDtInit, type DtPsciNode, type GuestPsci, type GuestPsciOptions } from './guest/psci-init.js';
+export { hypServicesFrom, kvmHypUidMatchesV513, kvmInitHypServices, smcccHypervisorHasUuid, type HypDiscoveryKernel, type HypServices } from './guest/hyp-services.js';
 
 /** Scenarios this package provides (the CLI registers every one). */
 export const scenarios: readonly ScenarioDef[] = [];

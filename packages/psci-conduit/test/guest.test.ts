@@ -88,6 +88,14 @@ describe('guest PSCI conduit discovery (drivers/firmware/psci/psci.c)', () => {
     expect(psciDtInit(bad, dt('arm,psci-1.0', 'hvc')).hypServices.available(1)).toBe(false);
     expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'hvc')).hypServices.available(1)).toBe(true);
   });
+  it('case 16 on a ≤6.15 guest (HVC-only word compare): the 6.16-rc UID fails, the KVM UID matches', () => {
+    expect(psciDtInit(mk({ uid: '6.16-rc' }).vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v5.13' }).hypServices.available(1)).toBe(false);
+    expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v5.13' }).hypServices.available(1)).toBe(true);
+  });
+  it('v5.13–v6.15 discovery requires the HVC conduit; v6.16 also finds the services over SMC', () => {
+    expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc'), { kernel: 'v5.13' }).hypServices.bitmap).toBe(0n);
+    expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc')).hypServices.bitmap).toBe(0x3n);
+  });
   it('case 20: FEATURES denied (-1) but UID allowed → the guest reads services 0–31 as present (no -1 check)', () => {
     // Stands in for a VMM SMCCC filter that denies only KVM_FEATURES (not modelled by psci-conduit).
     const fw = definePlugin({

@@ -8,6 +8,10 @@ import {
   ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID,
   ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
   ARM_SMCCC_VENDOR_HYP_UID_KVM,
+  ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_0,
+  ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_1,
+  ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_2,
+  ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_3,
   SMCCC_RET_NOT_SUPPORTED_U64,
 } from '../constants.js';
 import type { GuestFirmware } from './firmware.js';
@@ -52,12 +56,29 @@ export function smcccHypervisorHasUuid(fw: GuestFirmware, uuid: string = ARM_SMC
 }
 
 /**
+ * The UID check of kvm_init_hyp_services() before v6.16 (v5.13–v6.15,
+ * drivers/firmware/smccc/kvm_guest.c): only on the HVC conduit, and a0..a3 compared with the
+ * four REG words.
+ */
+export function kvmHypUidMatchesV513(fw: GuestFirmware): boolean {
+  if (fw.smccc11GetConduit() !== 'hvc') return false;
+  const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID)]);
+  const want = [ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_0, ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_1, ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_2, ARM_SMCCC_VENDOR_HYP_UID_KVM_REG_3];
+  return want.every((w, i) => r[i] === BigInt(w));
+}
+
+/** Which kernel's hypervisor-service discovery the guest runs. */
+export type HypDiscoveryKernel = 'v5.13' | 'v6.16';
+
+/**
  * models kvm_init_hyp_services() (drivers/firmware/smccc/kvm_guest.c). The KVM_FEATURES reply
  * is not checked for -1: a denied call leaves 0xFFFFFFFF in the low word, which reads as
  * "services 0–31 available" (spec case 20).
  */
-export function kvmInitHypServices(fw: GuestFirmware | undefined, log: string[]): HypServices {
-  if (fw === undefined || !smcccHypervisorHasUuid(fw)) return hypServicesFrom(0n);
+export function kvmInitHypServices(fw: GuestFirmware | undefined, log: string[], kernel: HypDiscoveryKernel = 'v6.16'): HypServices {
+  if (fw === undefined) return hypServicesFrom(0n);
+  const isKvm = kernel === 'v5.13' ? kvmHypUidMatchesV513(fw) : smcccHypervisorHasUuid(fw);
+  if (!isKvm) return hypServicesFrom(0n);
   const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID)]);
   const w = r.map(u32);
   const bitmap = w[0]! | (w[1]! << 32n) | (w[2]! << 64n) | (w[3]! << 96n);

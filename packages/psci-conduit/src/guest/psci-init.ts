@@ -17,7 +17,7 @@ import {
   PSCI_VERSION_MINOR_MASK,
 } from '../constants.js';
 import { GuestFirmware, type GuestConduit } from './firmware.js';
-import { kvmInitHypServices, type HypServices } from './hyp-services.js';
+import { kvmInitHypServices, type HypDiscoveryKernel, type HypServices } from './hyp-services.js';
 
 /** A /psci device-tree node. */
 export interface DtPsciNode {
@@ -33,6 +33,11 @@ export interface GuestPsci {
   readonly hypServices: HypServices;
   /** Guest kernel log lines (pr_info / pr_err). */
   readonly log: readonly string[];
+}
+
+export interface GuestPsciOptions {
+  /** Hypervisor-service discovery of which kernel: 'v6.16' (default; byte UUID compare, any conduit) or 'v5.13' (HVC only, word compare). */
+  readonly kernel?: HypDiscoveryKernel;
 }
 
 const PSCI_MATCH = ['arm,psci-1.0', 'arm,psci-0.2', 'arm,psci'] as const;
@@ -61,7 +66,7 @@ function psciInitSmccc(fw: GuestFirmware): void {
  * models psci_probe(): PSCI_VERSION; 0.1 (or < 0.2) is -EINVAL; from 1.0 the SMCCC version is
  * probed and the KVM hypervisor services discovered. 0.2 stops before both.
  */
-function psciProbe(fw: GuestFirmware, log: string[]): HypServices {
+function psciProbe(fw: GuestFirmware, log: string[], kernel: HypDiscoveryKernel): HypServices {
   const ver = Number(u32(fw.invokePsciFn(PSCI_0_2_FN_PSCI_VERSION)[0]!));
   const major = ver >>> PSCI_VERSION_MAJOR_SHIFT;
   const minor = ver & PSCI_VERSION_MINOR_MASK;
@@ -70,7 +75,7 @@ function psciProbe(fw: GuestFirmware, log: string[]): HypServices {
   log.push(`psci: PSCIv${major}.${minor} detected in firmware.`);
   if (major >= 1) {
     psciInitSmccc(fw);
-    return kvmInitHypServices(fw, log);
+    return kvmInitHypServices(fw, log, kernel);
   }
   return kvmInitHypServices(undefined, log);
 }
@@ -79,7 +84,7 @@ function psciProbe(fw: GuestFirmware, log: string[]): HypServices {
  * models psci_dt_init(): the first PSCI node; "arm,psci" (0.1) takes its function ids from the
  * DT and is never probed, so SMCCC stays 1.0 and no hypervisor service is discovered.
  */
-export function psciDtInit(vcpu: Vcpu, nodes: readonly DtPsciNode[]): GuestPsci {
+export function psciDtInit(vcpu: Vcpu, nodes: readonly DtPsciNode[], opts: GuestPsciOptions = {}): GuestPsci {
   const node = nodes.find((n) => n.compatible.some((c) => (PSCI_MATCH as readonly string[]).includes(c)));
   if (node === undefined || (node.status !== undefined && node.status !== 'okay')) {
     throw new KvmError('ENODEV', 'no enabled PSCI node in the device tree');
@@ -88,16 +93,16 @@ export function psciDtInit(vcpu: Vcpu, nodes: readonly DtPsciNode[]): GuestPsci 
   fw.psciConduit = conduitFromMethod(node.method);
   const log: string[] = [];
   const compat = PSCI_MATCH.find((c) => node.compatible.includes(c))!;
-  const hypServices = compat === 'arm,psci' ? kvmInitHypServices(undefined, log) : psciProbe(fw, log);
+  const hypServices = compat === 'arm,psci' ? kvmInitHypServices(undefined, log) : psciProbe(fw, log, opts.kernel ?? 'v6.16');
   return { firmware: fw, hypServices, log };
 }
 
 /** models psci_acpi_init(): FADT PSCI_COMPLIANT or -EOPNOTSUPP; PSCI_USE_HVC picks HVC; always probed. */
-export function psciAcpiInit(vcpu: Vcpu, armBootFlags: number): GuestPsci {
+export function psciAcpiInit(vcpu: Vcpu, armBootFlags: number, opts: GuestPsciOptions = {}): GuestPsci {
   if ((armBootFlags & ACPI_FADT_PSCI_COMPLIANT) === 0) throw new KvmError('EOPNOTSUPP', 'FADT: PSCI not compliant');
   const fw = new GuestFirmware(vcpu);
   fw.psciConduit = (armBootFlags & ACPI_FADT_PSCI_USE_HVC) !== 0 ? 'hvc' : 'smc';
   const log: string[] = [];
-  const hypServices = psciProbe(fw, log);
+  const hypServices = psciProbe(fw, log, opts.kernel ?? 'v6.16');
   return { firmware: fw, hypServices, log };
 }
