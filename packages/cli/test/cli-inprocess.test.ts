@@ -111,7 +111,9 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
     expect(doc.results.map((x) => x.variant)).toEqual(['pre-fix', 'merged']);
     expect(doc.errors).toEqual([{ scenario: 'broken', arch: 'arm64', variant: 'merged', message: 'model exploded' }]);
     const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
-    expect(html.match(/<figure class="chart"/g)).toHaveLength(1); // both variants on one chart
+    // the key figure per variant, then the series with both variants on one chart
+    expect(html.match(/<figure class="chart"/g)).toHaveLength(2);
+    expect(html).toContain('pages lost per variant — fake-dirty (x86_64)');
     expect(html).toContain('pre-fix: harvested');
   });
 

@@ -90,19 +90,19 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     expect(existsSync(join(PKG_DIR, 'test-results', 'report.png'))).toBe(true);
   }, 60_000);
 
-  it('a report with a known chart (fake scenario, both variants): the chart has both variants in its legend', async () => {
+  it('a report with known charts (fake scenario, both variants): key figure per variant, and both variants in one legend', async () => {
     const { results, errors } = runDemo(new ScenarioCatalog([fakeScenario]), 1, SILENT_PROGRESS);
     const file = join(dir, 'fake.html');
     writeFileSync(file, renderReportHtml({ title: 'fake', kvmlabVersion: 'test', seed: 1, results, errors }));
     const check = await openReport(ctx, file);
-    expect(check.charts).toBe(1);
-    expect(check.rendered[0]!.elements).toBeGreaterThan(10);
+    expect(check.charts).toBe(2);
+    for (const c of check.rendered) expect(c.elements, c.id).toBeGreaterThan(10);
     expect(check.consoleErrors).toEqual([]);
     expect(check.foreignRequests).toEqual([]);
     const page = await ctx.newPage();
     await page.goto(pathToFileURL(file).href);
     const legend = await page.$$eval('figure.chart svg text', (ts) => ts.map((t) => t.textContent ?? ''));
     await page.close();
-    expect(legend).toEqual(expect.arrayContaining(['pre-fix: written', 'pre-fix: harvested', 'merged: written', 'merged: harvested', 'virtual time (s)', 'pages']));
+    expect(legend).toEqual(expect.arrayContaining(['pre-fix: written', 'pre-fix: harvested', 'merged: written', 'merged: harvested', 'virtual time (s)', 'pages', 'variant', 'pre-fix', 'merged']));
   }, 60_000);
 });

@@ -24,6 +24,8 @@ export interface ChartSpec {
   readonly lines: readonly ChartLine[];
   /** A y range that leaves out outliers (the zoomed copy of a chart); else the data's. */
   readonly yRange?: readonly [number, number];
+  /** Bar charts: names for the x values 0, 1, 2, … (else the x values themselves). */
+  readonly categoryNames?: readonly string[];
 }
 
 /** Most lines on one chart when variants are overlaid; beyond that, one chart per variant. */
@@ -84,18 +86,48 @@ function specFor(g: readonly Entry[], id: string): ChartSpec {
 }
 
 /**
- * One chart per (scenario, arch, series name) with the variants overlaid in result order, or
- * one per variant when that would crowd the chart; plus a zoomed copy where outliers stretch y.
+ * The key figure of each variant side by side (pages lost, CR3 corruptions, …), for a scenario
+ * that ran in more than one variant with a numeric headline.
+ */
+function headlineChart(rs: readonly ResultJson[], id: string): ChartSpec | undefined {
+  const numeric = rs.filter((r) => typeof r.headline.value === 'number');
+  if (numeric.length < 2 || new Set(numeric.map((r) => r.headline.label)).size !== 1) return undefined;
+  const { scenario, arch, headline } = numeric[0]!;
+  const unit = headline.unit !== undefined && headline.unit !== '' ? ` (${headline.unit})` : '';
+  return {
+    id,
+    scenario,
+    arch,
+    title: `${headline.label} per variant — ${scenario} (${arch})`,
+    caption: `The key figure of each variant from the same seed: ${numeric.map((r) => `${r.variant} ${String(r.headline.value)}`).join(', ')}.`,
+    xLabel: 'variant',
+    yLabel: `${headline.label}${unit}`,
+    kind: 'bar',
+    lines: [{ name: headline.label, points: numeric.map((r, i) => [i, r.headline.value as number] as const) }],
+    categoryNames: numeric.map((r) => r.variant),
+  };
+}
+
+/**
+ * Per scenario and arch: the key figure per variant (when it is a number), then one chart per
+ * series name with the variants overlaid in result order, or one per variant when that would
+ * crowd the chart; plus a zoomed copy where outliers stretch y.
  */
 export function chartSpecs(results: readonly ResultJson[]): readonly ChartSpec[] {
+  const out: ChartSpec[] = [];
+  const byScenario = new Map<string, ResultJson[]>();
+  for (const r of results) byScenario.set(`${r.scenario}|${r.arch}`, [...(byScenario.get(`${r.scenario}|${r.arch}`) ?? []), r]);
   const groups = new Map<string, Entry[]>();
+  for (const rs of byScenario.values()) {
+    const h = headlineChart(rs, `chart-${out.length + 1}`);
+    if (h !== undefined) out.push(h);
+  }
   for (const r of results) {
     for (const s of r.series) {
       const key = `${r.scenario}|${r.arch}|${s.name}`;
       groups.set(key, [...(groups.get(key) ?? []), { r, s }]);
     }
   }
-  const out: ChartSpec[] = [];
   for (const g of groups.values()) {
     const lines = g.reduce((n, e) => n + Object.keys(e.s.y).length, 0);
     const parts = lines <= MAX_OVERLAID_LINES ? [g] : g.map((e) => [e]);
@@ -129,7 +161,7 @@ export function renderChartSvg(spec: ChartSpec, width = CHART_WIDTH, height = CH
       grid: { left: 80, right: 40, top: 72, bottom: 56 },
       xAxis:
         spec.kind === 'bar'
-          ? { type: 'category', data: categories.map(String), name: spec.xLabel, nameLocation: 'middle', nameGap: 30 }
+          ? { type: 'category', data: categories.map((c) => spec.categoryNames?.[c] ?? String(c)), name: spec.xLabel, nameLocation: 'middle', nameGap: 30 }
           : { type: 'value', name: spec.xLabel, nameLocation: 'middle', nameGap: 30, scale: true },
       yAxis: {
         type: 'value',
