@@ -50,6 +50,12 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((p / 100) * (sorted.length - 1))))]!;
 }
 
+/** Widens [a, b] to multiples of a round step (half the power of ten below its span). */
+function niceRange(a: number, b: number): readonly [number, number] {
+  const step = 10 ** Math.floor(Math.log10(b - a)) / 2;
+  return [Math.floor(a / step) * step, Math.ceil(b / step) * step];
+}
+
 /** The zoomed copy of a chart whose y axis a few points stretch (see ZOOM_RATIO), if any. */
 function zoomed(c: ChartSpec): ChartSpec | undefined {
   if (c.kind === 'bar') return undefined;
@@ -66,7 +72,7 @@ function zoomed(c: ChartSpec): ChartSpec | undefined {
     id: `${c.id}-zoom`,
     title: `${c.title}, zoomed`,
     caption: `${c.caption} Zoomed to the 5th–95th percentile of y widened by that spread on each side; ${outside} point(s) outside are cut off (the chart above shows them).`,
-    yRange: [lo - pad, hi + pad],
+    yRange: niceRange(lo - pad, hi + pad),
   };
 }
 
