@@ -24,7 +24,7 @@ type Context = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
 
 interface PageCheck {
   readonly charts: number;
-  readonly rendered: readonly { id: string; elements: number; width: number; height: number }[];
+  readonly rendered: readonly { id: string; elements: number; width: number; height: number; titled: boolean; texts: number }[];
   readonly consoleErrors: readonly string[];
   readonly foreignRequests: readonly string[];
 }
@@ -45,7 +45,9 @@ async function openReport(ctx: Context, file: string, screenshot?: string): Prom
     figs.map((f) => {
       const svg = f.querySelector('svg');
       const box = svg?.getBoundingClientRect();
-      return { id: f.id, elements: svg?.querySelectorAll('path, text, rect').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 };
+      const texts = [...(svg?.querySelectorAll('text') ?? [])].map((t) => t.textContent ?? '');
+      const title = f.querySelector('h3')?.textContent ?? '';
+      return { id: f.id, elements: svg?.querySelectorAll('path, text, rect').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0, titled: texts.includes(title), texts: texts.length };
     }),
   );
   if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: true });
@@ -84,6 +86,8 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
       expect(c.elements, c.id).toBeGreaterThan(10);
       expect(c.width, c.id).toBeGreaterThan(100);
       expect(c.height, c.id).toBeGreaterThan(100);
+      expect(c.titled, `${c.id}: the SVG carries the chart title`).toBe(true);
+      expect(c.texts, `${c.id}: title, legend, axis names and tick labels`).toBeGreaterThan(6);
     }
     expect(check.consoleErrors).toEqual([]);
     expect(check.foreignRequests).toEqual([]);
