@@ -15,7 +15,7 @@ export const X86_PTP_SYNC_OPTIONS: Readonly<Record<string, ScenarioOptionSpec>> 
     min: 1,
     max: 300_000_000,
     unit: 'µs',
-    description: 'the host rewrites every vCPU\'s kvmclock this often (kvmclock_sync_fn; Linux does it every 300 s)',
+    description: 'the host rewrites every vCPU\'s kvmclock this often (default 100 ms = KVMCLOCK_UPDATE_DELAY; kvmclock_sync_fn alone is every 300 s)',
   },
   kvmclockMasterclock: {
     type: 'boolean',
@@ -58,7 +58,7 @@ export const X86_PTP_SYNC_OPTIONS: Readonly<Record<string, ScenarioOptionSpec>> 
 function runX86(input: ScenarioRunInput): ScenarioResult {
   const o = input.options;
   const adapter = x86PtpSyncAdapter({
-    kvmclockUpdatePeriodNs: BigInt(Math.round(Number(o['kvmclockUpdateUs'] ?? 10_000) * 1000)),
+    kvmclockUpdatePeriodNs: BigInt(Math.round(Number(o['kvmclockUpdateUs'] ?? Number(X86_DEFAULT_KVMCLOCK_UPDATE_PERIOD_NS / 1000n)) * 1000)),
     masterclock: o['kvmclockMasterclock'] === true,
     guestTscKhz: BigInt(Math.round(Number(o['guestTscKhz'] ?? 0))),
     guestClocksource: o['guestClocksource'] === 'tsc' ? 'tsc' : 'kvm-clock',

@@ -47,7 +47,12 @@ export const X86_DEFAULT_VMCALL_LATENCY: HypercallLatency = {
   exit: { kind: 'lognormal', medianNs: 450, gsd: 1.3 },
 };
 
-export const X86_DEFAULT_KVMCLOCK_UPDATE_PERIOD_NS = 10_000_000n;
+/**
+ * How often the scenario's host rewrites every kvmclock: 100 ms, the rate limit KVM puts on
+ * updates of all vCPUs' kvmclocks (KVMCLOCK_UPDATE_DELAY, arch/x86/kvm/x86.c). Linux's periodic
+ * sync alone is every 300 s; a shorter period exercises the guest's retry loop more often.
+ */
+export const X86_DEFAULT_KVMCLOCK_UPDATE_PERIOD_NS = 100_000_000n;
 
 /** The adapter, plus `probes`: one entry per guest it built, in build order. */
 export function x86PtpSyncAdapter(opts: X86PtpSyncOptions = {}): PtpSyncArchAdapter & { readonly probes: readonly (() => X86PtpSyncProbe)[] } {
