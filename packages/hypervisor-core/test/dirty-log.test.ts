@@ -206,3 +206,33 @@ describe('guest writes at the top of the address space', () => {
     expect(vm.memory.read(top + 4096n + 5n, 1)[0]).toBe(0xee);
   });
 });
+
+describe('KVM_GET_DIRTY_LOG into the caller’s buffer (struct kvm_dirty_log.dirty_bitmap)', () => {
+  it('fills and returns the given buffer; a bigger buffer keeps its tail', () => {
+    const vm = loggingVm(100);
+    vm.createVcpu(0).write(BASE + 70n * 4096n, new Uint8Array([1]));
+    const buf = new Uint8Array(20).fill(0xee);
+    const out = vm.getDirtyLog(0, buf);
+    expect(out).toBe(buf);
+    expect(bitmapPages(out.subarray(0, 16))).toEqual([70]);
+    expect([...buf.subarray(16)]).toEqual([0xee, 0xee, 0xee, 0xee]);
+    vm.getDirtyLog(0, buf);
+    expect(bitmapPages(buf.subarray(0, 16))).toEqual([]);
+  });
+
+  it('a buffer too small is EFAULT and harvests nothing', () => {
+    const vm = loggingVm(100);
+    vm.createVcpu(0).write(BASE, new Uint8Array([1]));
+    expect(errnoOf(() => vm.getDirtyLog(0, new Uint8Array(8)))).toBe('EFAULT');
+    expect(bitmapPages(vm.getDirtyLog(0))).toEqual([0]);
+  });
+
+  it('works at an unaligned byte offset, and with manual protect', () => {
+    const vm = loggingVm(64, 1);
+    vm.createVcpu(0).write(BASE + 9n * 4096n, new Uint8Array([1]));
+    const backing = new Uint8Array(11);
+    const view = backing.subarray(3);
+    expect(bitmapPages(vm.getDirtyLog(0, view))).toEqual([9]);
+    expect(bitmapPages(vm.getDirtyLog(0, view))).toEqual([9]);
+  });
+});

@@ -51,25 +51,32 @@ export class DirtyBitmap {
   /**
    * GET_DIRTY_LOG without manual protect: returns a snapshot and clears the live bitmap
    * (the xchg(word, 0) loop), so the caller can re-protect exactly the harvested pages.
+   * With `into`, the snapshot is written there (the caller's buffer, like the ioctl's).
    */
-  harvest(): Uint8Array {
-    if (this.setBits === 0) return new Uint8Array(this.bytes.length);
-    const snap = this.copy();
+  harvest(into?: Uint8Array): Uint8Array {
+    if (this.setBits === 0) return this.zeros(into);
+    const snap = this.copy(into);
     this.bytes.fill(0);
     this.setBits = 0;
     return snap;
   }
 
   /** A copy of the live bitmap (GET_DIRTY_LOG with manual protect: no clear). */
-  snapshot(): Uint8Array {
-    return this.setBits === 0 ? new Uint8Array(this.bytes.length) : this.copy();
+  snapshot(into?: Uint8Array): Uint8Array {
+    return this.setBits === 0 ? this.zeros(into) : this.copy(into);
   }
 
-  /** new + set is ~4× faster than slice() for MiB-sized arrays on Node 20 (measured here). */
-  private copy(): Uint8Array {
-    const out = new Uint8Array(this.bytes.length);
+  /** Copies the live bitmap into `into` (its first byteLength bytes) or a new array. */
+  private copy(into?: Uint8Array): Uint8Array {
+    const out = into ?? new Uint8Array(this.bytes.length);
     out.set(this.bytes);
     return out;
+  }
+
+  private zeros(into?: Uint8Array): Uint8Array {
+    if (into === undefined) return new Uint8Array(this.bytes.length);
+    into.fill(0, 0, this.bytes.length);
+    return into;
   }
 
   /**

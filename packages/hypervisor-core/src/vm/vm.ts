@@ -149,20 +149,27 @@ export class Vm {
   /**
    * KVM_GET_DIRTY_LOG: the slot's bitmap. Without manual protect the bits are cleared and
    * those pages re-protected (kvm_get_dirty_log_protect); with it, only a copy.
+   * `bitmap` is struct kvm_dirty_log's dirty_bitmap: the caller's buffer, filled in and
+   * returned (too small: EFAULT, as copy_to_user would fail); without it, a new array.
    */
-  getDirtyLog(slotArg: number): Uint8Array {
+  getDirtyLog(slotArg: number, bitmap?: Uint8Array): Uint8Array {
     const slot = this.slotForLog(slotArg, 'KVM_GET_DIRTY_LOG');
     const bm = slot.dirtyBitmap!;
+    if (bitmap !== undefined && bitmap.length < bm.bytes.length) {
+      throw new KvmError('EFAULT', `dirty_bitmap has ${bitmap.length} bytes, ${bm.bytes.length} needed`, 'bitmap');
+    }
     this.mmu.flushLogs?.();
     this.stats.getDirtyLogCalls++;
     if (this.manualDirtyLogProtect !== 0) {
-      return bm.snapshot();
+      return bm.snapshot(bitmap);
     }
     this.stats.pagesHarvested += bm.dirtyCount;
-    const snap = bm.harvest();
+    const snap = bm.harvest(bitmap);
     const reprotect = this.mmu.reprotect?.bind(this.mmu);
     if (reprotect !== undefined) {
-      const lanes = new Uint32Array(snap.buffer, snap.byteOffset, snap.byteLength / 4);
+      // A caller's buffer may sit at any byte offset; 32-bit lanes need 4-byte alignment.
+      const src = snap.byteOffset % 4 === 0 ? snap : snap.slice(0, bm.bytes.length);
+      const lanes = new Uint32Array(src.buffer, src.byteOffset, bm.bytes.length / 4);
       for (let i = 0; i < lanes.length; i++) if (lanes[i] !== 0) reprotect(slot, i * 32, lanes[i]!);
     }
     return snap;
