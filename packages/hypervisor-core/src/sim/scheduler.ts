@@ -85,13 +85,7 @@ export class Scheduler {
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.at > t) break;
-      this.pop();
-      top.done = true;
-      if (top.cancelled) continue;
-      this.live--;
-      this.current = top.at;
-      this.executed++;
-      top.fn(top.at);
+      this.fire(top);
     }
     this.current = t;
     return this.executed - start;
@@ -108,13 +102,7 @@ export class Scheduler {
     while (this.executed - start < maxEvents) {
       const top = this.heap[0];
       if (top === undefined) break;
-      this.pop();
-      top.done = true;
-      if (top.cancelled) continue;
-      this.live--;
-      this.current = top.at;
-      this.executed++;
-      top.fn(top.at);
+      this.fire(top);
     }
     return this.executed - start;
   }
@@ -126,6 +114,17 @@ export class Scheduler {
   elapse(d: bigint): void {
     if (d < 0n) throw new RangeError(`negative elapse ${d} ns`);
     this.runUntil(this.current + d);
+  }
+
+  /** Takes the heap's top event off and runs it (unless it was cancelled). */
+  private fire(top: QueuedEvent): void {
+    this.pop();
+    top.done = true;
+    if (top.cancelled) return;
+    this.live--;
+    this.current = top.at;
+    this.executed++;
+    top.fn(top.at);
   }
 
   private push(ev: QueuedEvent): void {

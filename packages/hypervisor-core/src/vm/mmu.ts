@@ -60,18 +60,8 @@ export class WriteProtectMmu implements Mmu {
       const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
       const slot = this.vm.memslots.findByGfnNumber(gfn);
       const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
-      if (slot === undefined || slot.readonly) {
-        vcpu.mmioExit(gpa + BigInt(done), true, chunk);
-      } else {
-        const page = gfn - slot.baseGfnNumber;
-        const bm = slot.dirtyBitmap;
-        if (bm !== undefined && !bm.test(page)) {
-          // Write-protection fault: fast_page_fault() makes the SPTE writable and marks the gfn.
-          this.stats.writeProtectFaults++;
-          bm.set(page);
-        }
-        slot.backing.page(page).set(chunk, inPage);
-      }
+      if (slot === undefined || slot.readonly) vcpu.mmioExit(gpa + BigInt(done), true, chunk);
+      else this.writePage(slot, gfn - slot.baseGfnNumber, chunk, inPage);
       done += n;
     }
   }
@@ -86,19 +76,21 @@ export class WriteProtectMmu implements Mmu {
       const gfn = addr >> 12n;
       const slot = this.vm.memslots.findByGfn(gfn);
       const chunk = bytes.subarray(done, done + n);
-      if (slot === undefined || slot.readonly) {
-        vcpu.mmioExit(addr, true, chunk);
-      } else {
-        const page = Number(gfn - slot.baseGfn);
-        const bm = slot.dirtyBitmap;
-        if (bm !== undefined && !bm.test(page)) {
-          this.stats.writeProtectFaults++;
-          bm.set(page);
-        }
-        slot.backing.page(page).set(chunk, inPage);
-      }
+      if (slot === undefined || slot.readonly) vcpu.mmioExit(addr, true, chunk);
+      else this.writePage(slot, Number(gfn - slot.baseGfn), chunk, inPage);
       done += n;
     }
+  }
+
+  /** A store into page `page` of `slot`, through write-protection tracking. */
+  private writePage(slot: Memslot, page: number, chunk: Uint8Array, inPage: number): void {
+    const bm = slot.dirtyBitmap;
+    if (bm !== undefined && !bm.test(page)) {
+      // Write-protection fault: fast_page_fault() makes the SPTE writable and marks the gfn.
+      this.stats.writeProtectFaults++;
+      bm.set(page);
+    }
+    slot.backing.page(page).set(chunk, inPage);
   }
 
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {
