@@ -1,9 +1,12 @@
 import { defineProject } from 'vitest/config';
 
+// `npm run soak` (KVMLAB_SOAK=1) runs property and fuzz tests ~100× longer: give them time.
+const soak = process.env.KVMLAB_SOAK ? { testTimeout: 1_800_000, hookTimeout: 600_000 } : {};
+
 // Tests run on the TypeScript sources of every workspace package (no build step):
 // node tests run in Vite's SSR environment, so only ssr.resolve.conditions selects the
 // `@kvmlab/source` export condition (see ../shared/TOOLCHAIN.md).
 export default defineProject({
   ssr: { resolve: { conditions: ['@kvmlab/source', 'module', 'node', 'development|production'] } },
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node' },
+  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...soak },
 });

@@ -2,7 +2,7 @@
  * Random sequences of KVM calls, valid and invalid, against one VM. Every step either succeeds
  * or throws a KvmError and leaves the VM as it was; after every step the invariants hold.
  */
-import { describe, expect } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 } from '../src/constants.js';
 import { KvmError } from '../src/errors.js';
@@ -81,6 +81,7 @@ function apply(vm: Vm, st: Step): void {
 
 const STEPS = process.env.KVMLAB_SOAK ? 100 : 1;
 let stepsRun = 0;
+afterAll(() => console.log(`core ABI fuzz: ${stepsRun} steps`));
 describe('ABI fuzz (hypervisor-core alone)', () => {
   for (const arch of ['x86_64', 'arm64'] as Arch[]) {
     fcTest.prop([fc.array(stepArb, { minLength: 20, maxLength: 100 })], { numRuns: 100 * STEPS })(
