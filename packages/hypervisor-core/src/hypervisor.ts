@@ -13,6 +13,8 @@ import type { Arch, Plugin, PluginContext } from './plugin/types.js';
 import { Simulation } from './sim/simulation.js';
 import { Tracer } from './trace.js';
 import { Vm, type VmOptions } from './vm/vm.js';
+import { NestedVmxEngine } from './x86/nested/engine.js';
+import type { NestedVmxApi } from './x86/nested/shapes.js';
 
 export interface HypervisorOptions {
   readonly arch: Arch;
@@ -44,6 +46,7 @@ export class Hypervisor {
   readonly plugins: readonly string[];
   readonly vms: Vm[] = [];
   private readonly pluginMap = new Map<string, Plugin>();
+  private nested: NestedVmxEngine | undefined;
 
   constructor(opts: HypervisorOptions) {
     if (opts.arch !== 'arm64' && opts.arch !== 'x86_64') {
@@ -59,6 +62,16 @@ export class Hypervisor {
     for (const p of ordered) this.pluginMap.set(p.name, p);
     for (const p of ordered) p.setup(this.contextFor(p));
     this.plugins = ordered.map((p) => p.name);
+    const reg = this.registry;
+    this.nested?.finalize(reg, (owner) => ({
+      onExit: (reason, h) => reg.addExitHandler(owner, reason, h),
+      onVcpuCreate: (fn) => reg.vcpuCreateHooks.push({ owner, value: fn }),
+    }));
+  }
+
+  /** The nested-VMX engine's API, if a plugin enabled it (x86). */
+  get nestedVmx(): NestedVmxApi | undefined {
+    return this.nested?.api;
   }
 
   /** KVM_CHECK_EXTENSION on /dev/kvm. */
@@ -125,6 +138,12 @@ export class Hypervisor {
       onVmCreate: (fn) => reg.vmCreateHooks.push({ owner: name, value: fn }),
       onVcpuCreate: (fn) => reg.vcpuCreateHooks.push({ owner: name, value: fn }),
       setMmu: (f) => reg.setMmu(name, f),
+      nestedVmx: (c = {}) => {
+        needArch('x86_64', 'nested VMX');
+        this.nested ??= new NestedVmxEngine(this.sim);
+        this.nested.contribute(name, c);
+        return this.nested.api;
+      },
       decorate: (key, value) => reg.decorate(name, key, value),
       dependency: <T>(key: string): T => {
         const d = reg.decorations.get(key);

@@ -43,6 +43,9 @@ export { WriteProtectMmu, type Mmu, type MmuStats } from './vm/mmu.js';
 export {
   Vcpu,
   VMX_DEFAULT_TSC_RATIO,
+  X86_INITIAL_CR0,
+  X86_INITIAL_CR4,
+  X86_INITIAL_EFER,
   VMX_TSC_RATIO_FRAC_BITS,
   type VcpuStats,
   type VmcallOptions,
@@ -50,8 +53,14 @@ export {
 } from './vcpu/vcpu.js';
 export { Tracer, type TraceArgs, type TraceEvent } from './trace.js';
 export * from './x86/vmx-constants.js';
+export * from './x86/isa.js';
+export * from './x86/nested/index.js';
+export * from './x86/guest/vmx.js';
+export * from './x86/guest/vmx-lib.js';
+export { assemble, type AsmLine } from './x86/guest/assembler.js';
+export * as program from './x86/guest/program.js';
 export * from './x86/ept.js';
-export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
+export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, isHighAccess, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
 export {
   resolveScenarioOptions,
   type ScenarioDef,

@@ -8,6 +8,7 @@ import type { Vm } from '../vm/vm.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type {
   ArmTrapPolicy,
+  NestedVmxBoundary,
   CapabilityDef,
   ExitHandler,
   HypercallHandler,
@@ -31,6 +32,8 @@ export class Registry {
   readonly decorations = new Map<string, Owned<unknown>>();
   armTrapPolicy: Owned<ArmTrapPolicy> | undefined;
   mmuFactory: Owned<(vm: Vm) => Mmu> | undefined;
+  /** The nested-VMX engine, once a plugin enabled it (x86). */
+  nestedVmx: NestedVmxBoundary | undefined;
 
   addCapability(owner: string, cap: number, def: CapabilityDef): void {
     if (!Number.isInteger(cap) || cap < 0) throw new CompositionError('INVALID_PLUGIN', owner, `capability ${cap} is not a KVM_CAP number`);

@@ -10,6 +10,9 @@ import type { Tracer } from '../trace.js';
 import type { Mmu } from '../vm/mmu.js';
 import type { Vm } from '../vm/vm.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
+import type { NestedVmxApi, NvmxContribution } from '../x86/nested/shapes.js';
+
+export type { NestedVmxBoundary, VmxInstruction, VmxInstructionResult } from '../x86/nested/shapes.js';
 
 export type Arch = 'arm64' | 'x86_64';
 export type Conduit = 'hvc' | 'smc';
@@ -97,6 +100,13 @@ export interface PluginContext {
   onVcpuCreate(fn: (vcpu: Vcpu) => void): void;
   /** Replaces the VM's MMU (and so its dirty tracker). One plugin at most. */
   setMmu(factory: (vm: Vm) => Mmu): void;
+  /**
+   * x86: turns the nested-VMX engine on (the first call) and gives it this plugin's kvm_intel
+   * parameters and hooks (see NvmxOps: one owner per hook; two plugins fixing a parameter to
+   * different values is a composition error). Returns the engine's API; its parameters and MSRs
+   * are known once every plugin is set up.
+   */
+  nestedVmx(contribution?: NvmxContribution): NestedVmxApi;
   /** Offers a service to plugins that require this one (Fastify's decorate). */
   decorate<T>(key: string, value: T): void;
   /** A service decorated by a plugin this one requires; throws if none. */

@@ -8,7 +8,7 @@
 import { leBytes, readLe, s64, u32, u64, U64_MASK } from '../bigint.js';
 import { KVM_CPUID_FEATURES, KVM_CPUID_SIGNATURE, KVM_ENOSYS, KVM_EPERM, KVM_SIGNATURE } from '../constants.js';
 import { KvmError } from '../errors.js';
-import type { Conduit, ExitInfo } from '../plugin/types.js';
+import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
 
 /** SMCCC_RET_NOT_SUPPORTED as a 64-bit x0 (include/linux/arm-smccc.h). */
@@ -27,7 +27,11 @@ export interface VcpuStats {
   hypercalls: number;
 }
 
-/** x86 state the core keeps; feature packages add their own per-vCPU state beside it. */
+/**
+ * x86 state the core keeps (vcpu->arch): the level that runs now owns it, so in guest mode the
+ * control registers are L2's and the nested-VMX engine switches them at nested entry and exit.
+ * Feature packages add their own per-vCPU state beside it.
+ */
 export interface X86State {
   /** is_guest_mode(): the vCPU runs L2 (a nested guest) on behalf of L1. */
   guestMode: boolean;
@@ -37,8 +41,28 @@ export interface X86State {
   /** Guest TSC = host TSC scaled by ratio (48 fractional bits on VMX) plus offset. */
   tscOffset: bigint;
   tscScalingRatio: bigint;
-  readonly regs: { rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint };
+  /** vcpu->arch.cr0 / cr3 / cr4 / efer and RFLAGS. */
+  cr0: bigint;
+  cr3: bigint;
+  cr4: bigint;
+  efer: bigint;
+  rflags: bigint;
+  /** vcpu->arch.mp_state (KVM_MP_STATE_*). */
+  mpState: number;
+  /** General-purpose registers: one set, shared by L1 and L2 (VMX transitions do not switch them). */
+  readonly regs: { rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint; rsi: bigint; rdi: bigint };
 }
+
+/**
+ * A new x86 vCPU starts in 64-bit mode with paging on (CR0 = PE|NE|PG, CR4 = PAE, EFER = LME|LMA),
+ * as the kvm selftests' library leaves it before guest code runs; KVM's own reset state is real
+ * mode, which the model skips.
+ */
+export const X86_INITIAL_CR0 = 0x8000_0021n; // X86_CR0_PG | X86_CR0_NE | X86_CR0_PE
+export const X86_INITIAL_CR4 = 0x20n; // X86_CR4_PAE
+export const X86_INITIAL_EFER = 0x500n; // EFER_LMA | EFER_LME
+/** X86_CR4_VMXE (uapi/asm/processor-flags.h): without nested VMX, setting it is #GP. */
+const X86_CR4_VMXE = 1n << 13n;
 
 /** kvm_default_tsc_scaling_ratio on VMX: 1.0 with 48 fractional bits (arch/x86/kvm/vmx). */
 export const VMX_TSC_RATIO_FRAC_BITS = 48n;
@@ -60,7 +84,13 @@ export class Vcpu {
     rip: 0n,
     tscOffset: 0n,
     tscScalingRatio: VMX_DEFAULT_TSC_RATIO,
-    regs: { rax: 0n, rbx: 0n, rcx: 0n, rdx: 0n, rsi: 0n },
+    cr0: X86_INITIAL_CR0,
+    cr3: 0n,
+    cr4: X86_INITIAL_CR4,
+    efer: X86_INITIAL_EFER,
+    rflags: 2n,
+    mpState: 0,
+    regs: { rax: 0n, rbx: 0n, rcx: 0n, rdx: 0n, rsi: 0n, rdi: 0n },
   };
 
   constructor(vm: Vm, id: number) {
@@ -189,6 +219,102 @@ export class Vcpu {
     this.ran();
     const data = new Uint8Array(8);
     return this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 }) ? readLe(data, 0, 8) : undefined;
+  }
+
+  /**
+   * x86 VMX instruction executed by L1 (VMXON … INVVPID; SDM vol. 3 chapter 30): an exit the
+   * nested-VMX engine emulates. Operands are register values: VMXON/VMCLEAR/VMPTRLD take the
+   * pointer (the m64 the instruction names), VMREAD the field, VMWRITE field and value,
+   * INVEPT/INVVPID the type and the descriptor's EPTP or VPID (and linear address). Without nested
+   * VMX in the hypervisor every one is #UD. Use the wrappers in the guest module (`vmxon()` …).
+   */
+  vmx(insn: VmxInstruction, ...operands: bigint[]): VmxInstructionResult {
+    this.requireArch('x86_64', 'VMX instructions');
+    this.ran();
+    this.countExit(insn);
+    const engine = this.vm.hv.registry.nestedVmx;
+    if (engine === undefined) return { rflags: this.x86.rflags, value: 0n, fault: 'ud', hung: false };
+    return engine.instruction(this, insn, operands);
+  }
+
+  /**
+   * x86 MOV to CR0 or CR4 (KVM owns bits of both, so the write exits: handle_cr()). A plugin's
+   * 'cr' exit handler applies it (nested VMX checks its VMX rules); without one the core applies
+   * it, except that CR4.VMXE needs nested VMX. Returns false where the guest would get #GP.
+   */
+  movToCr(cr: 0 | 4, value: bigint): boolean {
+    this.requireArch('x86_64', 'MOV to CR');
+    this.ran();
+    const v = u64(value);
+    const data = new Uint8Array(1);
+    if (this.exit({ reason: 'cr', cr, value: v, data, length: 1 })) return data[0] === 0;
+    if (cr === 4 && (v & X86_CR4_VMXE) !== 0n) return false;
+    if (cr === 0) this.x86.cr0 = v;
+    else this.x86.cr4 = v;
+    return true;
+  }
+
+  /**
+   * x86 port I/O (IN/OUT of `size` bytes): a KVM_EXIT_IO to the VMM (plugin 'io' exit handlers,
+   * then `vm.onIo`). Returns what an IN reads (zeros if nobody answers).
+   */
+  io(port: number, size: 1 | 2 | 4, direction: 'in' | 'out', value = 0n): bigint {
+    this.requireArch('x86_64', 'IN/OUT');
+    this.ran();
+    return readLe(this.pioExit(port, size, direction === 'in', value), 0, size);
+  }
+
+  /** The KVM_EXIT_IO itself (also taken for L2's port I/O that L1 does not intercept). */
+  pioExit(port: number, size: number, isIn: boolean, value: bigint): Uint8Array {
+    const data = isIn ? new Uint8Array(size) : leBytes(size as 1 | 2 | 4, value);
+    const exit: ExitInfo = { reason: 'io', port: port & 0xffff, size, isWrite: !isIn, data, length: size };
+    if (!this.exit(exit)) this.vm.onIo?.(this, exit);
+    return data;
+  }
+
+  /** kvm_set_msr() from inside KVM (e.g. a VM-entry MSR-load list): a plugin's 'wrmsr' handler, not counted as an exit. */
+  kvmSetMsr(index: number, value: bigint): boolean {
+    const info: ExitInfo = { reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 };
+    for (const h of this.vm.hv.registry.exitHandlers.get('wrmsr') ?? []) if (h.value(this, info)) return true;
+    return false;
+  }
+
+  /** kvm_get_msr() from inside KVM: the value, or undefined (no plugin has the MSR). */
+  kvmGetMsr(index: number): bigint | undefined {
+    const data = new Uint8Array(8);
+    const info: ExitInfo = { reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 };
+    for (const h of this.vm.hv.registry.exitHandlers.get('rdmsr') ?? []) if (h.value(this, info)) return readLe(data, 0, 8);
+    return undefined;
+  }
+
+  /** KVM_GET_NESTED_STATE (x86 with nested VMX; EINVAL otherwise, as without get_nested_state). */
+  getNestedState(buf?: Uint8Array): Uint8Array {
+    return this.nestedEngine('KVM_GET_NESTED_STATE').getNestedState(this, buf);
+  }
+
+  /** KVM_SET_NESTED_STATE. */
+  setNestedState(buf: Uint8Array): void {
+    this.nestedEngine('KVM_SET_NESTED_STATE').setNestedState(this, buf);
+  }
+
+  private nestedEngine(ioctl: string) {
+    this.requireArch('x86_64', ioctl);
+    const engine = this.vm.hv.registry.nestedVmx;
+    if (engine === undefined) throw new KvmError('EINVAL', `${ioctl}: this hypervisor has no nested VMX`, 'ioctl');
+    return engine;
+  }
+
+  /** KVM_GET_MP_STATE (x86: KVM_MP_STATE_RUNNABLE = 0, HALTED = 3). */
+  getMpState(): number {
+    this.requireArch('x86_64', 'KVM_GET_MP_STATE');
+    return this.x86.mpState;
+  }
+
+  /** KVM_SET_MP_STATE: RUNNABLE or HALTED (the states the model has); others EINVAL. */
+  setMpState(state: number): void {
+    this.requireArch('x86_64', 'KVM_SET_MP_STATE');
+    if (state !== 0 && state !== 3) throw new KvmError('EINVAL', `mp_state ${state} is not RUNNABLE (0) or HALTED (3)`, 'state');
+    this.x86.mpState = state;
   }
 
   /** A guest load of `length` bytes at `gpa` through the MMU. */

@@ -55,6 +55,8 @@ export class Vm {
   /** True once a vCPU has executed guest code (kvm_vm_has_ran_once). */
   hasRun = false;
   onMmio: MmioHandler | undefined;
+  /** The VMM's handler for port I/O exits (KVM_EXIT_IO) no plugin took: fill `exit.data` for IN. */
+  onIo: MmioHandler | undefined;
   private mmuInstance: Mmu | undefined;
 
   constructor(hv: Hypervisor, id: number, opts: VmOptions = {}) {

@@ -1,0 +1,175 @@
+/**
+ * The processor running L2 on vmcs02 between a VM entry and the next VM exit (what hardware does,
+ * not KVM): deliver an injected event, take window exits, then fetch and execute L2's
+ * instructions — machine code at RIP, or a JS guest program bound to this vmcs12 — with every
+ * memory access going through the VM's MMU in guest mode (EPT02 and PML when an EPT MMU is
+ * installed). Guest state lives in vmcs02 as the processor changes it (RIP, CR3), so an exit
+ * taken inside an access finds it there, as a VM exit saves it.
+ */
+import { leBytes, readLe, u64 } from '../../bigint.js';
+import { decodeX86, X86_MAX_INSN_LEN, type X86Insn } from '../isa.js';
+import * as F from '../vmcs-fields.js';
+import {
+  CPU_BASED_CR3_LOAD_EXITING, CPU_BASED_HLT_EXITING, CPU_BASED_VIRTUAL_INTR_PENDING, CPU_BASED_VIRTUAL_NMI_PENDING,
+  INTR_INFO_VALID_MASK,
+} from '../vmx-controls.js';
+import {
+  EXIT_REASON_CR_ACCESS, EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_HLT, EXIT_REASON_IO_INSTRUCTION,
+  EXIT_REASON_NMI_WINDOW, EXIT_REASON_PENDING_INTERRUPT, EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_TRIPLE_FAULT,
+  EXIT_REASON_VMCALL,
+} from '../vmx-exit-reasons.js';
+import { X86_EFLAGS_IF } from '../x86-regs.js';
+import type { NestedVcpuState, ProgramInstance } from './shapes.js';
+import { emit } from './state.js';
+import { nextWakeAt } from './wake-sources.js';
+
+/** Cost of one ordinary instruction in virtual ns (a 1 GHz-ish guest; only ordering matters). */
+export const L2_INSN_NS = 1n;
+/** A host tick ends a run that never yields (e.g. `jmp $`) so L0 regains control. */
+export const L2_MAX_INSNS_PER_ENTRY = 100_000;
+
+/** A hardware exit from L2, as vmcs02's exit-information fields describe it. */
+export interface L2Exit {
+  readonly reason: number;
+  readonly len: number;
+  readonly qualification: bigint;
+  /** EXIT_REASON_IO_INSTRUCTION: port, access size and direction. */
+  readonly port?: number;
+  readonly size?: number;
+  readonly isIn?: boolean;
+}
+
+/** The L2 code bound to this entry: a running JS program, one loaded at RIP, or machine code (null). */
+function programFor(nv: NestedVcpuState, rip: bigint): ProgramInstance | null {
+  const bound = nv.programs.get(nv.currentVmptr);
+  if (bound !== undefined) return bound;
+  const program = nv.engine.programs.get(nv.vcpu.vm)?.get(rip);
+  if (program === undefined) return null;
+  const inst: ProgramInstance = { gen: program(), pending: null, input: 0n, done: false };
+  nv.programs.set(nv.currentVmptr, inst);
+  return inst;
+}
+
+/** Fetch: the next instruction of a program, or a decode of the bytes at RIP (read through the MMU). */
+function fetch(nv: NestedVcpuState, prog: ProgramInstance | null, rip: bigint): X86Insn | 'nested-exit' {
+  if (prog !== null) {
+    if (prog.pending !== null) return prog.pending;
+    if (prog.done) return { op: 'hlt', len: 1 }; // a finished program idles
+    const r = prog.gen.next(prog.input);
+    if (r.done === true) {
+      prog.done = true;
+      return { op: 'hlt', len: 1 };
+    }
+    prog.pending = r.value;
+    return r.value;
+  }
+  const bytes = nv.vcpu.vm.mmu.guestRead(nv.vcpu, rip, X86_MAX_INSN_LEN);
+  return nv.vcpu.x86.guestMode ? decodeX86(bytes) : 'nested-exit';
+}
+
+/** Runs L2 from a VM entry to the next VM exit. 'nested-exit': an access inside L2 ended in an exit to L1. */
+export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'nested-exit' {
+  const v02 = nv.vmcs02;
+  const sim = nv.vcpu.vm.hv.sim;
+  const regs = nv.vcpu.x86.regs;
+  const start = sim.now;
+  const vmptr = nv.currentVmptr;
+  const exec = v02.peek(F.CPU_BASED_VM_EXEC_CONTROL);
+  const has = (bit: number): boolean => (exec & BigInt(bit >>> 0)) !== 0n;
+  const intr = v02.peek(F.VM_ENTRY_INTR_INFO_FIELD);
+  if ((intr & BigInt(INTR_INFO_VALID_MASK)) !== 0n) {
+    nv.stats.l2Interrupts++; // delivered through L2's IDT (not modelled); its handler returns to RIP
+    v02.cpuWrite(F.VM_ENTRY_INTR_INFO_FIELD, intr & ~BigInt(INTR_INFO_VALID_MASK));
+  }
+  let exit: L2Exit | null = null;
+  if (has(CPU_BASED_VIRTUAL_NMI_PENDING)) exit = { reason: EXIT_REASON_NMI_WINDOW, len: 0, qualification: 0n };
+  else if (has(CPU_BASED_VIRTUAL_INTR_PENDING) && (v02.peek(F.GUEST_RFLAGS) & X86_EFLAGS_IF) !== 0n) exit = { reason: EXIT_REASON_PENDING_INTERRUPT, len: 0, qualification: 0n };
+  else if (immediateExit) exit = { reason: EXIT_REASON_PREEMPTION_TIMER, len: 0, qualification: 0n }; // L0's request_immediate_exit()
+  let rip = v02.peek(F.GUEST_RIP);
+  const prog = exit === null ? programFor(nv, rip) : null;
+  for (let n = 0; exit === null; n++) {
+    if (nv.kicked || n >= L2_MAX_INSNS_PER_ENTRY) {
+      // A guest that never yields and has nothing that could ever interrupt it spins forever.
+      if (!nv.kicked && nextWakeAt(nv) === null) nv.spinningForever = true;
+      nv.kicked = false;
+      exit = { reason: EXIT_REASON_EXTERNAL_INTERRUPT, len: 0, qualification: 0n }; // the host interrupt that kicked the vCPU
+      break;
+    }
+    const insn = fetch(nv, prog, rip);
+    if (insn === 'nested-exit') return 'nested-exit';
+    sim.elapse(insn.op === 'work' ? insn.ns : L2_INSN_NS);
+    let next = u64(rip + BigInt(insn.len));
+    let result = 0n;
+    switch (insn.op) {
+      case 'hlt':
+        if (has(CPU_BASED_HLT_EXITING)) exit = { reason: EXIT_REASON_HLT, len: 1, qualification: 0n };
+        break;
+      case 'vmcall':
+        exit = { reason: EXIT_REASON_VMCALL, len: 3, qualification: 0n };
+        break;
+      case 'mov-rax-imm':
+        regs.rax = insn.imm;
+        break;
+      case 'mov-rdi-imm':
+        regs.rdi = insn.imm;
+        break;
+      case 'mov-edx-imm':
+        regs.rdx = insn.imm & 0xffff_ffffn;
+        break;
+      case 'add-rdi-imm':
+        regs.rdi = u64(regs.rdi + insn.imm);
+        break;
+      case 'mov-cr3-rax':
+        if (has(CPU_BASED_CR3_LOAD_EXITING)) exit = { reason: EXIT_REASON_CR_ACCESS, len: 3, qualification: 3n }; // CR3, MOV to CR, from RAX
+        else v02.cpuWrite(F.GUEST_CR3, regs.rax);
+        break;
+      case 'store-rdi-rax':
+        nv.vcpu.vm.mmu.guestWrite(nv.vcpu, regs.rdi, leBytes(8, regs.rax));
+        if (!nv.vcpu.x86.guestMode) return 'nested-exit';
+        break;
+      case 'load-rax-rdi': {
+        const v = readLe(nv.vcpu.vm.mmu.guestRead(nv.vcpu, regs.rdi, 8), 0, 8);
+        if (!nv.vcpu.x86.guestMode) return 'nested-exit';
+        regs.rax = v;
+        result = v;
+        break;
+      }
+      case 'in-al-dx':
+      case 'out-dx-al': {
+        const port = Number(regs.rdx & 0xffffn);
+        const isIn = insn.op === 'in-al-dx';
+        // exit qualification: size - 1, direction (1 = IN), port (SDM table 27-5)
+        exit = { reason: EXIT_REASON_IO_INSTRUCTION, len: 1, qualification: BigInt(port << 16) | (isIn ? 8n : 0n), port, size: 1, isIn };
+        break;
+      }
+      case 'jmp':
+        next = u64(next + insn.rel);
+        break;
+      case 'work':
+        break;
+      case 'invalid':
+        exit = { reason: EXIT_REASON_TRIPLE_FAULT, len: 0, qualification: 0n }; // no IDT is modelled: #UD ends the guest
+        next = rip;
+        break;
+    }
+    if (prog !== null) {
+      prog.pending = null;
+      prog.input = result;
+    }
+    if (exit !== null && exit.len > 0) break; // an exiting instruction leaves RIP on itself
+    rip = next;
+    v02.cpuWrite(F.GUEST_RIP, rip);
+  }
+  return finishRun(nv, exit, start, vmptr);
+}
+
+/** The VM exit: the processor stores the exit information into vmcs02. */
+function finishRun(nv: NestedVcpuState, exit: L2Exit, start: bigint, vmptr: bigint): L2Exit {
+  const v02 = nv.vmcs02;
+  const sim = nv.vcpu.vm.hv.sim;
+  v02.cpuWrite(F.VM_EXIT_REASON, BigInt(exit.reason));
+  v02.cpuWrite(F.VM_EXIT_INSTRUCTION_LEN, BigInt(exit.len));
+  v02.cpuWrite(F.EXIT_QUALIFICATION, exit.qualification);
+  emit(nv, { kind: 'l2-run', at: start, dur: sim.now - start, vmptr, cr3: v02.peek(F.GUEST_CR3) });
+  return exit;
+}
