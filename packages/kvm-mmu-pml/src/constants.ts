@@ -40,8 +40,10 @@ export const NESTED_TEST_MEM1 = 0xc0001000n; // vmx_dirty_log_test.c (L2 GPA)
 export const NESTED_TEST_MEM2 = 0xc0002000n; // vmx_dirty_log_test.c (L2 GPA)
 /** Page tables and EPT tables of the selftest library start here (lib/x86_64/vmx.c). */
 export const KVM_EPT_PAGE_TABLE_MIN_PADDR = 0x1c0000n; // selftests/kvm/include/x86_64/vmx.h
-/** The port ucall uses on x86_64 (selftests/kvm/lib/ucall.c, 5.4). */
-export const UCALL_PIO_PORT = 0x1000; // selftests/kvm/lib/ucall.c
+/** The port ucall uses on x86_64. */
+export const UCALL_PIO_PORT = 0x1000; // selftests/kvm/lib/x86_64/ucall.c (5.4)
+/** UCALL_MAX_ARGS: struct ucall has cmd and 6 arguments (selftests/kvm/include/kvm_util.h, 5.4). */
+export const UCALL_MAX_ARGS = 6; // kvm_util.h
 /** enum ucall_cmd (selftests/kvm/include/kvm_util.h). */
 export const UCALL_NONE = 0; // kvm_util.h
 export const UCALL_SYNC = 1; // kvm_util.h
@@ -51,9 +53,5 @@ export const UCALL_DONE = 3; // kvm_util.h
 /** QEMU's default downtime limit for live migration (migration/migration.c, 300 ms). */
 export const QEMU_DEFAULT_DOWNTIME_MS = 300; // qemu migration/migration.c DEFAULT_MIGRATE_SET_DOWNTIME
 
-/** Exit reason of an IN/OUT instruction (arch/x86/include/uapi/asm/vmx.h). */
-export const EXIT_REASON_IO_INSTRUCTION = 30; // uapi/asm/vmx.h
-/** SDM §30.2 VMX instruction outcomes, as the model's exit data reports them. */
-export const VMX_STATUS_SUCCEED = 0;
-export const VMX_STATUS_FAIL_INVALID = 1;
-export const VMX_STATUS_FAIL_VALID = 2;
+/** Exit reason of an IN/OUT instruction (uapi/asm/vmx.h; hypervisor-core's, re-exported under this package's earlier name). */
+export { EXIT_REASON_IO_INSTRUCTION } from '@kvmlab/hypervisor-core';

@@ -20,8 +20,14 @@ export {
   type SpteKinds,
   type Variant,
 } from './host/spte.js';
-export { vmwrite, vmread, vmreadz, vmlaunch, vmresume, invept, l2Vmcall, type VmxResult } from './guest/vmx.js';
-export { ucall, guestSync, guestDone, type UcallArgs } from './guest/ucall.js';
+// L1's VMX instructions are hypervisor-core's now (one guest-side module in the tree); re-exported
+// under this package's earlier names.
+export { vmwrite, vmread, vmreadz, vmlaunch, vmresume, invept, type VmxOutcome as VmxResult } from '@kvmlab/hypervisor-core';
+export {
+  getUcall, guestDone, guestSync, guestSyncAsm, ucall, ucallAsm, ucallProgram, UCALL_STRUCT_BYTES, type UcallArgs,
+} from './guest/ucall.js';
+export { Ept12Tracker } from './host/ept12-tracking.js';
+export { NESTED_MMU_HOOKS } from './host/nested-hooks.js';
 
 export { runVmxDirtyLogTest, type SelftestOptions, type SelftestReport, type SyncRecord } from './scenarios/selftest.js';
 export { runMigration, type MigrationRun, type MigrationRunOptions } from './scenarios/migration-run.js';

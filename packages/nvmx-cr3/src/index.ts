@@ -1,17 +1,22 @@
-// @kvmlab/nvmx-cr3: nested VMX entry/exit with a shared vmcs02, the HLT squash, and the three
-// GUEST_CR3 behaviours (Linux 5.3, Reto Buerki's RFC, Sean Christopherson's merged fix).
+// @kvmlab/nvmx-cr3: the three GUEST_CR3 behaviours of nested VMX (Linux 5.3, Reto Buerki's RFC,
+// Sean Christopherson's merged fix) as hooks into hypervisor-core's nested-VMX engine, and the
+// Muen-like L1 that shows the bug.
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
 import { nvmxHltCr3 } from './scenarios/nvmx-hlt-cr3.js';
 
 export * from './constants.js';
 export * from './isa.js';
-export { nvmxCr3, NVMX_SERVICE, CPUID_1_ECX_VMX, type NvmxCr3Options, type NvmxService } from './host/plugin.js';
-export { NestedVcpu, NVMX_VARIANTS, type NvmxConfig, type NvmxEvent, type NvmxStats, type NvmxVariant } from './host/nested-state.js';
-export { Vmcs12 } from './host/vmcs12.js';
-export { preemptionTimeoutNs } from './host/wake-sources.js';
-export { assemble, type AsmLine } from './guest/assembler.js';
-export { vmclear, vmlaunch, vmptrld, vmread, vmresume, vmwrite, vmxon, type VmxOutcome } from './guest/vmx.js';
-export { ada, MuenKernel, type MuenConfig, type MuenCorruption, type MuenSubject } from './guest/muen.js';
+export { nvmxCr3, NVMX_SERVICE, type NvmxConfig, type NvmxCr3Options, type NvmxService } from './host/plugin.js';
+export { guestCr3Hooks, NVMX_VARIANTS, type NvmxVariant } from './host/guest-cr3.js';
+// Moved into hypervisor-core with the engine; re-exported under their earlier names.
+export {
+  assemble, preemptionTimeoutNs, Vmcs12, vmclear, vmlaunch, vmptrld, vmread, vmresume, vmwrite, vmxon, type AsmLine,
+  type NestedVcpu, type NvmxEvent, type NvmxStats, type VmxOutcome,
+} from '@kvmlab/hypervisor-core';
+export {
+  ada, MuenKernel, muenVmcsGpa, MUEN_CODE_GPA, MUEN_DATA_GPA, MUEN_SUBJECT_CODE_GPA, MUEN_SUBJECT_DATA_GPA, MUEN_VMCS_GPA,
+  type MuenConfig, type MuenCorruption, type MuenSubject,
+} from './guest/muen.js';
 export { nvmxHltCr3, runNvmxHltCr3, type NvmxHltCr3Options } from './scenarios/nvmx-hlt-cr3.js';
 
 /** Scenarios this package provides (the CLI registers every one). */

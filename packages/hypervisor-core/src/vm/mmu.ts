@@ -49,6 +49,7 @@ export class WriteProtectMmu implements Mmu {
   }
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    if (vcpu.x86.guestMode) return this.guestWriteL2(vcpu, gpa, bytes);
     if (gpa + BigInt(bytes.length) > EXACT_LIMIT) return this.guestWriteSlow(vcpu, gpa, bytes);
     // Below 2^53 page arithmetic is exact in doubles: one bigint conversion per access.
     const base = Number(gpa);
@@ -64,6 +65,27 @@ export class WriteProtectMmu implements Mmu {
       else this.writePage(slot, gfn - slot.baseGfnNumber, chunk, inPage);
       done += n;
     }
+  }
+
+  /**
+   * An L2 store, page by page: the nested-VMX engine translates each L2 page through EPT12 (this
+   * MMU keeps no shadow EPT); a page EPT12 does not allow ends the access with an exit to L1.
+   */
+  private guestWriteL2(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) {
+      const addr = gpa + BigInt(done);
+      const n = Math.min(PAGE_BYTES - Number(addr & 0xfffn), bytes.length - done);
+      const l1 = this.l1Address(vcpu, addr, true);
+      if (l1 === null) return;
+      this.guestWriteSlow(vcpu, l1, bytes.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  private l1Address(vcpu: Vcpu, l2Gpa: bigint, write: boolean): bigint | null {
+    const engine = this.vm.hv.registry.nestedVmx;
+    return engine === undefined ? l2Gpa : engine.translateL2(vcpu, l2Gpa, write);
   }
 
   /** The same, in bigint arithmetic, for addresses a double cannot hold exactly. */
@@ -97,9 +119,12 @@ export class WriteProtectMmu implements Mmu {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const addr = gpa + BigInt(done);
-      const inPage = Number(addr & 0xfffn);
+      const at = gpa + BigInt(done);
+      const inPage = Number(at & 0xfffn);
       const n = Math.min(PAGE_BYTES - inPage, length - done);
+      // In L2, `at` is an L2 GPA: the engine translates it through EPT12 (or it exits to L1).
+      const addr = vcpu.x86.guestMode ? this.l1Address(vcpu, at, false) : at;
+      if (addr === null) return out;
       const slot = this.vm.memslots.findByGfn(addr >> 12n);
       if (slot === undefined) {
         out.set(vcpu.mmioExit(addr, false, new Uint8Array(n)), done);

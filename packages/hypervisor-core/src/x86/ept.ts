@@ -56,6 +56,8 @@ export type EptWalkResult =
       readonly rwx: bigint;
       /** Whether this walk set the leaf's D flag (0 → 1). */
       readonly setDirty: boolean;
+      /** Where each entry the walk used lives, from the PML4E down to the leaf. */
+      readonly path: readonly bigint[];
     }
   | {
       readonly ok: false;
@@ -73,10 +75,12 @@ export function walkEpt(mem: EptMemory, eptp: bigint, gpa: bigint, access: EptAc
   const ad = eptpAdEnabled(eptp);
   let table = eptp & EPT_ADDR_MASK;
   let rwx = VMX_EPT_RWX_MASK;
+  const path: bigint[] = [];
   for (let level = 4; level >= 1; level--) {
     const shift = 12n + 9n * BigInt(level - 1);
     const idx = (gpa >> shift) & 0x1ffn;
     const addr = table + idx * 8n;
+    path.push(addr);
     let e = mem.readU64(addr);
     if ((e & VMX_EPT_RWX_MASK) === 0n) return { ok: false, reason: 'not-present', level, rwx: 0n };
     rwx &= e & VMX_EPT_RWX_MASK;
@@ -99,7 +103,7 @@ export function walkEpt(mem: EptMemory, eptp: bigint, gpa: bigint, access: EptAc
         }
       }
       const pageMask = (1n << shift) - 1n;
-      return { ok: true, pa: (e & EPT_ADDR_MASK & ~pageMask) | (gpa & pageMask), level, leaf: e, leafAddr: addr, rwx, setDirty };
+      return { ok: true, pa: (e & EPT_ADDR_MASK & ~pageMask) | (gpa & pageMask), level, leaf: e, leafAddr: addr, rwx, setDirty, path };
     }
     if (ad && (e & VMX_EPT_ACCESS_BIT) === 0n) mem.writeU64(addr, e | VMX_EPT_ACCESS_BIT);
     table = e & EPT_ADDR_MASK;

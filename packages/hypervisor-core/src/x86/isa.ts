@@ -19,6 +19,7 @@ export type X86Insn =
   | { readonly op: 'mov-cr3-rax'; readonly len: 3 }
   | { readonly op: 'store-rdi-rax'; readonly len: 3 }
   | { readonly op: 'load-rax-rdi'; readonly len: 3 }
+  | { readonly op: 'inc-mrdi'; readonly len: 3 }
   | { readonly op: 'in-al-dx'; readonly len: 1 }
   | { readonly op: 'out-dx-al'; readonly len: 1 }
   | { readonly op: 'jmp'; readonly len: 5; readonly rel: bigint }
@@ -37,6 +38,7 @@ export const OPC_ADD_RDI_IMM32 = [0x48, 0x81, 0xc7] as const; // SDM vol. 2: REX
 export const OPC_MOV_CR3_RAX = [0x0f, 0x22, 0xd8] as const; // SDM vol. 2: MOV CR3, r64 (ModRM 11 011 000)
 export const OPC_MOV_MRDI_RAX = [0x48, 0x89, 0x07] as const; // SDM vol. 2: MOV r/m64, r64 (ModRM 00 000 111: [RDI], RAX)
 export const OPC_MOV_RAX_MRDI = [0x48, 0x8b, 0x07] as const; // SDM vol. 2: MOV r64, r/m64 (RAX, [RDI])
+export const OPC_INC_MRDI = [0x48, 0xff, 0x07] as const; // SDM vol. 2: INC r/m64 (REX.W FF /0, ModRM 00 000 111: [RDI])
 export const OPC_IN_AL_DX = [0xec] as const; // SDM vol. 2: IN AL, DX
 export const OPC_OUT_DX_AL = [0xee] as const; // SDM vol. 2: OUT DX, AL
 export const OPC_JMP_REL32 = [0xe9] as const; // SDM vol. 2: JMP rel32
@@ -64,6 +66,7 @@ export function decodeX86(b: Uint8Array): X86Insn {
       if (at(1) === 0x81 && at(2) === 0xc7) return { op: 'add-rdi-imm', len: 7, imm: sext32(readLe(b, 3, 4)) };
       if (at(1) === 0x89 && at(2) === 0x07) return { op: 'store-rdi-rax', len: 3 };
       if (at(1) === 0x8b && at(2) === 0x07) return { op: 'load-rax-rdi', len: 3 };
+      if (at(1) === 0xff && at(2) === 0x07) return { op: 'inc-mrdi', len: 3 };
       return { op: 'invalid', len: 1 };
     case 0x0f:
       if (at(1) === 0x01 && at(2) === 0xc1) return { op: 'vmcall', len: 3 };

@@ -24,8 +24,8 @@ import type { VcpuVmx } from './vcpu-vmx.js';
 /** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
 const MAX_ROUNDS = 6;
 
-/** What a page access resolved to: a leaf, an MMIO exit, or an exit reflected to L1. */
-export type AccessOutcome = Spte | 'mmio' | 'reflected';
+/** What a page access resolved to: a leaf, an MMIO exit, an exit reflected to L1, or a store L0 emulates. */
+export type AccessOutcome = Spte | 'mmio' | 'reflected' | { readonly emulate: bigint };
 
 // the CPU's EPT walk of one page, with A/D updates and PML (SDM §28.2.4, §28.2.6)
 export function cpuAccessPage(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
@@ -81,6 +81,7 @@ export function cpuWrite(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, bytes: Uint8Arra
     }
     if (spte === 'reflected') return;
     if (spte === 'mmio') v.vcpu.mmioExit(addr, true, chunk);
+    else if ('emulate' in spte) m.emulateTrackedWrite(v, spte.emulate + BigInt(inPage), chunk);
     else (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage);
     done += n;
   }
@@ -101,6 +102,7 @@ export function cpuRead(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, length: number): 
     }
     if (spte === 'reflected') return out;
     if (spte === 'mmio') out.set(v.vcpu.mmioExit(addr, false, new Uint8Array(n)), done);
+    else if ('emulate' in spte) throw new Error('kvm-mmu-pml: a read was sent to write emulation (model bug)');
     else spte.slot.backing.read(spte.page * PAGE_BYTES + inPage, out, done, n);
     done += n;
   }

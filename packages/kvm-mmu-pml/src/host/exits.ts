@@ -1,7 +1,10 @@
 /**
- * L0's exit handling: the PML log is drained on every exit before anything else, then the
- * exit is dispatched. EPT violations go to the vCPU's current MMU: L1's TDP (tdp_page_fault)
- * or, while L2 runs with EPT12, the shadow-EPT walker (ept_page_fault).
+ * The exits this MMU takes in the middle of an access (EPT violation, PML full), handled as
+ * vmx_handle_exit() does (arch/x86/kvm/vmx/vmx.c): the engine's post-exit bookkeeping, the PML log
+ * drained first, then the handler. EPT violations go to the vCPU's current MMU: L1's TDP
+ * (tdp_page_fault) or, while L2 runs on EPT12, the shadow-EPT walker (ept_page_fault). Neither
+ * is ever reflected to L1 as such (nested_vmx_exit_reflected() says no); an EPT12 miss is
+ * injected by the walker.
  */
 import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_NAMES } from '@kvmlab/hypervisor-core';
 import { eptPageFault } from './ept-fault.js';
@@ -16,16 +19,19 @@ export interface FaultInfo {
   readonly write: boolean;
 }
 
-/** 'retry': re-execute the access; 'mmio': emulate it as MMIO; 'reflected': L1 now runs. */
-export type ExitResult = 'retry' | 'mmio' | 'reflected';
+/**
+ * 'retry': re-execute the access; 'mmio': emulate it as MMIO; 'reflected': L1 now runs;
+ * `{ emulate }`: L0 emulates the store into that L1 page (a write-tracked EPT12 page).
+ */
+export type ExitResult = 'retry' | 'mmio' | 'reflected' | { readonly emulate: bigint };
 
 // models vmx_handle_exit() (arch/x86/kvm/vmx/vmx.c): flush PML first, then the handler
-export function vmxHandleExit(m: KvmMmuPml, v: VcpuVmx, reason: number, fault?: FaultInfo, countInCore = true): ExitResult {
+export function vmxHandleExit(m: KvmMmuPml, v: VcpuVmx, reason: number, fault?: FaultInfo): ExitResult {
+  m.nested.hardwareExit(v.vcpu);
   if (m.cfg.pml) vmxFlushPmlBuffer(m, v);
   v.countExit(reason);
-  // Exits raised through core's vcpu.exit() are already counted there under their own name.
   const name = EXIT_REASON_NAMES.get(reason) ?? `EXIT_${reason}`;
-  if (countInCore) v.vcpu.countExit(name);
+  v.vcpu.countExit(name);
   const tr = m.vm.hv.trace;
   if (tr.enabled) tr.instant(v.vcpu.track, name, m.vm.hv.sim.now, fault === undefined ? { l2: v.vcpu.x86.guestMode } : { gpa: `0x${fault.gpa.toString(16)}`, write: fault.write, l2: v.vcpu.x86.guestMode });
   if (reason === EXIT_REASON_EPT_VIOLATION && fault !== undefined) return handleEptViolation(m, v, fault);

@@ -9,15 +9,17 @@ import {
   type Memslot,
   type MemslotChange,
   type Mmu,
+  type NestedVcpuState,
+  type NestedVmxApi,
   type Vcpu,
   type Vm,
 } from '@kvmlab/hypervisor-core';
 import type { L0Config } from './config.js';
 import { cpuRead, cpuWrite } from './cpu.js';
 import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
+import { Ept12Tracker } from './ept12-tracking.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
 import { vmxFlushPmlBuffer } from './pml.js';
-import { setupVmcs01 } from './vmcs01.js';
 import { VcpuVmx } from './vcpu-vmx.js';
 
 /** Host-physical addresses the model hands out for roots and PML pages (fake, 4 KiB apart). */
@@ -34,7 +36,7 @@ export interface KvmMmuStats {
   hostPfnsDirtied: number;
   /** Kicks of running vCPUs before a harvest (kvm_flush_pml_buffers). */
   kicks: number;
-  /** SPTEs dropped by zaps (slot moves/deletes, INVEPT). */
+  /** SPTEs dropped by zaps (slot moves/deletes, L1 stores to its EPT12 tables). */
   zapped: number;
 }
 
@@ -42,7 +44,10 @@ export class KvmMmuPml implements Mmu {
   readonly name = 'kvm-mmu-pml';
   readonly vm: Vm;
   readonly cfg: L0Config;
+  /** The nested-VMX engine this MMU serves (vmcs01, vmcs02, vmcs12, nested exits). */
+  readonly nested: NestedVmxApi;
   readonly rmap = new Rmap();
+  readonly tracker = new Ept12Tracker();
   readonly tdp: SpteTable;
   readonly stats: KvmMmuStats = { sptesSet: 0, gfnsMarked: 0, gfnsDropped: 0, hostPfnsDirtied: 0, kicks: 0, zapped: 0 };
   private readonly tables = new Map<bigint, SpteTable>();
@@ -50,9 +55,10 @@ export class KvmMmuPml implements Mmu {
   private readonly vcpus = new Map<Vcpu, VcpuVmx>();
   private nextHpa = HPA_BASE;
 
-  constructor(vm: Vm, cfg: L0Config) {
+  constructor(vm: Vm, cfg: L0Config, nested: NestedVmxApi) {
     this.vm = vm;
     this.cfg = cfg;
+    this.nested = nested;
     // root_mmu: TDP with A/D iff ept_ad (kvm_mmu_get_page role.ad_disabled = !shadow_accessed_mask)
     this.tdp = this.newTable('tdp', !cfg.eptAd, undefined);
   }
@@ -86,13 +92,17 @@ export class KvmMmuPml implements Mmu {
     return t;
   }
 
-  /** L0's per-vCPU VMX state (created with vmcs01 at first use, as vmx_create_vcpu does). */
+  /** L0's per-vCPU dirty-logging state (created with the engine's state, as vmx_create_vcpu() does). */
   vcpuVmx(vcpu: Vcpu): VcpuVmx {
-    let v = this.vcpus.get(vcpu);
+    return this.vcpus.get(vcpu) ?? this.vcpuVmxFor(this.nested.state(vcpu));
+  }
+
+  /** The same, from the engine's state (what the engine's hooks receive). */
+  vcpuVmxFor(nv: NestedVcpuState): VcpuVmx {
+    let v = this.vcpus.get(nv.vcpu);
     if (v === undefined) {
-      v = new VcpuVmx(vcpu, this.allocHpa(), this.tdp);
-      setupVmcs01(this, v);
-      this.vcpus.set(vcpu, v);
+      v = new VcpuVmx(nv, this.allocHpa(), this.tdp); // vmx->pml_pg
+      this.vcpus.set(nv.vcpu, v);
     }
     return v;
   }
@@ -115,16 +125,12 @@ export class KvmMmuPml implements Mmu {
     this.rmap.add(spte);
   }
 
-  // models drop_spte() (mmu.c)
+  // models drop_spte() (mmu.c); a shadow-EPT leaf also stops pinning the EPT12 pages it came from
   drop(spte: Spte): void {
     spte.table.entries.delete(spte.inGfn);
     this.rmap.remove(spte);
+    if (spte.ept12Entries !== undefined) this.tracker.untrack(spte);
     this.stats.zapped++;
-  }
-
-  // models kvm_mmu_free_roots() for guest_mmu on INVEPT: every shadow-EPT leaf goes
-  zapShadowEpt(): void {
-    for (const t of this.shadowByEptp.values()) for (const s of [...t.entries.values()]) this.drop(s);
   }
 
   // models kvm_arch_flush_shadow_memslot() (x86.c): a moved or deleted slot loses its leaves
@@ -132,6 +138,15 @@ export class KvmMmuPml implements Mmu {
     for (const t of this.tables.values()) {
       for (const s of [...t.entries.values()]) if (s.slot === slot) this.drop(s);
     }
+  }
+
+  // models x86_emulate_instruction() of a store to a write-tracked page: kvm_write_guest() (the
+  // page is marked dirty) and kvm_page_track_write() → kvm_mmu_pte_write() (stale leaves zapped)
+  emulateTrackedWrite(v: VcpuVmx, l1Gpa: bigint, bytes: Uint8Array): void {
+    v.exits.trackedWritesEmulated++;
+    this.vm.memory.write(l1Gpa, bytes);
+    this.markPageDirty(Number(l1Gpa >> 12n));
+    this.tracker.written(this, l1Gpa, bytes.length);
   }
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {

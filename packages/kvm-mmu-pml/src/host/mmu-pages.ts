@@ -22,6 +22,8 @@ export interface Spte {
   readonly page: number;
   /** The backing page, once materialised (the pfn the leaf points at; pages are never freed). */
   data?: Uint8Array;
+  /** Shadow EPT: where the EPT12 entries it was built from live (they are write-tracked). */
+  ept12Entries?: readonly bigint[] | undefined;
 }
 
 export interface SpteTable {

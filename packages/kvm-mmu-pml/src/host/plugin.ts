@@ -1,13 +1,13 @@
 /**
- * The plugin: `kvmMmuPml({ variant, enablePml, eptAd })` installs L0's EPT/PML MMU for every
- * VM and handles the exits of L1's VMX instructions and L2's VMCALL.
+ * The plugin: `kvmMmuPml({ variant, enablePml, eptAd })` installs L0's EPT/PML MMU for every VM
+ * and fills the MMU and PML hooks of hypervisor-core's nested-VMX engine, so L2 runs on shadow
+ * EPT under PML in whatever nested VMX the hypervisor has (nvmx-cr3's GUEST_CR3 variants among it).
  */
-import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
-import { EXIT_REASON_IO_INSTRUCTION } from '../constants.js';
+import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
 import { l0Config, type KvmMmuPmlOptions } from './config.js';
 import { KvmMmuPml } from './kvm-mmu.js';
+import { NESTED_MMU_HOOKS } from './nested-hooks.js';
 import { vmxFlushPmlBuffer } from './pml.js';
-import { handleVmxInsnExit, VMX_INSN_EXITS, type VmxInsnExit } from './vmx-insn.js';
 
 export const KVM_MMU_PML_PLUGIN = 'kvm-mmu-pml';
 
@@ -34,10 +34,9 @@ export function kvmMmuPml(opts: KvmMmuPmlOptions = {}): Plugin {
     name: KVM_MMU_PML_PLUGIN,
     arch: 'x86_64',
     setup(ctx) {
-      ctx.setMmu((vm) => new KvmMmuPml(vm, cfg));
-      for (const name of Object.keys(VMX_INSN_EXITS) as VmxInsnExit[]) {
-        ctx.onExit(name, (vcpu, exit) => handleVmxInsnExit(vcpu, name, exit));
-      }
+      // An EPT MMU: it needs kvm_intel.ept, and it is what decides ept_ad and pml.
+      const nested = ctx.nestedVmx({ params: { ept: true, eptAd: cfg.eptAd, pml: opts.enablePml ?? true }, ops: NESTED_MMU_HOOKS });
+      ctx.setMmu((vm) => new KvmMmuPml(vm, cfg, nested));
       ctx.onExit('io', (vcpu) => exitToUser(vcpu, EXIT_REASON_IO_INSTRUCTION));
       ctx.onExit('mmio', (vcpu) => exitToUser(vcpu, EXIT_REASON_EPT_MISCONFIG)); // how EPT reaches MMIO
       ctx.decorate('kvm-mmu-pml', { config: cfg, exitReasonNames: EXIT_REASON_NAMES });

@@ -5,6 +5,7 @@
  */
 import {
   VMX_EPT_EXECUTABLE_MASK,
+  VMX_EPT_IPAT_BIT,
   VMX_EPT_MT_EPTE_SHIFT,
   VMX_EPT_MT_WB,
   VMX_EPT_READABLE_MASK,
@@ -35,6 +36,9 @@ export function kvmVcpuAdNeedWriteProtect(v: VcpuVmx): boolean {
   return v.vcpu.x86.guestMode && v.nestedEpt;
 }
 
+/** models vmx_get_mt_mask() (vmx.c) for RAM without non-coherent DMA: write-back, ignoring the guest PAT (IPAT). */
+export const RAM_MT_MASK = (VMX_EPT_MT_WB << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT;
+
 // models set_spte() + mmu_set_spte() (arch/x86/kvm/mmu.c)
 export function setSpte(m: KvmMmuPml, v: VcpuVmx, a: SetSpteArgs): Spte {
   const k = m.cfg.kinds;
@@ -52,10 +56,11 @@ export function setSpte(m: KvmMmuPml, v: VcpuVmx, a: SetSpteArgs): Spte {
   spte |= spteShadowAccessedMask(k, spte, m.cfg.shadowAccessedMask);
   spte |= VMX_EPT_READABLE_MASK; // shadow_user_mask for EPT
   if (a.executable) spte |= VMX_EPT_EXECUTABLE_MASK; // shadow_x_mask
-  spte |= VMX_EPT_MT_WB << VMX_EPT_MT_EPTE_SHIFT; // get_mt_mask(): write-back RAM
+  spte |= RAM_MT_MASK; // kvm_x86_ops->get_mt_mask()
   spte |= SPTE_HOST_WRITEABLE;
   spte |= (HOST_PFN_BASE + BigInt(a.gfn)) << 12n;
-  if (a.writable) {
+  // mmu_need_write_protect(): a gfn holding EPT12 tables that shadow EPT was built from stays read-only
+  if (a.writable && !m.tracker.isTracked(a.gfn)) {
     spte |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
     m.markPageDirty(a.gfn);
     spte |= spteShadowDirtyMask(k, spte, m.cfg.shadowDirtyMask);

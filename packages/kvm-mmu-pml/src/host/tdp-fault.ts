@@ -10,13 +10,16 @@ import type { VcpuVmx } from './vcpu-vmx.js';
 
 const LOCKLESS_WRITABLE = SPTE_HOST_WRITEABLE | SPTE_MMU_WRITEABLE;
 
-// models tdp_page_fault() (mmu.c): fast path first, else map the gfn with set_spte()
+// models tdp_page_fault() (mmu.c): fast path first, then write tracking, else map the gfn with set_spte()
 export function tdpPageFault(m: KvmMmuPml, v: VcpuVmx, gfn: number, write: boolean): ExitResult {
   const slot = m.vm.memslots.findByGfnNumber(gfn);
   // No slot (or a store to a read-only slot): emulated as MMIO, the VMM sees KVM_EXIT_MMIO.
   if (slot === undefined || (write && slot.readonly)) return 'mmio';
   const table = v.activeTable;
   if (write && fastPageFault(m, v, gfn)) return 'retry';
+  // page_fault_handle_page_track(): a store to a write-tracked page (one of L1's EPT12 tables
+  // that shadow EPT was built from) is emulated by L0, never mapped writable.
+  if (write && m.tracker.isTracked(gfn)) return { emulate: BigInt(gfn) << 12n };
   setSpte(m, v, { table, inGfn: gfn, gfn, slot, writable: !slot.readonly, executable: true });
   return 'retry';
 }

@@ -6,7 +6,7 @@
 import { createHypervisor, EXIT_REASON_NAMES, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { kvmMmuOf, kvmMmuPml } from '../host/plugin.js';
 import type { Variant } from '../host/spte.js';
-import { GuestDriver, l1BuildEpt12, l1LaunchL2, pickPage, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
+import { eptAdOffered, GuestDriver, l1BuildEpt12, l2ProgramRip, pickPage, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
 import { Precopy, type PrecopyResult } from './precopy.js';
 
 const MiB = 1n << 20n;
@@ -78,7 +78,9 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   const nVcpus = o.vcpus ?? 1;
   if (!Number.isInteger(nVcpus) || nVcpus < 1 || nVcpus > 64) throw new RangeError('vcpus must be 1..64');
   const layout: NestedLayout = { ...layout0, perm: shuffledChunks(rng, Number(l2Bytes / (2n * MiB))) };
-  const drivers = Array.from({ length: nVcpus }, (_, i) => new GuestDriver(vm.createVcpu(i), layout, rng));
+  const drivers = Array.from({ length: nVcpus }, (_, i) => new GuestDriver(vm.createVcpu(i), layout, rng, i));
+  // The guest image: each vCPU's L2 code, at the address its GUEST_RIP names.
+  for (const [i, d] of drivers.entries()) hv.nestedVmx?.loadProgram(vm, l2ProgramRip(i), d.program);
   const g = drivers[0]!;
   const vcpu = g.vcpu;
   const w: WorkloadSpec = { wssBytes: BigInt(o.wssMiB) * MiB, hotBytes: BigInt(o.hotMiB) * MiB, hotFraction: o.hotFraction };
@@ -89,13 +91,15 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   // vCPU 0 warms the working set.
   for (let p = 0n; p < layout.kernelBytes >> 12n; p++) vcpu.write(layout.kernelBase + (p << 12n), new Uint8Array([1]));
   if (nested) {
-    const eptp12 = l1BuildEpt12(vcpu, layout, o.eptp12Ad);
-    for (const d of drivers) if (!l1LaunchL2(d.vcpu, eptp12, useEpt12)) throw new Error('VMLAUNCH failed');
+    // EPTP12 bit 6 only if L1 asks for it and L0 offers EPT A/D (IA32_VMX_EPT_VPID_CAP bit 21).
+    const eptp12 = l1BuildEpt12(vcpu, layout, o.eptp12Ad && eptAdOffered(vcpu));
+    for (const d of drivers) if (!d.launch(eptp12, useEpt12)) throw new Error('VMLAUNCH failed');
   }
   for (let p = 0n; p < w.wssBytes >> 12n; p++) {
     if (nested) g.l2Write(p, useEpt12);
     else g.l1WriteData(p);
   }
+  if (nested) g.resumeL2();
 
   let running = true;
   const count = (perSec: number): number => {
@@ -110,9 +114,8 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
       if (nested) d.l2Write(pickPage(rng, w), useEpt12);
       else d.l1WriteData(pickPage(rng, w));
     }
-    if (nested) d.exitToL1(); // L2 hands the CPU to L1 once per tick
+    if (nested) d.resumeL2(); // L2 runs its stores, then hands the CPU back to L1 with VMCALL
     for (let i = 0; i < n1; i++) d.l1WriteKernel();
-    if (nested) d.resumeL2();
     hv.sim.after(TICK_NS, () => tick(d));
   };
   // The vCPUs' ticks are spread over the millisecond.
@@ -135,12 +138,15 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   if (res === undefined) throw new Error('migration did not finish');
   const m = kvmMmuOf(vm);
   const byReason = new Map<number, number>();
+  const engine = hv.nestedVmx;
   let pmlEntriesLogged = 0;
   let pmlFlushes = 0;
   let writeProtectFaults = 0;
   for (const d of drivers) {
     const v = m.vcpuVmx(d.vcpu);
     for (const [r, n] of v.exits.byReason) byReason.set(r, (byReason.get(r) ?? 0) + n);
+    // the exits the nested-VMX engine handled: L1's VMX instructions and L2's VMCALLs
+    for (const [r, n] of Object.entries(engine?.state(d.vcpu).stats.exits ?? {})) byReason.set(Number(r), (byReason.get(Number(r)) ?? 0) + n);
     pmlEntriesLogged += v.exits.pmlEntriesLogged;
     pmlFlushes += v.exits.pmlFlushes;
     writeProtectFaults += v.exits.writeProtectFaults;

@@ -1,26 +1,14 @@
 /**
  * The guests of the nested-migration scenario, written against the architectural boundary
- * only: L1 builds EPT12 in its own memory (2 MiB leaves, L2 chunks shuffled over an L1
- * region, so L2 GPA ≠ L1 GPA), programs its vmcs12 and launches L2; L2 and L1 then write
- * memory at seeded rates. The guest knows its own mapping, which gives the test oracle:
- * the set of L1 pages really written.
+ * only: L1 builds EPT12 in its own memory (2 MiB leaves, L2 chunks shuffled over an L1 region, so
+ * L2 GPA ≠ L1 GPA), enters VMX operation and launches an L2 whose code is a JS guest program
+ * that stores to the pages it is given and then leaves with VMCALL; L1 writes its own memory in
+ * between. The guests know their own mapping, which gives the test oracle: the L1 pages written.
  */
 import {
-  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
-  CPU_BASED_VM_EXEC_CONTROL,
-  EPT_LARGE_PAGE,
-  EPT_POINTER,
-  leBytes,
-  makeEptp,
-  SECONDARY_EXEC_ENABLE_EPT,
-  SECONDARY_VM_EXEC_CONTROL,
-  VMX_EPT_MT_EPTE_SHIFT,
-  VMX_EPT_MT_WB,
-  VMX_EPT_RWX_MASK,
-  type Rng,
-  type Vcpu,
+  EPT_LARGE_PAGE, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs, program,
+  type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume,
 } from '@kvmlab/hypervisor-core';
-import { l2Vmcall, vmlaunch, vmresume, vmwrite } from '../guest/vmx.js';
 
 const MiB = 1n << 20n;
 const CHUNK = 2n * MiB;
@@ -37,6 +25,12 @@ export interface NestedLayout {
   /** L2 chunk c lives at L1 chunk perm[c] of the region. */
   readonly perm: readonly number[];
 }
+
+/** Where L1 keeps its VMXON regions and VMCSs (one each per vCPU), below its kernel memory. */
+const VMXON_BASE = 0x10_0000n;
+const VMCS_BASE = 0x20_0000n;
+/** GUEST_RIP of vCPU i's L2: the address its program is loaded at (an L2 address no data page uses). */
+export const l2ProgramRip = (i: number): bigint => 0x1000n + BigInt(i) * 0x1000n;
 
 export function shuffledChunks(rng: Rng, n: number): number[] {
   const p = Array.from({ length: n }, (_, i) => i);
@@ -72,13 +66,8 @@ export function l1BuildEpt12(vcpu: Vcpu, l: NestedLayout, ad: boolean): bigint {
   return makeEptp(pml4, ad);
 }
 
-/** L1 programs vmcs12 (with or without EPT12) and launches L2. */
-export function l1LaunchL2(vcpu: Vcpu, eptp12: bigint, useEpt12: boolean): boolean {
-  vmwrite(vcpu, CPU_BASED_VM_EXEC_CONTROL, BigInt(CPU_BASED_ACTIVATE_SECONDARY_CONTROLS));
-  vmwrite(vcpu, SECONDARY_VM_EXEC_CONTROL, useEpt12 ? BigInt(SECONDARY_EXEC_ENABLE_EPT) : 0n);
-  vmwrite(vcpu, EPT_POINTER, eptp12);
-  return vmlaunch(vcpu).status === 'succeed';
-}
+/** Whether L0 offers EPT A/D to L1 (IA32_VMX_EPT_VPID_CAP bit 21). */
+export const eptAdOffered = (vcpu: Vcpu): boolean => ((vcpu.rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) ?? 0n) & VMX_EPT_AD_BIT) !== 0n;
 
 export interface WorkloadSpec {
   readonly wssBytes: bigint;
@@ -94,48 +83,76 @@ export function pickPage(rng: Rng, w: WorkloadSpec): bigint {
   return BigInt(hot ? rng.int(0, hotPages - 1) : rng.int(hotPages, wssPages - 1));
 }
 
-/** Guest state the scenario drives: a write counter (the stored values) and the oracle. */
+/**
+ * One vCPU's guests: L1 and its L2. The L2 program stores, each time L1 resumes it, to the pages
+ * queued for it, then VMCALLs back; the stored values count up, so a page's content changes with
+ * every store (and a lost page shows).
+ */
 export class GuestDriver {
   private counter = 1n;
   /** L1 pages written since the oracle was last reset (gfn numbers). */
   readonly writtenL1 = new Set<number>();
   writes = 0;
+  /** L2 addresses queued for L2's next run. */
+  private readonly l2Queue: bigint[] = [];
+  private launched = false;
 
-  constructor(readonly vcpu: Vcpu, readonly layout: NestedLayout, readonly rng: Rng) {}
+  constructor(readonly vcpu: Vcpu, readonly layout: NestedLayout, readonly rng: Rng, readonly index = 0) {}
 
-  private store(gpa: bigint, l1Gpa: bigint): void {
-    const off = BigInt(this.rng.int(0, 511)) * 8n;
-    wr64(this.vcpu, gpa + off, this.counter++);
+  /** The L2 program (loaded at l2ProgramRip(index)): drain the queue, VMCALL, repeat. */
+  readonly program = (): program.GuestCode => this.l2Code();
+
+  private *l2Code(): program.GuestCode {
+    for (;;) {
+      for (let gpa = this.l2Queue.shift(); gpa !== undefined; gpa = this.l2Queue.shift()) {
+        yield* program.store64(gpa, this.counter++);
+      }
+      yield program.vmcall();
+    }
+  }
+
+  private note(l1Gpa: bigint): void {
     this.writtenL1.add(Number(l1Gpa >> 12n));
     this.writes++;
   }
 
-  /** L2 stores to L2 page `page` (its address is an L2 GPA, or an L1 GPA without EPT12). */
+  /** L1 enters VMX operation, describes L2 (with EPT12, or without it: L2 on L1's addresses) and launches it. */
+  launch(eptp12: bigint, useEpt12: boolean): boolean {
+    const v = this.vcpu;
+    const i = BigInt(this.index);
+    if (!prepareForVmxOperation(v, VMXON_BASE + i * 0x1000n) || !loadVmcs(v, VMCS_BASE + i * 0x1000n)) return false;
+    if (!prepareVmcs(v, { guestRip: l2ProgramRip(this.index), ...(useEpt12 ? { eptp: eptp12 } : {}) })) return false;
+    const r = vmlaunch(v);
+    this.launched = r.status === 'ok';
+    return this.launched;
+  }
+
+  /** Queue a store by L2 to its page `page` (an L2 GPA with EPT12, an L1 GPA without). */
   l2Write(page: bigint, useEpt12: boolean): void {
     const l2 = page << 12n;
     const l1 = l2ToL1(this.layout, l2);
-    this.store(useEpt12 ? l2 : l1, l1);
+    const off = BigInt(this.rng.int(0, 511)) * 8n;
+    this.l2Queue.push((useEpt12 ? l2 : l1) + off);
+    this.note(l1);
+  }
+
+  /** L1 resumes L2, which runs its queued stores and VMCALLs back. */
+  resumeL2(): boolean {
+    return this.launched && vmresume(this.vcpu).status === 'ok';
   }
 
   /** L1 stores to the same data pages directly (the plain, non-nested workload). */
   l1WriteData(page: bigint): void {
     const l1 = l2ToL1(this.layout, page << 12n);
-    this.store(l1, l1);
+    wr64(this.vcpu, l1 + BigInt(this.rng.int(0, 511)) * 8n, this.counter++);
+    this.note(l1);
   }
 
   /** L1 stores to its own kernel memory. */
   l1WriteKernel(): void {
     const pages = Number(this.layout.kernelBytes >> 12n);
     const gpa = this.layout.kernelBase + (BigInt(this.rng.int(0, pages - 1)) << 12n);
-    this.store(gpa, gpa);
-  }
-
-  /** L2 leaves to L1 with a VMCALL; L1 resumes it later. */
-  exitToL1(): void {
-    l2Vmcall(this.vcpu);
-  }
-
-  resumeL2(): boolean {
-    return vmresume(this.vcpu).status === 'succeed';
+    wr64(this.vcpu, gpa + BigInt(this.rng.int(0, 511)) * 8n, this.counter++);
+    this.note(gpa);
   }
 }

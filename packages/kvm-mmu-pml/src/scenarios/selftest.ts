@@ -5,22 +5,24 @@
  * slot with 0xaa; at every GUEST_SYNC the host takes the dirty log and checks it.
  */
 import {
+  assemble,
   bitmapPages,
   createHypervisor,
-  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
-  CPU_BASED_VM_EXEC_CONTROL,
   definePlugin,
-  EPT_POINTER,
   EptBuilder,
   EXIT_REASON_VMCALL,
   KVM_MEM_LOG_DIRTY_PAGES,
-  leBytes,
+  loadVmcs,
+  makeEptp,
+  prepareForVmxOperation,
+  prepareVmcs,
   readLe,
-  SECONDARY_EXEC_ENABLE_EPT,
-  SECONDARY_VM_EXEC_CONTROL,
   VM_EXIT_REASON,
   VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT,
+  vmlaunch,
+  vmreadz,
+  type AsmLine,
   type TraceEvent,
   type Vcpu,
   type Vm,
@@ -36,11 +38,18 @@ import {
   UCALL_DONE,
   UCALL_SYNC,
 } from '../constants.js';
-import { guestDone, guestSync, ucall, type UcallArgs } from '../guest/ucall.js';
-import { l2Vmcall, vmlaunch, vmreadz, vmwrite } from '../guest/vmx.js';
+import { eptAdOffered } from './nested-guest.js';
+import { getUcall, guestDone, guestSync, guestSyncAsm, ucall } from '../guest/ucall.js';
 import { kvmMmuPml, kvmMmuOf } from '../host/plugin.js';
 import type { Variant } from '../host/spte.js';
 
+/** Slot 0's guest pages the test uses (identity-mapped in EPT12, as nested_map_memslot() does). */
+const VMXON_GPA = 0x10000n;
+const VMCS_GPA = 0x11000n;
+const L1_UCALL = 0x101000n;
+const L2_UCALL = 0x100000n;
+const L2_CODE = 0x110000n;
+const L2_STACK_TOP = 0x120000n;
 const PATTERN = 0xaaaaaaaaaaaaaaaan;
 const SLOT0_BYTES = 0x400000n;
 
@@ -79,35 +88,40 @@ export interface SelftestReport {
 
 class TestAbort extends Error {}
 
-// The L2 code of the test.
-function l2GuestCode(vcpu: Vcpu): void {
-  vcpu.read(NESTED_TEST_MEM1, 8);
-  vcpu.write(NESTED_TEST_MEM1, leBytes(8, 1n));
-  guestSync(vcpu, true);
-  guestSync(vcpu, false);
-  vcpu.write(NESTED_TEST_MEM2, leBytes(8, 1n));
-  guestSync(vcpu, true);
-  vcpu.write(NESTED_TEST_MEM2, leBytes(8, 1n));
-  guestSync(vcpu, true);
-  guestSync(vcpu, false);
-  l2Vmcall(vcpu); // exit to L1 and never come back
+// The L2 code of the test (machine code in slot 0, fetched through EPT12).
+function l2GuestCode(): Uint8Array {
+  const store = (gpa: bigint): AsmLine => ({ op: 'store', gpa, value: 1n });
+  return assemble([
+    { op: 'load', gpa: NESTED_TEST_MEM1 }, // READ_ONCE(*(u64 *)NESTED_TEST_MEM1)
+    store(NESTED_TEST_MEM1),
+    ...guestSyncAsm(L2_UCALL, true),
+    ...guestSyncAsm(L2_UCALL, false),
+    store(NESTED_TEST_MEM2),
+    ...guestSyncAsm(L2_UCALL, true),
+    store(NESTED_TEST_MEM2),
+    ...guestSyncAsm(L2_UCALL, true),
+    ...guestSyncAsm(L2_UCALL, false),
+    { op: 'vmcall' }, // exit to L1 and never come back
+    { op: 'hlt' },
+  ]);
 }
 
-// The L1 code of the test: prepare_vmcs() with EPT, GUEST_SYNC, VMLAUNCH, GUEST_SYNC, check.
-function l1GuestCode(vcpu: Vcpu, eptp: bigint): void {
-  vmwrite(vcpu, CPU_BASED_VM_EXEC_CONTROL, BigInt(CPU_BASED_ACTIVATE_SECONDARY_CONTROLS));
-  vmwrite(vcpu, SECONDARY_VM_EXEC_CONTROL, BigInt(SECONDARY_EXEC_ENABLE_EPT));
-  vmwrite(vcpu, EPT_POINTER, eptp);
-  guestSync(vcpu, false);
-  if (vmlaunch(vcpu).status !== 'succeed') return ucall(vcpu, UCALL_ABORT, [0n, 1n]);
-  l2GuestCode(vcpu);
-  guestSync(vcpu, false);
-  if (vmreadz(vcpu, VM_EXIT_REASON) !== BigInt(EXIT_REASON_VMCALL)) return ucall(vcpu, UCALL_ABORT, [0n, 2n]);
-  guestDone(vcpu);
+// The L1 code of the test: prepare_for_vmx_operation(), load_vmcs(), prepare_vmcs() with EPT,
+// GUEST_SYNC, VMLAUNCH (which returns when L2 has VMCALLed), GUEST_SYNC, the exit-reason check.
+function l1GuestCode(vcpu: Vcpu, eptPml4: bigint): void {
+  if (!prepareForVmxOperation(vcpu, VMXON_GPA) || !loadVmcs(vcpu, VMCS_GPA)) return ucall(vcpu, L1_UCALL, UCALL_ABORT, [0n, 1n]);
+  // init_vmcs_control_fields(): EPTP with A/D iff IA32_VMX_EPT_VPID_CAP offers them
+  const eptp = makeEptp(eptPml4, eptAdOffered(vcpu));
+  if (!prepareVmcs(vcpu, { guestRip: L2_CODE, guestRsp: L2_STACK_TOP, eptp })) return ucall(vcpu, L1_UCALL, UCALL_ABORT, [0n, 2n]);
+  guestSync(vcpu, L1_UCALL, false);
+  if (vmlaunch(vcpu).status !== 'ok') return ucall(vcpu, L1_UCALL, UCALL_ABORT, [0n, 3n]);
+  guestSync(vcpu, L1_UCALL, false);
+  if (vmreadz(vcpu, VM_EXIT_REASON) !== BigInt(EXIT_REASON_VMCALL)) return ucall(vcpu, L1_UCALL, UCALL_ABORT, [0n, 4n]);
+  guestDone(vcpu, L1_UCALL);
 }
 
-// prepare_eptp() + nested_map_memslot(slot 0) + the two nested_map() aliases, by the host
-function buildEpt12(vm: Vm, eptAd: boolean): bigint {
+// prepare_eptp() + nested_map_memslot(slot 0) + the two nested_map() aliases, by the host: returns the PML4
+function buildEpt12(vm: Vm): bigint {
   let next = KVM_EPT_PAGE_TABLE_MIN_PADDR;
   const mem = vm.memory;
   const ept = new EptBuilder(mem, () => {
@@ -119,14 +133,15 @@ function buildEpt12(vm: Vm, eptAd: boolean): bigint {
   for (let pa = 0n; pa < KVM_EPT_PAGE_TABLE_MIN_PADDR; pa += 0x1000n) ept.map4k(pa, pa, 7n, ad);
   ept.map4k(NESTED_TEST_MEM1, GUEST_TEST_MEM, 7n, ad);
   ept.map4k(NESTED_TEST_MEM2, GUEST_TEST_MEM, 7n, ad);
-  return ept.eptp(eptAd);
+  return ept.pml4;
 }
 
 export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
   const syncs: SyncRecord[] = [];
   let done = false;
   // The test's main loop body after each KVM_EXIT_IO, as a VMM exit handler.
-  const onUcall = (vcpu: Vcpu, u: UcallArgs): void => {
+  const onUcall = (vcpu: Vcpu): void => {
+    const u = getUcall(vcpu);
     const v = vcpu.vm;
     if (u.cmd === UCALL_ABORT) throw new TestAbort(`guest assertion ${u.args[1] ?? 0n} failed`);
     if (u.cmd === UCALL_DONE) {
@@ -161,8 +176,8 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     name: 'vmx-dirty-log-test-vmm',
     requires: ['kvm-mmu-pml'],
     setup(ctx) {
-      ctx.onExit('io', (vcpu, exit) => {
-        onUcall(vcpu, exit.ucall as UcallArgs);
+      ctx.onExit('io', (vcpu) => {
+        onUcall(vcpu);
         return true;
       });
     },
@@ -183,10 +198,11 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     guestPhysAddr: GUEST_TEST_MEM,
     memorySize: BigInt(TEST_MEM_PAGES) * 4096n,
   });
-  const eptp = buildEpt12(vm, eptAd);
+  vm.memory.write(L2_CODE, l2GuestCode()); // the test's image: L2's code in slot 0
+  const eptPml4 = buildEpt12(vm);
   vm.memory.fill(GUEST_TEST_MEM, TEST_MEM_PAGES * 4096, 0xaa);
   try {
-    l1GuestCode(vcpu, eptp);
+    l1GuestCode(vcpu, eptPml4);
   } catch (e) {
     if (!(e instanceof TestAbort)) throw e;
   }

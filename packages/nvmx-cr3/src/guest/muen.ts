@@ -1,22 +1,20 @@
 /**
- * A Muen-like L1 separation kernel: N subjects, each with its own VMCS (vmcs12), HLT exiting
- * off, the VMX-preemption timer as the scheduler tick, external-interrupt exiting with
- * acknowledge-on-exit, and a static round-robin plan. Native subjects have one static CR3;
- * VM subjects load their own CR3 under EPT. After every exit it runs the check Reto Buerki
- * added to Muen and logs, in Muen's Ada hex style, `CR3 of subject N changed: 16#…# exit 16#…#`.
- * It uses only VMX instructions, guest memory and its own registers.
+ * A Muen-like L1 separation kernel: N subjects, each with its own VMCS (vmcs12) and EPT tables,
+ * HLT exiting off, the VMX-preemption timer as the scheduler tick, external-interrupt exiting
+ * with acknowledge-on-exit, and a static round-robin plan. Native subjects have one static CR3;
+ * VM subjects load their own CR3 under EPT. After every exit it runs the check Reto Buerki added
+ * to Muen and logs, in Muen's Ada hex style, `CR3 of subject N changed: 16#…# exit 16#…#`.
+ * It uses only guest instructions: VMX instructions, RDMSR/WRMSR, MOV to CR4, and its own stores
+ * (its EPT tables, its subjects' code).
  */
 import {
-  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, CPU_BASED_VM_EXEC_CONTROL, EPT_POINTER, EXIT_REASON_EXTERNAL_INTERRUPT,
-  EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_VMCALL, GUEST_ACTIVITY_HLT, GUEST_ACTIVITY_STATE, GUEST_CR3, GUEST_RFLAGS,
-  GUEST_RIP, HOST_CR3, INTR_INFO_VALID_MASK, INTR_TYPE_EXT_INTR, leBytes, PIN_BASED_EXT_INTR_MASK,
-  PIN_BASED_VM_EXEC_CONTROL, PIN_BASED_VMX_PREEMPTION_TIMER, SECONDARY_EXEC_ENABLE_EPT, SECONDARY_VM_EXEC_CONTROL,
-  type Vcpu, VM_ENTRY_INTR_INFO_FIELD, VM_EXIT_CONTROLS, VM_EXIT_INSTRUCTION_LEN, VM_EXIT_REASON,
-  VMX_PREEMPTION_TIMER_VALUE,
+  EptBuilder, EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_VMCALL, GUEST_ACTIVITY_HLT,
+  GUEST_ACTIVITY_STATE, GUEST_CR3, GUEST_RIP, INTR_INFO_VALID_MASK, INTR_TYPE_EXT_INTR, leBytes, loadVmcs, makeEptp,
+  MSR_IA32_VMX_EPT_VPID_CAP, MSR_IA32_VMX_PROCBASED_CTLS2, PIN_BASED_EXT_INTR_MASK, SECONDARY_EXEC_ENABLE_EPT, PIN_BASED_VMX_PREEMPTION_TIMER, prepareForVmxOperation, prepareVmcs,
+  readLe, type Vcpu, VM_ENTRY_INTR_INFO_FIELD, VM_EXIT_ACK_INTR_ON_EXIT, VM_EXIT_INSTRUCTION_LEN, VM_EXIT_REASON,
+  VMX_EPT_AD_BIT, VMX_PREEMPTION_TIMER_VALUE, X86_EFLAGS_FIXED, X86_EFLAGS_IF, assemble, type AsmLine, vmptrld, vmread,
+  vmresume, vmlaunch, vmwrite, type VmxOutcome, type EptMemory,
 } from '@kvmlab/hypervisor-core';
-import { VM_EXIT_ACK_INTR_ON_EXIT, VM_EXIT_HOST_ADDR_SPACE_SIZE, VMCS12_REVISION, VMX_EPTP_MT_WB, VMX_EPTP_PWL_4, X86_EFLAGS_FIXED, X86_EFLAGS_IF } from '../constants.js';
-import { assemble, type AsmLine } from './assembler.js';
-import { vmclear, vmptrld, vmread, vmresume, vmlaunch, vmwrite, vmxon, type VmxOutcome } from './vmx.js';
 
 export interface MuenSubject {
   readonly id: number;
@@ -30,6 +28,8 @@ export interface MuenSubject {
   readonly workNs: number;
   /** Inject a subject event (vector 0x20) every this many of its frames when it is halted (0 = never). */
   readonly wakeEvery: number;
+  /** Pages of its data region (L2 GPA MUEN_SUBJECT_DATA_GPA on) it increments a word of, each time it runs. */
+  readonly writes?: readonly number[];
 }
 
 export interface MuenConfig {
@@ -41,12 +41,19 @@ export interface MuenConfig {
   readonly kernelCr3: bigint;
   /** 'halt': log "Halting CPU" and stop, as Muen does; 'repair': restore the known CR3 and go on. */
   readonly onCorruption: 'halt' | 'repair';
+  /** Data pages per subject (default 16), at MUEN_DATA_GPA + subject × this many pages in L1. */
+  readonly dataPages?: number;
 }
 
+/** Where things are in L1's memory. */
 export const MUEN_VMXON_GPA = 0x10000n;
 export const MUEN_VMCS_GPA = 0x20000n;
 export const MUEN_CODE_GPA = 0x100000n;
 export const MUEN_EPT_GPA = 0x200000n;
+export const MUEN_DATA_GPA = 0x400000n;
+/** Where a subject sees them (its L2 physical addresses, through its EPT tables). */
+export const MUEN_SUBJECT_CODE_GPA = 0x1000n;
+export const MUEN_SUBJECT_DATA_GPA = 0x100000n;
 const SUBJECT_EVENT_VECTOR = 0x20;
 
 /** Muen prints numbers as Ada based literals: 16#…#. */
@@ -69,6 +76,9 @@ interface SubjectState {
   frames: number;
 }
 
+/** The VMCS region of subject index `i` (how the host side names a subject by its vmcs12 pointer). */
+export const muenVmcsGpa = (i: number): bigint => MUEN_VMCS_GPA + BigInt(i) * 0x1000n;
+
 export class MuenKernel {
   readonly log: string[] = [];
   readonly corruptions: MuenCorruption[] = [];
@@ -77,15 +87,18 @@ export class MuenKernel {
   private readonly vcpu: Vcpu;
   private readonly cfg: MuenConfig;
   private readonly subjects = new Map<number, SubjectState>();
+  private nextTablePage = MUEN_EPT_GPA;
+  /** Whether L0 offers EPT to L1 (IA32_VMX_PROCBASED_CTLS2 allowed-1); without it subjects see L1's addresses. */
+  private ept = true;
 
   constructor(vcpu: Vcpu, cfg: MuenConfig) {
     this.vcpu = vcpu;
     this.cfg = cfg;
   }
 
-  private must(o: VmxOutcome, what: string): boolean {
-    if (o.status === 'ok') return true;
-    this.log.push(`ERROR ${what} failed (${o.status})`);
+  private must(o: VmxOutcome | boolean, what: string): boolean {
+    if (o === true || (typeof o === 'object' && o.status === 'ok')) return true;
+    this.log.push(`ERROR ${what} failed${typeof o === 'object' ? ` (${o.status})` : ''}`);
     this.haltCpu();
     return false;
   }
@@ -95,38 +108,68 @@ export class MuenKernel {
     this.halted = true;
   }
 
-  private codeFor(s: MuenSubject): AsmLine[] {
-    if (s.kind === 'native') return [{ op: 'work', ns: s.workNs }, { op: 'hlt' }, { op: 'jmp-start' }];
+  /** Where subject `i` sees its code page and its data page `p`: its own L2 addresses under EPT, else L1's. */
+  private codeGpa(i: number): bigint {
+    return this.ept ? MUEN_SUBJECT_CODE_GPA : MUEN_CODE_GPA + BigInt(i) * 0x1000n;
+  }
+
+  private dataGpa(i: number, p: number): bigint {
+    const pages = BigInt(this.cfg.dataPages ?? 16);
+    return this.ept ? MUEN_SUBJECT_DATA_GPA + BigInt(p) * 0x1000n : MUEN_DATA_GPA + (BigInt(i) * pages + BigInt(p)) * 0x1000n;
+  }
+
+  private codeFor(i: number, s: MuenSubject): AsmLine[] {
+    const incs: AsmLine[] = (s.writes ?? []).map((p) => ({ op: 'inc', gpa: this.dataGpa(i, p) }));
+    if (s.kind === 'native') return [{ op: 'work', ns: s.workNs }, ...incs, { op: 'hlt' }, { op: 'jmp-start' }];
     const lines: AsmLine[] = [];
-    for (const cr3 of s.loads ?? []) lines.push({ op: 'mov-cr3', value: cr3 }, { op: 'work', ns: s.workNs }, { op: 'hlt' });
+    for (const cr3 of s.loads ?? []) lines.push({ op: 'mov-cr3', value: cr3 }, { op: 'work', ns: s.workNs }, ...incs, { op: 'hlt' });
     lines.push({ op: 'jmp-start' });
     return lines;
   }
 
-  /** Boot: VMXON, one VMCS per subject, subject code in memory; logs each subject's PML4. */
+  /** L1's view of its own memory for building EPT tables: its loads and stores. */
+  private tableMemory(): EptMemory {
+    return {
+      readU64: (pa) => readLe(this.vcpu.read(pa, 8), 0, 8),
+      writeU64: (pa, v) => this.vcpu.write(pa, leBytes(8, v)),
+    };
+  }
+
+  private allocTablePage = (): bigint => {
+    const pa = this.nextTablePage;
+    this.nextTablePage += 0x1000n;
+    this.vcpu.write(pa, new Uint8Array(4096)); // a zeroed table page
+    return pa;
+  };
+
+  /** The subject's EPT tables: its code page at 0x1000, its data pages from 0x100000, each to its own L1 pages. */
+  private buildEpt(i: number, ad: boolean): bigint {
+    const ept = new EptBuilder(this.tableMemory(), this.allocTablePage);
+    ept.map4k(MUEN_SUBJECT_CODE_GPA, MUEN_CODE_GPA + BigInt(i) * 0x1000n);
+    const pages = BigInt(this.cfg.dataPages ?? 16);
+    for (let p = 0n; p < pages; p++) {
+      ept.map4k(MUEN_SUBJECT_DATA_GPA + p * 0x1000n, MUEN_DATA_GPA + (BigInt(i) * pages + p) * 0x1000n);
+    }
+    return makeEptp(ept.pml4, ad);
+  }
+
+  /** Boot: VMX operation, then per subject its code, EPT tables and VMCS; logs each subject's PML4. */
   boot(): boolean {
     const v = this.vcpu;
-    v.write(MUEN_VMXON_GPA, leBytes(4, BigInt(VMCS12_REVISION)));
-    if (!this.must(vmxon(v, MUEN_VMXON_GPA), 'VMXON')) return false;
+    if (!this.must(prepareForVmxOperation(v, MUEN_VMXON_GPA), 'VMXON')) return false;
+    this.ept = (((v.rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) ?? 0n) >> 32n) & BigInt(SECONDARY_EXEC_ENABLE_EPT)) !== 0n;
+    const ad = ((v.rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) ?? 0n) & VMX_EPT_AD_BIT) !== 0n;
     for (const [i, s] of this.cfg.subjects.entries()) {
-      const vmcs = MUEN_VMCS_GPA + BigInt(i) * 0x1000n;
-      const code = MUEN_CODE_GPA + BigInt(i) * 0x1000n;
-      v.write(vmcs, leBytes(4, BigInt(VMCS12_REVISION)));
-      v.write(code, assemble(this.codeFor(s)));
-      if (!this.must(vmclear(v, vmcs), 'VMCLEAR') || !this.must(vmptrld(v, vmcs), 'VMPTRLD')) return false;
-      const fields: [number, bigint][] = [
-        [PIN_BASED_VM_EXEC_CONTROL, BigInt(PIN_BASED_EXT_INTR_MASK | PIN_BASED_VMX_PREEMPTION_TIMER)],
-        [CPU_BASED_VM_EXEC_CONTROL, BigInt(CPU_BASED_ACTIVATE_SECONDARY_CONTROLS >>> 0)], // no HLT exiting
-        [SECONDARY_VM_EXEC_CONTROL, BigInt(SECONDARY_EXEC_ENABLE_EPT)],
-        [VM_EXIT_CONTROLS, BigInt(VM_EXIT_ACK_INTR_ON_EXIT | VM_EXIT_HOST_ADDR_SPACE_SIZE)],
-        [EPT_POINTER, MUEN_EPT_GPA + BigInt(i) * 0x1000n + VMX_EPTP_MT_WB + VMX_EPTP_PWL_4],
-        [GUEST_CR3, s.cr3],
-        [GUEST_RIP, code],
-        [GUEST_RFLAGS, X86_EFLAGS_FIXED | X86_EFLAGS_IF],
-        [GUEST_ACTIVITY_STATE, 0n],
-        [HOST_CR3, this.cfg.kernelCr3],
-      ];
-      for (const [f, val] of fields) if (!this.must(vmwrite(v, f, val), 'VMWRITE')) return false;
+      const vmcs = muenVmcsGpa(i);
+      v.write(MUEN_CODE_GPA + BigInt(i) * 0x1000n, assemble(this.codeFor(i, s)));
+      const eptp = this.ept ? this.buildEpt(i, ad) : undefined;
+      if (!this.must(loadVmcs(v, vmcs), 'VMCLEAR/VMPTRLD')) return false;
+      const ok = prepareVmcs(v, {
+        guestRip: this.codeGpa(i), guestCr3: s.cr3, ...(eptp !== undefined ? { eptp } : {}), hostCr3: this.cfg.kernelCr3,
+        pin: PIN_BASED_EXT_INTR_MASK | PIN_BASED_VMX_PREEMPTION_TIMER, // the default1 controls leave HLT exiting off
+        exit: VM_EXIT_ACK_INTR_ON_EXIT, guestRflags: X86_EFLAGS_FIXED | X86_EFLAGS_IF,
+      });
+      if (!this.must(ok, 'VMWRITE')) return false;
       this.subjects.set(s.id, { cfg: s, vmcs, launched: false, knownCr3: s.cr3, rax: 0n, frames: 0 });
     }
     for (const s of this.subjects.values()) {
@@ -141,7 +184,8 @@ export class MuenKernel {
     for (let f = 0; f < frames && !this.halted; f++) this.minorFrame(f);
   }
 
-  private minorFrame(frame: number): void {
+  /** The minor frame `frame` of the plan: schedule its subject, run it to the next exit, check its CR3. */
+  minorFrame(frame: number): void {
     const v = this.vcpu;
     const id = this.cfg.plan[frame % this.cfg.plan.length] ?? 0;
     const s = this.subjects.get(id);

@@ -1,122 +1,74 @@
 /**
- * nvmxCr3(): the nested-VMX plugin. It gives every x86 vCPU the nested state (vmcs01, one
- * vmcs02, vmcs12s), emulates L1's VMX instructions (exit reason 'vmx'), advertises VMX in
- * CPUID.1:ECX, and offers a host-side service for VMMs, scenarios and tests.
+ * nvmxCr3(): the plugin of the CR3 series. It turns on hypervisor-core's nested-VMX engine and
+ * fills the GUEST_CR3 hooks of the chosen variant; everything else — the VMX instructions,
+ * vmcs01/vmcs02/vmcs12, entry, exit, the HLT squash, the preemption timer — is the engine's, so it
+ * composes with any other nested-VMX plugin (kvm-mmu-pml's MMU) in one hypervisor.
  */
-import {
-  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, CPU_BASED_CR3_LOAD_EXITING, CPU_BASED_CR3_STORE_EXITING, CPU_BASED_HLT_EXITING,
-  CPU_BASED_USE_TSC_OFFSETTING, CPU_BASED_VM_EXEC_CONTROL, definePlugin, KvmError, PIN_BASED_EXT_INTR_MASK,
-  PIN_BASED_NMI_EXITING, PIN_BASED_VIRTUAL_NMIS, PIN_BASED_VM_EXEC_CONTROL, type Plugin, SECONDARY_EXEC_ENABLE_EPT,
-  SECONDARY_EXEC_UNRESTRICTED_GUEST, SECONDARY_VM_EXEC_CONTROL, u64, type Vcpu, writeLe,
-} from '@kvmlab/hypervisor-core';
-import { X86_CR0_PG } from '../constants.js';
-import { NestedVcpu, NVMX_VARIANTS, type NvmxConfig, type NvmxVariant } from './nested-state.js';
-import { markCr3Available } from './reg-cache.js';
-import { vcpuEnterL1 } from './vcpu-run.js';
-import { emulateVmxInsn, VMX_INSN_NAMES, type VmxInsnName } from './vmx-insn.js';
-import { scheduleInterrupt } from './wake-sources.js';
+import { definePlugin, KvmError, type NestedVcpu, type Plugin, type Vcpu, X86_CR0_PG } from '@kvmlab/hypervisor-core';
+import { guestCr3Hooks, NVMX_VARIANTS, type NvmxVariant } from './guest-cr3.js';
 
 export interface NvmxCr3Options {
   readonly variant?: NvmxVariant;
+  /** kvm_intel.ept (default: the kernel's, on). */
   readonly enableEpt?: boolean;
+  /** kvm_intel.unrestricted_guest (default on; forced off without EPT, as hardware_setup() does). */
   readonly unrestrictedGuest?: boolean;
   /** Virtual ns per exit handled by L0 (default 1000). */
   readonly exitCostNs?: bigint;
 }
 
-/** The service the plugin decorates as 'nvmx-cr3'. */
+/** The plugin's configuration, with the kvm_intel parameters as the engine settled them. */
+export interface NvmxConfig {
+  readonly variant: NvmxVariant;
+  readonly enableEpt: boolean;
+  readonly unrestrictedGuest: boolean;
+}
+
+/** The service the plugin decorates as 'nvmx-cr3' (kept from before the engine moved into core). */
 export interface NvmxService {
   readonly config: NvmxConfig;
-  /** The nested state of an x86 vCPU of a hypervisor with this plugin. */
+  /** The nested state of an x86 vCPU of a hypervisor with this plugin (the engine's). */
   nested(vcpu: Vcpu): NestedVcpu;
-  /** KVM_SET_SREGS of L1's CR3/CR0 (models __set_sregs(), arch/x86/kvm/x86.c), then L1 is entered. */
+  /** KVM_SET_SREGS of L1's CR3 (and CR0.PG: `paging`), then L1 runs (models __set_sregs(), x86.c). */
   setSregs(vcpu: Vcpu, sregs: { readonly cr3: bigint; readonly paging?: boolean }): void;
   /** A device raises an external interrupt at absolute virtual time `at` (KVM_IRQ_LINE → LAPIC). */
   raiseInterrupt(vcpu: Vcpu, vector: number, at: bigint): void;
 }
 
 export const NVMX_SERVICE = 'nvmx-cr3';
-/** CPUID.1:ECX.VMX (arch/x86/include/asm/cpufeatures.h X86_FEATURE_VMX = 4*32+5). */
-export const CPUID_1_ECX_VMX = 1 << 5; // asm/cpufeatures.h
-
-/** models vmx_vcpu_setup()'s execution controls for vmcs01 (arch/x86/kvm/vmx/vmx.c). */
-function setupVmcs01(nv: NestedVcpu): void {
-  const c = nv.cfg;
-  const v01 = nv.vmcs01;
-  v01.vmwrite(PIN_BASED_VM_EXEC_CONTROL, BigInt(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS));
-  let exec = CPU_BASED_HLT_EXITING | CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
-  if (!c.enableEpt) exec |= CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING; // shadow paging traps CR3
-  v01.vmwrite(CPU_BASED_VM_EXEC_CONTROL, BigInt(exec >>> 0));
-  let sec = 0;
-  if (c.enableEpt) sec |= SECONDARY_EXEC_ENABLE_EPT;
-  if (c.enableEpt && c.unrestrictedGuest) sec |= SECONDARY_EXEC_UNRESTRICTED_GUEST;
-  v01.vmwrite(SECONDARY_VM_EXEC_CONTROL, BigInt(sec));
-  v01.resetCounts();
-}
 
 export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
   const variant = opts.variant ?? 'merged';
-  if (!NVMX_VARIANTS.includes(variant)) throw new RangeError(`nvmx-cr3: unknown variant "${String(variant)}"`);
-  const enableEpt = opts.enableEpt ?? true;
-  const config: NvmxConfig = {
-    variant,
-    enableEpt,
-    unrestrictedGuest: enableEpt && (opts.unrestrictedGuest ?? true), // hardware_setup(): no URG without EPT
-    exitCostNs: opts.exitCostNs ?? 1000n,
+  if (!NVMX_VARIANTS.includes(variant)) throw new RangeError(`nvmx-cr3: unknown variant "${String(variant)}" (${NVMX_VARIANTS.join(' | ')})`);
+  const params = {
+    ...(opts.enableEpt !== undefined ? { ept: opts.enableEpt } : {}),
+    ...(opts.unrestrictedGuest !== undefined ? { unrestrictedGuest: opts.unrestrictedGuest } : {}),
   };
   return definePlugin({
     name: 'nvmx-cr3',
     arch: 'x86_64',
     setup(ctx) {
-      const states = new WeakMap<Vcpu, NestedVcpu>();
-      const nested = (vcpu: Vcpu): NestedVcpu => {
-        const nv = states.get(vcpu);
-        if (nv === undefined) throw new KvmError('EINVAL', 'not a vCPU of a hypervisor with nvmx-cr3', 'vcpu');
-        return nv;
+      const api = ctx.nestedVmx({
+        params,
+        ops: guestCr3Hooks(variant),
+        ...(opts.exitCostNs !== undefined ? { exitCostNs: opts.exitCostNs } : {}),
+      });
+      const config: NvmxConfig = {
+        variant,
+        get enableEpt() { return api.params.ept; },
+        get unrestrictedGuest() { return api.params.unrestrictedGuest; },
       };
-      ctx.onVcpuCreate((vcpu) => {
-        const nv = new NestedVcpu(vcpu, config);
-        setupVmcs01(nv);
-        states.set(vcpu, nv);
-      });
-      ctx.onExit('cpuid', (_vcpu, e) => {
-        if (e.leaf === 1 && e.data !== undefined) e.data[8] = (e.data[8] ?? 0) | CPUID_1_ECX_VMX;
-        return false; // only adds a bit; others may add theirs
-      });
-      ctx.onExit('vmx', (vcpu, e) => {
-        const nv = states.get(vcpu);
-        const insn = e['insn'];
-        const operand = e['operand'];
-        const value = e['value'] ?? 0n;
-        const out = e.data;
-        if (nv === undefined || typeof insn !== 'string' || !VMX_INSN_NAMES.includes(insn as VmxInsnName)) return false;
-        if (typeof operand !== 'bigint' || typeof value !== 'bigint' || out === undefined || out.length < 17) return false;
-        const r = emulateVmxInsn(nv, insn as VmxInsnName, u64(operand), u64(value));
-        if (r === undefined) return false; // #UD
-        writeLe(out, 0, 8, r.value);
-        out[8] = Number(r.rflags & 0xffn);
-        out[16] = r.hung ? 1 : 0;
-        return true;
-      });
       const service: NvmxService = {
         config,
-        nested,
+        nested: (vcpu) => {
+          if (vcpu?.vm?.hv?.nestedVmx !== api) throw new KvmError('EINVAL', 'not a vCPU of this hypervisor', 'vcpu');
+          return api.state(vcpu);
+        },
         setSregs(vcpu, sregs) {
-          const nv = nested(vcpu);
-          if (nv.guestMode) throw new KvmError('EBUSY', 'setSregs while L2 runs is outside this model', 'vcpu');
-          if (typeof sregs.cr3 !== 'bigint' || sregs.cr3 < 0n || sregs.cr3 > 0xffff_ffff_ffff_ffffn) throw new KvmError('EINVAL', 'cr3 must be a u64', 'cr3');
-          nv.cr3 = sregs.cr3;
-          nv.cr0 = sregs.paging === false ? 0n : X86_CR0_PG;
-          markCr3Available(nv);
-          nv.requests.add('MMU_RELOAD'); // kvm_mmu_reset_context()
-          vcpuEnterL1(nv);
+          const cr0 = sregs.paging === false ? vcpu.x86.cr0 & ~X86_CR0_PG : vcpu.x86.cr0 | X86_CR0_PG;
+          api.setSregs(vcpu, { cr3: sregs.cr3, cr0 });
         },
-        raiseInterrupt(vcpu, vector, at) {
-          const nv = nested(vcpu);
-          if (!Number.isInteger(vector) || vector < 32 || vector > 255) throw new KvmError('EINVAL', `vector ${vector} is not an external interrupt vector`, 'vector');
-          if (at < ctx.sim.now) throw new KvmError('EINVAL', 'interrupt time is in the past', 'at');
-          scheduleInterrupt(nv, vector, at);
-        },
+        raiseInterrupt: (vcpu, vector, at) => api.raiseInterrupt(vcpu, vector, at),
       };
       ctx.decorate(NVMX_SERVICE, service);
     },

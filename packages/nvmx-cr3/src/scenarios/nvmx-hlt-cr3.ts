@@ -5,7 +5,7 @@
  */
 import { EXIT_REASON_NAMES, type ScenarioDef, type ScenarioFigure, type ScenarioResult, type ScenarioRunInput } from '@kvmlab/hypervisor-core';
 import { ada } from '../guest/muen.js';
-import { NVMX_VARIANTS, type NvmxVariant } from '../host/nested-state.js';
+import { NVMX_VARIANTS, type NvmxVariant } from '../host/guest-cr3.js';
 import { runNvmxHltCr3 } from './run-muen.js';
 
 export type { NvmxHltCr3Options } from './run-muen.js';

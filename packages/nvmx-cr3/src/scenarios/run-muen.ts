@@ -3,9 +3,9 @@
  * and detected corruptions (the guest's view), and L0's nested entries, squashes and exits
  * with their VMCS operation counts (the host's view), plus a per-frame CR3 timeline.
  */
-import { createHypervisor, GUEST_CR3, type TraceEvent } from '@kvmlab/hypervisor-core';
-import { MUEN_VMCS_GPA, MuenKernel, type MuenCorruption } from '../guest/muen.js';
-import type { NvmxEvent, NvmxStats, NvmxVariant } from '../host/nested-state.js';
+import { createHypervisor, GUEST_CR3, type NvmxEvent, type NvmxStats, type TraceEvent } from '@kvmlab/hypervisor-core';
+import { MUEN_VMCS_GPA, MuenKernel, muenVmcsGpa, type MuenCorruption } from '../guest/muen.js';
+import type { NvmxVariant } from '../host/guest-cr3.js';
 import { nvmxCr3, NVMX_SERVICE, type NvmxService } from '../host/plugin.js';
 import { MUEN_KERNEL_CR3, MUEN_PLAN, muenSubjects } from './muen-system.js';
 
@@ -82,7 +82,7 @@ export function runNvmxHltCr3(o: NvmxHltCr3Options): NvmxHltCr3Run {
     } else if (e.kind === 'nested-exit') {
       records.push({
         at: e.at, subject: subjectOf(e.vmptr), exitReason: e.reason, squashed: squashedThisFrame, vmcs02Cr3: e.vmcs02Cr3,
-        vmcs12Cr3: subjects.map((_, i) => nv.vmcs12s.get(MUEN_VMCS_GPA + BigInt(i) * 0x1000n)?.get(GUEST_CR3) ?? 0n),
+        vmcs12Cr3: subjects.map((_, i) => hv.nestedVmx?.vmcs12At(vcpu, muenVmcsGpa(i))?.get(GUEST_CR3) ?? 0n),
       });
       hv.trace.instant(track, `nested VM-Exit ${e.reason}`, e.at, { subject: subjectOf(e.vmptr), guestCr3: `0x${e.guestCr3.toString(16)}`, vmcs02Cr3: `0x${e.vmcs02Cr3.toString(16)}` });
     } else if (e.kind === 'l2-run') {

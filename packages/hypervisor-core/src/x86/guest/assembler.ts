@@ -4,7 +4,7 @@
  */
 import { leBytes } from '../../bigint.js';
 import {
-  OPC_ADD_RDI_IMM32, OPC_HLT, OPC_IN_AL_DX, OPC_JMP_REL32, OPC_MOV_CR3_RAX, OPC_MOV_EDX_IMM32, OPC_MOV_MRDI_RAX,
+  OPC_ADD_RDI_IMM32, OPC_HLT, OPC_IN_AL_DX, OPC_INC_MRDI, OPC_JMP_REL32, OPC_MOV_CR3_RAX, OPC_MOV_EDX_IMM32, OPC_MOV_MRDI_RAX,
   OPC_MOV_RAX_IMM64, OPC_MOV_RAX_MRDI, OPC_MOV_RDI_IMM64, OPC_NOP_DISP32, OPC_OUT_DX_AL, OPC_VMCALL,
 } from '../isa.js';
 
@@ -19,6 +19,8 @@ export type AsmLine =
   | { readonly op: 'store'; readonly gpa: bigint; readonly value: bigint }
   /** MOV RDI, gpa; MOV RAX, [RDI]. */
   | { readonly op: 'load'; readonly gpa: bigint }
+  /** MOV RDI, gpa; INC QWORD [RDI] — a read-modify-write, so the page's content changes every time. */
+  | { readonly op: 'inc'; readonly gpa: bigint }
   | { readonly op: 'mov-rax'; readonly value: bigint }
   | { readonly op: 'mov-rdi'; readonly value: bigint }
   | { readonly op: 'add-rdi'; readonly value: number }
@@ -60,6 +62,10 @@ export function assemble(lines: readonly AsmLine[]): Uint8Array {
       case 'load':
         movRdi(l.gpa);
         out.push(...OPC_MOV_RAX_MRDI);
+        break;
+      case 'inc':
+        movRdi(l.gpa);
+        out.push(...OPC_INC_MRDI);
         break;
       case 'mov-rax':
         movRax(l.value);

@@ -16,6 +16,7 @@ export const movRdi = (imm: bigint): X86Insn => ({ op: 'mov-rdi-imm', len: 10, i
 export const movEdx = (imm: number): X86Insn => ({ op: 'mov-edx-imm', len: 5, imm: BigInt(imm >>> 0) });
 export const storeRdiRax = (): X86Insn => ({ op: 'store-rdi-rax', len: 3 });
 export const loadRaxRdi = (): X86Insn => ({ op: 'load-rax-rdi', len: 3 });
+export const incMrdi = (): X86Insn => ({ op: 'inc-mrdi', len: 3 });
 export const inAlDx = (): X86Insn => ({ op: 'in-al-dx', len: 1 });
 export const outDxAl = (): X86Insn => ({ op: 'out-dx-al', len: 1 });
 export const movCr3Rax = (): X86Insn => ({ op: 'mov-cr3-rax', len: 3 });

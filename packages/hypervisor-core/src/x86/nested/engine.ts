@@ -17,6 +17,7 @@ import {
 } from '../x86-regs.js';
 import { fixedBitsValid, nestedVmxSetupCtlsMsrs, vmxGetVmxMsr } from './vmx-msrs.js';
 import { vmxSetCr0, vmxSetCr4, vmxSetEfer } from './control-regs.js';
+import { translateL2Gpa } from './ept12-walk.js';
 import { KVM_CAP_NESTED_STATE } from './kvm-constants.js';
 import { kvmMmuUnload } from './mmu-roots.js';
 import { nestedStateMaxSize, vmxGetNestedState, vmxSetNestedState } from './nested-state.js';
@@ -166,6 +167,10 @@ export class NestedVmxEngine implements NestedVmxBoundary {
 
   setNestedState(vcpu: Vcpu, buf: Uint8Array): void {
     vmxSetNestedState(this.state(vcpu), buf);
+  }
+
+  translateL2(vcpu: Vcpu, l2Gpa: bigint, write: boolean): bigint | null {
+    return translateL2Gpa(this.state(vcpu), l2Gpa, write);
   }
 
   private setSregs(vcpu: Vcpu, s: NestedSregs): void {

@@ -134,6 +134,13 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
         result = v;
         break;
       }
+      case 'inc-mrdi': {
+        const v = readLe(nv.vcpu.vm.mmu.guestRead(nv.vcpu, regs.rdi, 8), 0, 8);
+        if (!nv.vcpu.x86.guestMode) return 'nested-exit';
+        nv.vcpu.vm.mmu.guestWrite(nv.vcpu, regs.rdi, leBytes(8, v + 1n));
+        if (!nv.vcpu.x86.guestMode) return 'nested-exit';
+        break;
+      }
       case 'in-al-dx':
       case 'out-dx-al': {
         const port = Number(regs.rdx & 0xffffn);

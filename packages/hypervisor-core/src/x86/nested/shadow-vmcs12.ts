@@ -30,5 +30,6 @@ export function cacheShadowVmcs12(nv: NestedVcpuState, v12: Vmcs12): void {
 export function flushShadowVmcs12(nv: NestedVcpuState, v12: Vmcs12): void {
   const s = nv.cachedShadowVmcs12;
   if (!hasShadowVmcs12(v12) || s === null) return;
-  nv.vcpu.vm.kvmWriteGuest(v12.get(VMCS_LINK_POINTER), s.bytes);
+  const link = v12.get(VMCS_LINK_POINTER);
+  if (nv.vcpu.vm.memory.isMapped(link, VMCS12_SIZE)) nv.vcpu.vm.kvmWriteGuest(link, s.bytes); // kvm_write_guest()
 }

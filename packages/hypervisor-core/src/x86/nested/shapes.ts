@@ -221,6 +221,8 @@ export interface NestedVmxBoundary {
   instruction(vcpu: Vcpu, insn: VmxInstruction, operands: readonly bigint[]): VmxInstructionResult;
   getNestedState(vcpu: Vcpu, buf?: Uint8Array): Uint8Array;
   setNestedState(vcpu: Vcpu, buf: Uint8Array): void;
+  /** For an MMU without shadow EPT: the L1 GPA of an L2 access, or null if it became an EPT violation for L1. */
+  translateL2(vcpu: Vcpu, l2Gpa: bigint, write: boolean): bigint | null;
 }
 
 /** KVM_SET_SREGS as far as the engine is concerned (vcpu->arch control registers). */

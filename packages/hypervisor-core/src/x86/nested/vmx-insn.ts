@@ -90,7 +90,8 @@ function nestedReleaseVmcs12(nv: NestedVcpuState): void {
   if (nv.currentVmptr === -1n) return;
   const v12 = getVmcs12(nv);
   copyVmcs02ToVmcs12Rare(nv, v12);
-  nv.vcpu.vm.kvmWriteGuest(nv.currentVmptr, v12.bytes); // kvm_vcpu_write_guest_page(): the page is dirtied
+  // kvm_vcpu_write_guest_page(): the page is dirtied (and nothing happens if its slot is gone).
+  if (nv.vcpu.vm.memory.isMapped(nv.currentVmptr, VMCS12_SIZE)) nv.vcpu.vm.kvmWriteGuest(nv.currentVmptr, v12.bytes);
   kvmMmuFreeAllRoots(nv.guestMmu);
   nv.currentVmptr = -1n;
   nv.cachedVmcs12 = null;
