@@ -123,6 +123,8 @@ export interface NestedVcpuState {
   rootAllocs: number;
   /** The hrtimer emulating L1's VMX-preemption timer, and its expired flag. */
   preemptionTimer: EventHandle | null;
+  /** The hrtimer's expiry: kept after hrtimer_cancel(), as struct hrtimer keeps it (the exit reads the remaining time after cancelling). */
+  preemptionTimerExpires: bigint | null;
   preemptionTimerExpired: boolean;
   /** Interrupt vectors pending in the local APIC (oldest first), and pending NMIs. */
   readonly pendingIrqs: number[];

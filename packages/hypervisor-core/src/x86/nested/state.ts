@@ -23,7 +23,7 @@ export function createNestedVcpu(vcpu: Vcpu, engine: NvmxEngineState): NestedVcp
     vmxon: false, vmxonPtr: -1n, currentVmptr: -1n, cachedVmcs12: null, cachedShadowVmcs12: null,
     vmcs02Initialized: false, dirtyVmcs12: false, needSyncRare: false, regsAvail: ~0, regsDirty: 0, nestedRunPending: false,
     requests: new Set(), rootMmu, guestMmu: newMmu('guest_mmu'), mmu: rootMmu, rootAllocs: 0,
-    preemptionTimer: null, preemptionTimerExpired: false, pendingIrqs: [], nmiPending: 0, scheduledIrqs: [],
+    preemptionTimer: null, preemptionTimerExpires: null, preemptionTimerExpired: false, pendingIrqs: [], nmiPending: 0, scheduledIrqs: [],
     kicked: false, spinningForever: false, featureControl: 0n, programs: new Map(),
     stats: {
       nestedEntries: 0, squashedEntries: 0, failedEntries: 0, nestedExits: {}, l0Exits: {}, exits: {}, l2Interrupts: 0,

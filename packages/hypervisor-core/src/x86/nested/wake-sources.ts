@@ -28,19 +28,25 @@ export function preemptionTimeoutNs(value: bigint, tscKhz: bigint): bigint {
 /** models vmx_start_preemption_timer() (nested.c): a value of 0 fires at once. */
 export function vmxStartPreemptionTimer(nv: NestedVcpuState, value: bigint): void {
   if (value === 0n) {
+    nv.preemptionTimerExpires = sim(nv).now;
     vmxPreemptionTimerFn(nv);
     return;
   }
   const khz = virtualTscKhz(nv);
   if (khz === 0n) return;
+  nv.preemptionTimerExpires = sim(nv).now + preemptionTimeoutNs(value, khz);
   nv.preemptionTimer = sim(nv).after(preemptionTimeoutNs(value, khz), () => vmxPreemptionTimerFn(nv), 'nvmx preemption timer');
 }
 
-/** models vmx_get_preemption_timer_value() (nested.c): the remaining time in timer ticks. */
+/**
+ * models vmx_get_preemption_timer_value() (nested.c): the remaining time in timer ticks.
+ * nested_vmx_vmexit() cancels the hrtimer before sync_vmcs02_to_vmcs12() asks, and
+ * hrtimer_get_remaining() still answers from the expiry, so the expiry is what counts here.
+ */
 export function vmxGetPreemptionTimerValue(nv: NestedVcpuState): bigint {
-  const t = nv.preemptionTimer;
-  if (t === null) return 0n;
-  const remaining = t.at - sim(nv).now;
+  const expires = nv.preemptionTimerExpires;
+  if (expires === null) return 0n;
+  const remaining = expires - sim(nv).now;
   if (remaining <= 0n) return 0n;
   return BigInt.asUintN(32, ((remaining * virtualTscKhz(nv)) / 1_000_000n) >> BigInt(VMX_MISC_EMULATED_PREEMPTION_TIMER_RATE));
 }
