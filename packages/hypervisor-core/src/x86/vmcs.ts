@@ -41,12 +41,16 @@ export interface VmcsCounts {
   vmwrites: number;
 }
 
+/** Encodings are 15-bit: one slot per encoding keeps the hot path free of hashing. */
+const ENCODINGS = 0x8000;
+
 export class Vmcs {
   /** A label for traces: "vmcs01", "vmcs02", … */
   readonly name: string;
   readonly counts: VmcsCounts = { vmreads: 0, vmwrites: 0 };
-  private readonly fields = new Map<number, bigint>();
-  private readonly perField = new Map<number, VmcsCounts>();
+  private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(ENCODINGS);
+  private readonly reads = new Uint32Array(ENCODINGS);
+  private readonly writes = new Uint32Array(ENCODINGS);
   /** Launch state (SDM §24.11.3): VMCLEAR makes it "clear", VMLAUNCH "launched". */
   launched = false;
 
@@ -54,38 +58,29 @@ export class Vmcs {
     this.name = name;
   }
 
-  private fieldCounts(encoding: number): VmcsCounts {
-    let c = this.perField.get(encoding);
-    if (c === undefined) {
-      c = { vmreads: 0, vmwrites: 0 };
-      this.perField.set(encoding, c);
-    }
-    return c;
-  }
-
   private check(encoding: number): void {
     if (!isValidVmcsEncoding(encoding)) throw new RangeError(`invalid VMCS field encoding 0x${encoding.toString(16)}`);
   }
 
   private get(encoding: number): bigint {
-    if (isHighAccess(encoding)) return (this.fields.get(encoding - 1) ?? 0n) >> 32n;
-    return this.fields.get(encoding) ?? 0n;
+    if (isHighAccess(encoding)) return (this.values[encoding - 1] ?? 0n) >> 32n;
+    return this.values[encoding] ?? 0n;
   }
 
   private set(encoding: number, value: bigint): void {
     if (isHighAccess(encoding)) {
-      const low = (this.fields.get(encoding - 1) ?? 0n) & 0xffff_ffffn;
-      this.fields.set(encoding - 1, (BigInt.asUintN(32, value) << 32n) | low);
+      const low = (this.values[encoding - 1] ?? 0n) & 0xffff_ffffn;
+      this.values[encoding - 1] = (BigInt.asUintN(32, value) << 32n) | low;
       return;
     }
-    this.fields.set(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
+    this.values[encoding] = BigInt.asUintN(vmcsFieldWidth(encoding), value);
   }
 
   /** VMREAD (counted). Unwritten fields read 0. */
   vmread(encoding: number): bigint {
     this.check(encoding);
     this.counts.vmreads++;
-    this.fieldCounts(encoding).vmreads++;
+    this.reads[encoding]!++;
     return this.get(encoding);
   }
 
@@ -93,7 +88,7 @@ export class Vmcs {
   vmwrite(encoding: number, value: bigint): void {
     this.check(encoding);
     this.counts.vmwrites++;
-    this.fieldCounts(encoding).vmwrites++;
+    this.writes[encoding]!++;
     this.set(encoding, value);
   }
 
@@ -114,13 +109,15 @@ export class Vmcs {
 
   /** Per-field counts, e.g. of GUEST_CR3. */
   countsOf(encoding: number): Readonly<VmcsCounts> {
-    return { ...(this.perField.get(encoding) ?? { vmreads: 0, vmwrites: 0 }) };
+    if (!isValidVmcsEncoding(encoding)) return { vmreads: 0, vmwrites: 0 };
+    return { vmreads: this.reads[encoding]!, vmwrites: this.writes[encoding]! };
   }
 
   resetCounts(): void {
     this.counts.vmreads = 0;
     this.counts.vmwrites = 0;
-    this.perField.clear();
+    this.reads.fill(0);
+    this.writes.fill(0);
   }
 
   /** VMCLEAR: launch state clear (field data stays, as on hardware it is flushed to memory). */
@@ -130,6 +127,8 @@ export class Vmcs {
 
   /** The encodings that hold a value. */
   writtenFields(): number[] {
-    return [...this.fields.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    this.values.forEach((v, i) => void (v !== undefined && out.push(i)));
+    return out;
   }
 }

@@ -59,7 +59,10 @@ describe('the hook table (NvmxOps, in the manner of kvm-x86-ops.h)', () => {
   it('exitCostNs: one value per hypervisor; negative or non-bigint refused', () => {
     const cost = (name: string, exitCostNs: unknown) =>
       definePlugin({ name, arch: 'x86_64', setup: (ctx) => void ctx.nestedVmx({ exitCostNs: exitCostNs as bigint }) });
-    expect(compose(cost('a', 500n), cost('b', 500n)).nestedVmx!.state(compose(cost('c', 500n)).createVm().createVcpu(0)).engine.exitCostNs);
+    const hv = compose(cost('a', 500n), cost('b', 500n));
+    expect(hv.nestedVmx!.state(hv.createVm().createVcpu(0)).engine.exitCostNs).toBe(500n);
+    const d = compose(nestedPlugin());
+    expect(d.nestedVmx!.state(d.createVm().createVcpu(0)).engine.exitCostNs).toBe(1000n);
     expect(composeError(cost('a', 500n), cost('b', 600n)).code).toBe('DUPLICATE_EXTENSION');
     expect(composeError(cost('a', -1n)).code).toBe('INVALID_PLUGIN');
     expect(composeError(cost('a', 5)).code).toBe('INVALID_PLUGIN');

@@ -307,6 +307,25 @@ describe('the instruction boundary itself', () => {
     expect(r.vcpu.getNestedState()).toEqual(snapshot);
   });
 
+  it('the engine refuses a vCPU of another hypervisor (EINVAL), creating no nested state for it', () => {
+    const a = rig();
+    const b = rig();
+    expect(() => a.nested.state(b.vcpu)).toThrow(expect.objectContaining({ errno: 'EINVAL' }));
+    expect(() => a.nested.setSregs(b.vcpu, { cr3: 0x1000n })).toThrow(expect.objectContaining({ errno: 'EINVAL' }));
+    expect(() => a.nested.raiseInterrupt(b.vcpu, 0x30, a.hv.sim.now)).toThrow(expect.objectContaining({ errno: 'EINVAL' }));
+    expect(b.nested.state(b.vcpu).scheduledIrqs).toHaveLength(0);
+    expect(b.vcpu.x86.cr3).toBe(0x10_0000n);
+  });
+
+  it('re-entering L1 after an instruction exit reads no CR3 from vmcs01 while the MMU root is valid (kvm_mmu_reload returns early)', () => {
+    const r = rig();
+    prepareForVmxOperation(r.vcpu, VMXON_GPA);
+    const nv = r.nested.state(r.vcpu);
+    nv.vmcs01.resetCounts();
+    vmptrst(r.vcpu);
+    expect(nv.vmcs01.countsOf(F.GUEST_CR3)).toEqual({ vmreads: 0, vmwrites: 0 });
+  });
+
   it('a VMX instruction while the vCPU is in guest mode (from a VMM exit handler) is EBUSY', () => {
     const r = rig();
     l2Code(r.vcpu, [{ op: 'in', port: 0x80 }, { op: 'vmcall' }]);

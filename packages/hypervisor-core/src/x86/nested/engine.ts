@@ -142,6 +142,7 @@ export class NestedVmxEngine implements NestedVmxBoundary {
     let nv = this.states.get(vcpu);
     if (nv !== undefined) return nv;
     if (vcpu?.vm?.arch !== 'x86_64') throw new KvmError('EINVAL', 'nested VMX exists only on x86_64 vCPUs', 'vcpu');
+    if (vcpu.vm.hv.registry.nestedVmx !== this) throw new KvmError('EINVAL', `vCPU ${vcpu.id} belongs to another hypervisor`, 'vcpu');
     nv = createNestedVcpu(vcpu, this.engine);
     this.states.set(vcpu, nv);
     setupVmcs01(nv);

@@ -59,10 +59,13 @@ function kvmMmuLoad(nv: NestedVcpuState, key: bigint): void {
   kvmMmuLoadCr3(nv);
 }
 
-/** models kvm_mmu_reload() (mmu.h). `key` is what a new root would be built for. */
-export function kvmMmuReload(nv: NestedVcpuState, key: bigint): void {
+/**
+ * models kvm_mmu_reload() (mmu.h). `key` says what a new root would be built for; it is asked
+ * only when there is no root, as mmu->get_cr3() is only called from mmu_alloc_roots().
+ */
+export function kvmMmuReload(nv: NestedVcpuState, key: (nv: NestedVcpuState) => bigint): void {
   if (nv.mmu.root !== null) return;
-  kvmMmuLoad(nv, key);
+  kvmMmuLoad(nv, key(nv));
 }
 
 /** models kvm_mmu_unload() for KVM_REQ_MMU_RELOAD (mmu.c). */

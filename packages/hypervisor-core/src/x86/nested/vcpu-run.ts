@@ -142,7 +142,7 @@ function vcpuEnterGuestL2(nv: NestedVcpuState): void {
     if (r === 'exited') return;
     if (r === 'busy') immediateExit = true; // request_immediate_exit(): come back for the event
   }
-  kvmMmuReload(nv, rootKey(nv));
+  kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs02);
   finishEntryCount(nv, false, nv.currentVmptr);
   const exit = runL2(nv, immediateExit);
@@ -178,7 +178,7 @@ export function vcpuEnterL1(nv: NestedVcpuState): void {
     nv.stats.l1Interrupts++;
   }
   nv.nmiPending = 0;
-  kvmMmuReload(nv, rootKey(nv));
+  kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs01);
   finishExitCount(nv);
 }

@@ -13,6 +13,13 @@ import {
   type Vmcs12Field,
 } from './vmcs12-layout.js';
 
+/** VMCS12_FIELDS as a dense table (encodings are 15-bit): KVM's own accesses are the hot path. */
+const FIELD_BY_ENCODING: readonly (Vmcs12Field | undefined)[] = (() => {
+  const t = new Array<Vmcs12Field | undefined>(0x8000);
+  for (const [enc, f] of VMCS12_FIELDS) t[enc] = f;
+  return t;
+})();
+
 export class Vmcs12 {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -51,7 +58,7 @@ export class Vmcs12 {
   }
 
   private field(encoding: number): Vmcs12Field {
-    const f = VMCS12_FIELDS.get(encoding);
+    const f = FIELD_BY_ENCODING[encoding];
     if (f === undefined) throw new RangeError(`0x${encoding.toString(16)} is not a vmcs12 field`);
     return f;
   }
