@@ -20,6 +20,10 @@ describe.each(['pre-fix', 'rfc-muen', 'merged'] as const)('spec §4 Muen sequenc
     t.l1.enter('S3');
     const run = t.events.find((e) => e.kind === 'l2-run');
     expect(run?.kind === 'l2-run' && run.cr3).toBe(S3);
+    // who wrote vmcs02.GUEST_CR3 on the way in: vmx_set_cr3() in vcpu_enter_guest (pre-fix), plus
+    // nested_vmx_load_cr3() (RFC), or prepare_vmcs02() alone (merged: vmx_set_cr3 skips it in guest mode)
+    const entry = t.events.find((e) => e.kind === 'nested-entry');
+    expect(entry?.kind === 'nested-entry' && !entry.squashed ? entry.cr3Vmwrites : -1).toBe({ 'pre-fix': 1, 'rfc-muen': 2, merged: 1 }[variant]);
     // row 2: S3's HLT is intercepted by L0 (its own HLT exiting) and emulated, not reflected
     expect(t.events.some((e) => e.kind === 'l2-halt')).toBe(true);
     expect(t.nv.stats.nestedExits[12]).toBeUndefined();

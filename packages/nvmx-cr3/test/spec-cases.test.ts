@@ -2,7 +2,8 @@
 import {
   CPU_BASED_INTR_WINDOW_EXITING, CPU_BASED_NMI_WINDOW_EXITING, EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_INTERRUPT_WINDOW,
   EXIT_REASON_NMI_WINDOW, EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_VMCALL, GUEST_ACTIVITY_HLT, GUEST_ACTIVITY_STATE,
-  GUEST_CR3, GUEST_RIP, INTR_INFO_VALID_MASK, VM_EXIT_REASON, VMX_PREEMPTION_TIMER_VALUE,
+  GUEST_CR3, GUEST_RIP, INTR_INFO_VALID_MASK, INTR_TYPE_EXT_INTR, KVM_MP_STATE_HALTED, PIN_BASED_NMI_EXITING, PIN_BASED_VIRTUAL_NMIS, VM_EXIT_INTR_INFO,
+  VM_EXIT_REASON, VMX_PREEMPTION_TIMER_VALUE,
 } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import { type NvmxVariant, X86_EFLAGS_FIXED } from '../src/index.js';
@@ -33,10 +34,15 @@ describe.each(ALL)('spec §9 (%s)', (variant) => {
   it('case 2: B entered with HLT, squashed, timer fires → exit 52; B.guest_cr3 stale only pre-fix', () => {
     const t = afterA(variant, { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED });
     const runsBefore = t.events.filter((e) => e.kind === 'l2-run').length;
+    let atSquash: { pending: boolean; mpState: number; guestMode: boolean } | undefined;
+    t.nv.listeners.push((e) => {
+      if (e.kind === 'nested-entry' && e.squashed) atSquash = { pending: t.nv.nestedRunPending, mpState: t.vcpu.x86.mpState, guestMode: t.vcpu.x86.guestMode };
+    });
     expect(t.l1.enter('B').status).toBe('ok');
     const entry = t.events.filter((e) => e.kind === 'nested-entry').at(-1);
     expect(entry?.kind === 'nested-entry' && entry.squashed).toBe(true);
-    expect(t.nv.nestedRunPending).toBe(false);
+    // the squash: nested_run_pending = 0, kvm_vcpu_halt() in guest mode
+    expect(atSquash).toEqual({ pending: false, mpState: KVM_MP_STATE_HALTED, guestMode: true });
     expect(t.events.filter((e) => e.kind === 'l2-run').length).toBe(runsBefore); // L2 never ran
     expect(Number(t.l1.read('B', VM_EXIT_REASON))).toBe(EXIT_REASON_PREEMPTION_TIMER);
     expect(Number(t.l1.read('B', GUEST_ACTIVITY_STATE))).toBe(GUEST_ACTIVITY_HLT);
@@ -48,6 +54,8 @@ describe.each(ALL)('spec §9 (%s)', (variant) => {
     t.svc.raiseInterrupt(t.vcpu, 0x30, t.hv.sim.now + 20_000n);
     expect(t.l1.enter('B').status).toBe('ok');
     expect(Number(t.l1.read('B', VM_EXIT_REASON))).toBe(EXIT_REASON_EXTERNAL_INTERRUPT);
+    // acknowledged on exit: L1 gets the vector in VM_EXIT_INTR_INFO
+    expect(t.l1.read('B', VM_EXIT_INTR_INFO)).toBe(BigInt((0x30 | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK) >>> 0));
     expect(t.l1.read('B', GUEST_CR3)).toBe(expectB(variant, 0xa000n, 0xb000n));
   });
 
@@ -79,8 +87,14 @@ describe.each(ALL)('spec §9 (%s)', (variant) => {
   });
 
   it('case 8: HLT with interrupt-window exiting and IF = 1 (or NMI-window exiting) → no squash; cr3 0xB000', () => {
-    for (const [exec, reason] of [[CPU_BASED_INTR_WINDOW_EXITING, EXIT_REASON_INTERRUPT_WINDOW], [CPU_BASED_NMI_WINDOW_EXITING, EXIT_REASON_NMI_WINDOW]] as const) {
-      const t = afterA(variant, { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED, exec });
+    // NMI-window exiting is valid only with virtual NMIs, which need NMI exiting (SDM §26.2.1.1;
+    // nested_vmx_check_nmi_controls()): without them VMRESUME is VMfailValid(7).
+    const cases = [
+      { exec: CPU_BASED_INTR_WINDOW_EXITING, pin: 0, reason: EXIT_REASON_INTERRUPT_WINDOW },
+      { exec: CPU_BASED_NMI_WINDOW_EXITING, pin: PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS, reason: EXIT_REASON_NMI_WINDOW },
+    ] as const;
+    for (const { exec, pin, reason } of cases) {
+      const t = afterA(variant, { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED, exec, pin });
       expect(t.l1.enter('B').status).toBe('ok');
       expect(t.nv.stats.squashedEntries).toBe(0);
       expect(Number(t.l1.read('B', VM_EXIT_REASON))).toBe(reason);
@@ -127,6 +141,7 @@ describe.each(ALL)('spec §9 (%s)', (variant) => {
 
   it('case 13: case 2 with enable_ept = 0 → vmcs12.guest_cr3 not refreshed, 0xB000', () => {
     const t = afterA(variant, { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED }, { enableEpt: false });
+    expect(t.l1.eptOffered).toBe(false); // no EPT for L1 either: L2 runs on L1's addresses
     expect(t.l1.enter('B').status).toBe('ok');
     expect(t.nv.stats.squashedEntries).toBe(1);
     expect(t.l1.read('B', GUEST_CR3)).toBe(0xb000n);
@@ -143,14 +158,15 @@ describe.each(FIXED)('spec §9 fixes (%s)', (variant) => {
   });
 });
 
-describe('squashed subject re-entered after the stale exit (spec §4 row 6)', () => {
-  it('pre-fix: resuming S1 loads the corrupted CR3 into the processor', () => {
-    const t = afterA('pre-fix', { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED });
+describe.each(ALL)('squashed subject re-entered after the wake exit (spec §4 row 6, %s)', (variant) => {
+  it('resuming B loads the CR3 L1 read back into the processor: A\'s pre-fix, its own with a fix', () => {
+    const t = afterA(variant, { cr3: 0xb000n, code: WORK_VMCALL, ...HALTED });
     t.l1.enter('B');
     t.l1.write('B', GUEST_ACTIVITY_STATE, 0n);
     t.l1.write('B', VMX_PREEMPTION_TIMER_VALUE, TIMER_1MS);
     t.l1.enter('B');
     const run = t.events.filter((e) => e.kind === 'l2-run').at(-1);
-    expect(run?.kind === 'l2-run' ? run.cr3 : -1n).toBe(0xa000n);
+    expect(run?.kind === 'l2-run' && run.vmptr === t.l1.vmcs.get('B')).toBe(true);
+    expect(run?.kind === 'l2-run' ? run.cr3 : -1n).toBe(expectB(variant, 0xa000n, 0xb000n));
   });
 });

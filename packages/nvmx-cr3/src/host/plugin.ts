@@ -58,17 +58,21 @@ export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
         get enableEpt() { return api.params.ept; },
         get unrestrictedGuest() { return api.params.unrestrictedGuest; },
       };
+      // Every call names a vCPU of this hypervisor: the engine would otherwise give another
+      // hypervisor's vCPU a second nested state here and change it behind its own engine's back.
+      const own = (vcpu: Vcpu): Vcpu => {
+        if (vcpu?.vm?.hv?.nestedVmx !== api) throw new KvmError('EINVAL', 'not a vCPU of this hypervisor', 'vcpu');
+        return vcpu;
+      };
       const service: NvmxService = {
         config,
-        nested: (vcpu) => {
-          if (vcpu?.vm?.hv?.nestedVmx !== api) throw new KvmError('EINVAL', 'not a vCPU of this hypervisor', 'vcpu');
-          return api.state(vcpu);
-        },
+        nested: (vcpu) => api.state(own(vcpu)),
         setSregs(vcpu, sregs) {
+          own(vcpu);
           const cr0 = sregs.paging === false ? vcpu.x86.cr0 & ~X86_CR0_PG : vcpu.x86.cr0 | X86_CR0_PG;
           api.setSregs(vcpu, { cr3: sregs.cr3, cr0 });
         },
-        raiseInterrupt: (vcpu, vector, at) => api.raiseInterrupt(vcpu, vector, at),
+        raiseInterrupt: (vcpu, vector, at) => api.raiseInterrupt(own(vcpu), vector, at),
       };
       ctx.decorate(NVMX_SERVICE, service);
     },
