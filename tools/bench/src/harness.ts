@@ -28,9 +28,9 @@ export interface Suite {
 export async function meanMs(
   name: string,
   fn: () => unknown,
-  opts: { timeMs?: number; beforeEach?: () => void; iterations?: number } = {},
+  opts: { timeMs?: number; warmupMs?: number; beforeEach?: () => void; iterations?: number } = {},
 ): Promise<number> {
-  const bench = new Bench({ time: opts.timeMs ?? 400, iterations: opts.iterations ?? 10, warmupTime: 100 });
+  const bench = new Bench({ time: opts.timeMs ?? 400, iterations: opts.iterations ?? 10, warmupTime: opts.warmupMs ?? 100 });
   bench.add(name, fn, opts.beforeEach ? { beforeEach: opts.beforeEach } : {});
   await bench.run();
   const task = bench.tasks[0]!;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every suite, one table, and bench/results.json. Figures, ratios against a
+ * `npm run bench`: every suite, one table, and bench/results.json, measured on the built packages
+ * (dist/, what npm users run; the script builds first). Figures, ratios against a
  * baseline measured in the same run, and the targets from the issues. Never a test.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

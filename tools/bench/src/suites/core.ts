@@ -104,7 +104,7 @@ async function schedulerFigure(): Promise<Figure> {
 
 function rssFigure(): Figure {
   const child = fileURLToPath(new URL('../rss-child.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', '--conditions=@kvmlab/source', child], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', child], { encoding: 'utf8' }); // the built packages, as the parent
   if (r.status !== 0) throw new Error(`rss child failed: ${r.stderr}`);
   const { baseRss, rss, residentPages } = JSON.parse(r.stdout) as { baseRss: number; rss: number; residentPages: number };
   const gib = rss / 2 ** 30;
