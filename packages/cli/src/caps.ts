@@ -2,9 +2,15 @@
  * `kvmlab caps`: compose a hypervisor from chosen plugins and show what it offers — the host
  * view (KVM_CHECK_EXTENSION on /dev/kvm and on a VM, hypercalls and their owners) and the
  * guest view, probed from a vCPU through the architectural boundary only (arm64: SMCCC calls;
- * x86: CPUID leaves 0x40000000/0x40000001).
+ * x86: CPUID leaves 0x40000000/0x40000001 and 1, and the VMX capability MSRs an L1 reads) — and,
+ * on x86, the nested-VMX engine: kvm_intel's parameters and which plugin fills which hook.
  */
-import { CompositionError, createHypervisor, u32, type Arch, type Hypervisor, type Vcpu } from '@kvmlab/hypervisor-core';
+import {
+  CompositionError, createHypervisor, CPUID_1_ECX_VMX, MSR_IA32_VMX_EPT_VPID_CAP, MSR_IA32_VMX_MISC, MSR_IA32_VMX_PROCBASED_CTLS2,
+  NVMX_OPS_TABLE, SECONDARY_EXEC_ENABLE_EPT, SECONDARY_EXEC_ENABLE_PML, SECONDARY_EXEC_ENABLE_VPID, SECONDARY_EXEC_SHADOW_VMCS,
+  SECONDARY_EXEC_UNRESTRICTED_GUEST, u32, VMX_EPT_AD_BIT, VMX_EPT_INVEPT_BIT, VMX_MISC_ACTIVITY_HLT,
+  MSR_IA32_VMX_MISC_VMWRITE_SHADOW_RO_FIELDS, type Arch, type Hypervisor, type KvmIntelParams, type Vcpu,
+} from '@kvmlab/hypervisor-core';
 import { psciDtInit } from '@kvmlab/psci-conduit';
 import { UsageError } from './errors.js';
 import { PLUGIN_FACTORIES } from './plugins.js';
@@ -16,6 +22,11 @@ export interface CapsReport {
   readonly capabilities: readonly { cap: number; name: string; system: number; vm: number; owner: string | null }[];
   readonly hypercalls: readonly { id: string; name: string; owner: string }[];
   readonly discovery: readonly { probe: string; result: string; meaning: string }[];
+  /** x86 with nested VMX: kvm_intel after hardware_setup(), and every engine hook with its owner. */
+  readonly nestedVmx: {
+    readonly params: KvmIntelParams;
+    readonly hooks: readonly { hook: string; kind: 'default' | 'optional'; owner: string | null; models: string }[];
+  } | null;
 }
 
 const hex = (v: bigint | number, width = 0): string => `0x${v.toString(16).padStart(width, '0')}`;
@@ -99,7 +110,33 @@ function x86Discovery(vcpu: Vcpu): CapsReport['discovery'] {
   const names = namesByValue(/^KVM_FEATURE_/);
   const set = [...Array(32).keys()].filter((bit) => (fa >> BigInt(bit)) & 1n).map((bit) => names.get(bit) ?? `bit ${bit}`);
   out.push({ probe: `CPUID ${hex(featLeaf)}`, result: `eax=${hex(fa)}`, meaning: `KVM features: ${set.join(', ') || 'none'}` });
+  const [, , ecx] = vcpu.cpuid(1);
+  const vmx = (ecx & BigInt(CPUID_1_ECX_VMX)) !== 0n;
+  out.push({ probe: 'CPUID 0x1', result: `ecx=${hex(ecx)}`, meaning: vmx ? 'VMX: an L1 can run its own guests' : 'no VMX (no nested virtualization)' });
+  if (!vmx) return out;
+  // What an L1 hypervisor reads before it sets up a vmcs12 (nested_vmx_setup_ctls_msrs()).
+  const bits = (v: bigint, named: readonly (readonly [bigint | number, string])[]): string =>
+    named.filter(([b]) => (v & BigInt(b)) !== 0n).map(([, n]) => n).join(', ') || 'none';
+  const sec = vcpu.rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) ?? 0n;
+  out.push({ probe: 'RDMSR IA32_VMX_PROCBASED_CTLS2', result: hex(sec, 16), meaning: `L1 may enable: ${bits(sec >> 32n, [
+    [SECONDARY_EXEC_ENABLE_EPT, 'EPT'], [SECONDARY_EXEC_ENABLE_VPID, 'VPID'], [SECONDARY_EXEC_UNRESTRICTED_GUEST, 'unrestricted guest'],
+    [SECONDARY_EXEC_SHADOW_VMCS, 'VMCS shadowing'], [SECONDARY_EXEC_ENABLE_PML, 'PML']])}` });
+  const ept = vcpu.rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) ?? 0n;
+  out.push({ probe: 'RDMSR IA32_VMX_EPT_VPID_CAP', result: hex(ept, 16), meaning: `EPT: ${bits(ept, [[VMX_EPT_INVEPT_BIT, 'INVEPT'], [VMX_EPT_AD_BIT, 'A/D bits']])}` });
+  const misc = vcpu.rdmsr(MSR_IA32_VMX_MISC) ?? 0n;
+  out.push({ probe: 'RDMSR IA32_VMX_MISC', result: hex(misc, 16), meaning: `${bits(misc, [[VMX_MISC_ACTIVITY_HLT, 'HLT activity state'],
+    [MSR_IA32_VMX_MISC_VMWRITE_SHADOW_RO_FIELDS, 'VMWRITE to any field']])}; preemption timer = TSC >> ${misc & 0x1fn}` });
   return out;
+}
+
+function nestedVmxReport(hv: Hypervisor): CapsReport['nestedVmx'] {
+  const nested = hv.nestedVmx;
+  if (nested === undefined) return null;
+  const owners = nested.opsOwners;
+  return {
+    params: { ...nested.params },
+    hooks: NVMX_OPS_TABLE.map((o) => ({ hook: o.name, kind: o.kind, owner: owners.get(o.name) ?? null, models: o.models })),
+  };
 }
 
 export function capsReport(arch: Arch, pluginNames: readonly string[]): CapsReport {
@@ -120,7 +157,7 @@ export function capsReport(arch: Arch, pluginNames: readonly string[]): CapsRepo
       : [...hv.registry.smccc].sort(([x], [y]) => x - y).map(([fid, o]) => ({ id: hex(fid, 8), name: smcccName(fid), owner: o.owner }));
   const vcpu = vm.createVcpu(0);
   const discovery = arch === 'arm64' ? armDiscovery(vcpu) : x86Discovery(vcpu);
-  return { arch, plugins: hv.plugins, capabilities, hypercalls, discovery };
+  return { arch, plugins: hv.plugins, capabilities, hypercalls, discovery, nestedVmx: nestedVmxReport(hv) };
 }
 
 function smcccName(fid: number): string {

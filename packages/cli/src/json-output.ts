@@ -102,6 +102,10 @@ export const capsOutputJson = z.object({
   capabilities: z.array(z.object({ cap: z.number().int(), name: z.string(), system: z.number(), vm: z.number(), owner: z.string().nullable() })),
   hypercalls: z.array(z.object({ id: z.string(), name: z.string(), owner: z.string() })),
   discovery: z.array(z.object({ probe: z.string(), result: z.string(), meaning: z.string() })),
+  nestedVmx: z.object({
+    params: z.object({ ept: z.boolean(), unrestrictedGuest: z.boolean(), eptAd: z.boolean(), pml: z.boolean(), vpid: z.boolean() }),
+    hooks: z.array(z.object({ hook: z.string(), kind: z.enum(['default', 'optional']), owner: z.string().nullable(), models: z.string() })),
+  }).nullable(),
 });
 
 export const affectedOutputJson = z.object({

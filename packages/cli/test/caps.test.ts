@@ -45,6 +45,25 @@ describe('kvmlab caps: selective composition from the real plugin factories', ()
     expect(bare.hypercalls).toEqual([]);
   });
 
+  it('x86_64 nested VMX: one engine, hooks filled by kvm-mmu-pml and nvmx-cr3; the guest reads the VMX MSRs', () => {
+    const both = capsReport('x86_64', selectPlugins('x86_64', 'kvm-mmu-pml,nvmx-cr3'));
+    const owner = (h: string) => both.nestedVmx?.hooks.find((x) => x.hook === h)?.owner;
+    expect([owner('prepareVmcs02Cr3'), owner('vmxSetCr3GuestCr3'), owner('flushPml'), owner('nestedEptInit'), owner('decacheCr3')])
+      .toEqual(['nvmx-cr3', 'nvmx-cr3', 'kvm-mmu-pml', 'kvm-mmu-pml', null]);
+    expect(both.nestedVmx?.params).toEqual({ ept: true, unrestrictedGuest: true, eptAd: true, pml: true, vpid: true });
+    expect(cap(both, 157)).toBe(8320); // KVM_CAP_NESTED_STATE
+    expect(probe(both, 'CPUID 0x1')).toMatch(/^VMX/);
+    expect(probe(both, 'RDMSR IA32_VMX_PROCBASED_CTLS2')).toBe('L1 may enable: EPT, VPID, unrestricted guest, VMCS shadowing, PML');
+    expect(probe(both, 'RDMSR IA32_VMX_MISC')).toContain('VMWRITE to any field');
+    // nvmx-cr3 alone has no PML log: kvm_intel.pml is off for L0 (L1 is still offered emulated PML)
+    expect(capsReport('x86_64', selectPlugins('x86_64', 'nvmx-cr3')).nestedVmx?.params.pml).toBe(false);
+    const none = capsReport('x86_64', selectPlugins('x86_64', 'ptp-kvm-x86'));
+    expect(none.nestedVmx).toBeNull();
+    expect(cap(none, 157)).toBe(0);
+    expect(probe(none, 'CPUID 0x1')).toMatch(/^no VMX/);
+    expect(none.discovery.some((d) => d.probe.startsWith('RDMSR'))).toBe(false);
+  });
+
   it('composition mistakes are usage errors naming the rule', () => {
     expect(() => capsReport('arm64', selectPlugins('arm64', 'ptp-kvm-arm64'))).toThrow(/requires plugin "psci-conduit"/);
     expect(() => capsReport('arm64', selectPlugins('arm64', 'ptp-kvm-x86'))).toThrow(UsageError);

@@ -23,6 +23,9 @@ export function registerCaps(program: Command, ctx: CliContext): void {
       const caps = textTable(['cap', 'name', '/dev/kvm', 'VM', 'answered by'], rep.capabilities.map((c) => [String(c.cap), c.name, String(c.system), String(c.vm), c.owner ?? '-']));
       const calls = rep.hypercalls.length > 0 ? textTable([opts.arch === 'arm64' ? 'SMCCC function' : 'hypercall', 'name', 'handled by'], rep.hypercalls.map((h) => [h.id, h.name, h.owner])) : '(none registered)\n';
       const disc = textTable(['guest probe', 'result', 'meaning'], rep.discovery.map((d) => [d.probe, d.result, d.meaning]));
-      ctx.io.out(`${opts.arch} hypervisor with plugins: ${rep.plugins.join(', ') || '(core only)'}\n\nKVM_CHECK_EXTENSION\n${caps}\n${opts.arch === 'arm64' ? 'SMCCC services' : 'KVM hypercalls'}\n${calls}\nGuest-visible discovery\n${disc}`);
+      const n = rep.nestedVmx;
+      const nested = n === null ? '' : `\nNested VMX (kvm_intel ${Object.entries(n.params).map(([k, v]) => `${k}=${v ? 'Y' : 'N'}`).join(' ')})\n` +
+        textTable(['hook', 'kind', 'filled by', 'kernel'], n.hooks.map((h) => [h.hook, h.kind, h.owner ?? (h.kind === 'default' ? '(engine: 5.3/5.4)' : '-'), h.models]));
+      ctx.io.out(`${opts.arch} hypervisor with plugins: ${rep.plugins.join(', ') || '(core only)'}\n\nKVM_CHECK_EXTENSION\n${caps}\n${opts.arch === 'arm64' ? 'SMCCC services' : 'KVM hypercalls'}\n${calls}\nGuest-visible discovery\n${disc}${nested}`);
     });
 }
