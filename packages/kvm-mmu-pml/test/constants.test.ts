@@ -1,7 +1,9 @@
-import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_PML_FULL, PML_ENTITY_NUM } from '@kvmlab/hypervisor-core';
+import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_PML_FULL, PML_ENTITY_NUM, VMX_EPT_IPAT_BIT, VMX_EPT_MT_WB } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import * as C from '../src/constants.js';
+import { UCALL_STRUCT_BYTES } from '../src/guest/ucall.js';
 import { PML_INDEX_RESET } from '../src/host/pml.js';
+import { RAM_MT_MASK } from '../src/host/set-spte.js';
 import { isMmioSpte, spteKindName, spteKinds } from '../src/host/spte.js';
 
 describe('constants (spec nvmx-pml.md §1)', () => {
@@ -16,10 +18,16 @@ describe('constants (spec nvmx-pml.md §1)', () => {
     expect(C.VMX_EPT_MISCONFIG_WX_VALUE).toBe(6n);
   });
 
+  it('the memory type of RAM SPTEs: write-back (6) in bits 5:3, IPAT (bit 6)', () => {
+    expect([VMX_EPT_MT_WB, VMX_EPT_IPAT_BIT]).toEqual([6n, 1n << 6n]);
+    expect(RAM_MT_MASK).toBe(0x70n);
+  });
+
   it('PML and exit reasons', () => {
     expect(PML_ENTITY_NUM).toBe(512);
     expect(PML_INDEX_RESET).toBe(511);
     expect([EXIT_REASON_EPT_VIOLATION, EXIT_REASON_PML_FULL, C.EXIT_REASON_IO_INSTRUCTION]).toEqual([48, 62, 30]);
+    expect(C.EXIT_REASON_IO_INSTRUCTION).toBe(EXIT_REASON_IO_INSTRUCTION); // re-exported from hypervisor-core
   });
 
   it('the selftest and QEMU values', () => {
@@ -28,6 +36,9 @@ describe('constants (spec nvmx-pml.md §1)', () => {
     expect(C.KVM_EPT_PAGE_TABLE_MIN_PADDR).toBe(0x1c0000n);
     expect(C.UCALL_PIO_PORT).toBe(0x1000);
     expect([C.UCALL_NONE, C.UCALL_SYNC, C.UCALL_ABORT, C.UCALL_DONE]).toEqual([0, 1, 2, 3]);
+    // struct ucall { u64 cmd; u64 args[UCALL_MAX_ARGS]; } (selftests/kvm/include/kvm_util.h, 5.4)
+    expect(C.UCALL_MAX_ARGS).toBe(6);
+    expect(UCALL_STRUCT_BYTES).toBe(56);
     expect(C.QEMU_DEFAULT_DOWNTIME_MS).toBe(300);
     expect(C.VMX_EPT_AD_BIT).toBe(1n << 21n);
   });

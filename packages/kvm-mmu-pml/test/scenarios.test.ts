@@ -40,12 +40,35 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
     expect(JSON.stringify(run('pre-fix'))).toBe(JSON.stringify(run('pre-fix')));
   });
 
-  it('with trace on, the exits and syncs are trace events', () => {
+  it('with trace on, the exits and syncs are trace events; the EPT violations on the test memory are the three the spec expects', () => {
     const r = def.run({ variant: 'merged', arch: 'x86_64', seed: 1, options: resolveScenarioOptions(def), trace: true });
-    const names = (r.trace ?? []).map((e) => e.name);
-    expect(names.filter((n) => n === 'EPT_VIOLATION')).toHaveLength(3);
+    const trace = r.trace ?? [];
+    const names = trace.map((e) => e.name);
     expect(names.filter((n) => n.startsWith('sync '))).toHaveLength(7);
+    const ept = trace.flatMap((e) => (e.name === 'EPT_VIOLATION' && e.ph === 'i' ? [e.args ?? {}] : []));
+    // MEM1's read fault (the gpte is dirty: mapped writable), MEM2's first write, and MEM2's write
+    // after the harvest write-protected its AD_WRPROT_ONLY leaf
+    const onTestMemory = ept.filter((a) => typeof a['gpa'] === 'string' && BigInt(a['gpa']) >= 0xc0000000n);
+    expect(onTestMemory).toEqual([
+      { gpa: '0xc0001000', write: false, l2: true },
+      { gpa: '0xc0002000', write: true, l2: true },
+      { gpa: '0xc0002000', write: true, l2: true },
+    ]);
+    // the others fault in L1's VMXON region, its VMCS and ucall struct (TDP), then L2's code and ucall pages (shadow EPT)
+    expect(ept.map((a) => a['l2'])).toEqual([false, false, false, true, true, true, true, true]);
+    expect(r.figures.find((f) => f.label.startsWith('EPT-violation exits'))?.value).toBe(ept.length);
     expect(run('merged').trace).toBeUndefined();
+  });
+
+  it('pre-fix: the trace ends at sync 5, with no EPT violation for MEM2’s second write (PML logged it instead)', () => {
+    const r = def.run({ variant: 'pre-fix', arch: 'x86_64', seed: 1, options: resolveScenarioOptions(def), trace: true });
+    const trace = r.trace ?? [];
+    expect(trace.filter((e) => e.name.startsWith('sync ')).map((e) => e.name)).toEqual([
+      'sync 1: pass', 'sync 2: pass', 'sync 3: pass', 'sync 4: pass', 'sync 5: Page 0 incorrectly reported clean',
+    ]);
+    const onTestMemory = trace.filter((e) => e.name === 'EPT_VIOLATION' && e.ph === 'i' && BigInt(String(e.args?.['gpa'] ?? 0)) >= 0xc0000000n);
+    expect(onTestMemory).toHaveLength(2);
+    expect(r.figures.find((f) => f.label === 'PML entries logged')?.value).toBe(1);
   });
 });
 
@@ -96,11 +119,26 @@ describe('scenario nested-migration', () => {
     }
   });
 
-  it('with trace on, the rounds and the downtime are trace slices', () => {
-    const r = def.run({ variant: 'merged', arch: 'x86_64', seed: 7, options: resolveScenarioOptions(def, small), trace: true });
-    const names = (r.trace ?? []).map((e) => e.name);
-    expect(names).toContain('round 1');
-    expect(names).toContain('stop-and-copy (downtime)');
+  it('with trace on, the rounds and the downtime are trace slices, and the EPT violations in the trace are the exits counted', () => {
+    const l2Faults = (variant: string) => {
+      const r = def.run({ variant, arch: 'x86_64', seed: 7, options: resolveScenarioOptions(def, small), trace: true });
+      const trace = r.trace ?? [];
+      const names = trace.map((e) => e.name);
+      expect(names).toContain('round 1');
+      expect(names).toContain('stop-and-copy (downtime)');
+      const fig = (label: string) => r.figures.find((f) => f.label === label)?.value;
+      const ept = trace.filter((e) => e.name === 'EPT_VIOLATION' && e.ph === 'i');
+      expect(ept.length).toBe(fig('exits: EPT_VIOLATION'));
+      return { l2: ept.filter((e) => e.ph === 'i' && e.args?.['l2'] === true).length, wpFaults: fig('write-protect faults') as number };
+    };
+    const wssPages = (small.wssMiB << 20) / 4096;
+    // pre-fix: L2 faults only at the first touch of each working-set page; merged: also once per
+    // page written again after a harvest (the write-protect faults)
+    const pre = l2Faults('pre-fix');
+    expect(pre).toEqual({ l2: wssPages, wpFaults: 0 });
+    const fix = l2Faults('merged');
+    expect(fix.wpFaults).toBeGreaterThan(0);
+    expect(fix.l2).toBe(wssPages + fix.wpFaults);
   });
 
   it('is deterministic for a seed', () => {

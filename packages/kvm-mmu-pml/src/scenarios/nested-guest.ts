@@ -6,8 +6,8 @@
  * between. The guests know their own mapping, which gives the test oracle: the L1 pages written.
  */
 import {
-  EPT_LARGE_PAGE, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs, program,
-  type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume,
+  EPT_LARGE_PAGE, EPT_POINTER, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs, program,
+  type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume, vmwrite,
 } from '@kvmlab/hypervisor-core';
 
 const MiB = 1n << 20n;
@@ -122,6 +122,9 @@ export class GuestDriver {
     const i = BigInt(this.index);
     if (!prepareForVmxOperation(v, VMXON_BASE + i * 0x1000n) || !loadVmcs(v, VMCS_BASE + i * 0x1000n)) return false;
     if (!prepareVmcs(v, { guestRip: l2ProgramRip(this.index), ...(useEpt12 ? { eptp: eptp12 } : {}) })) return false;
+    // Without EPT12 vmcs12.EPT_POINTER still holds EPTP12: construct_eptp() takes EPTP02's A/D bit
+    // from it even then (spec case 26), and with bit 6 clear L2's writes would set no D and log nothing.
+    if (!useEpt12 && vmwrite(v, EPT_POINTER, eptp12).status !== 'ok') return false;
     const r = vmlaunch(v);
     this.launched = r.status === 'ok';
     return this.launched;
