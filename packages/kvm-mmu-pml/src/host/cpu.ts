@@ -17,8 +17,8 @@ import {
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK } from '../constants.js';
 import { vmxHandleExit } from './exits.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import type { Spte } from './mmu-pages.js';
+import type { KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
 /** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
@@ -28,7 +28,7 @@ const MAX_ROUNDS = 6;
 export type AccessOutcome = Spte | 'mmio' | 'reflected' | { readonly emulate: bigint };
 
 // the CPU's EPT walk of one page, with A/D updates and PML (SDM §28.2.4, §28.2.6)
-export function cpuAccessPage(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
+export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const spte = v.activeTable.entries.get(inGfn);
     const need = write ? PT_WRITABLE_MASK : VMX_EPT_READABLE_MASK;
@@ -66,7 +66,7 @@ export function cpuAccessPage(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, inGfn: numb
 }
 
 /** A guest store, page by page. */
-export function cpuWrite(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, bytes: Uint8Array): void {
+export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) {
     const addr = gpa + BigInt(done);
@@ -88,7 +88,7 @@ export function cpuWrite(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, bytes: Uint8Arra
 }
 
 /** A guest load, page by page. */
-export function cpuRead(m: KvmMmuPml, v: VcpuVmx, gpa: bigint, length: number): Uint8Array {
+export function cpuRead(m: KvmMmuState, v: VcpuVmx, gpa: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {

@@ -5,8 +5,8 @@
  */
 import { VMX_EPT_DIRTY_BIT, type Memslot, type MemslotChange } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK } from '../constants.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import type { Spte } from './mmu-pages.js';
+import type { KvmMmuState } from './shapes.js';
 import { spteAdEnabled, spteAdNeedWriteProtect } from './spte.js';
 
 // models spte_clear_dirty() (mmu.c): D off, W kept
@@ -17,7 +17,7 @@ function spteClearDirty(s: Spte): boolean {
 }
 
 // models wrprot_ad_disabled_spte() (mmu.c, v5.3): W off; a host page that was writable is dirtied
-function wrprotAdDisabledSpte(m: KvmMmuPml, s: Spte): boolean {
+function wrprotAdDisabledSpte(m: KvmMmuState, s: Spte): boolean {
   const wasWritable = (s.value & PT_WRITABLE_MASK) !== 0n;
   s.value &= ~PT_WRITABLE_MASK;
   if (wasWritable) m.stats.hostPfnsDirtied++;
@@ -25,7 +25,7 @@ function wrprotAdDisabledSpte(m: KvmMmuPml, s: Spte): boolean {
 }
 
 // models spte_wrprot_for_clear_dirty() (mmu.c, v5.4): W off; host page dirtied only if no A/D
-function spteWrprotForClearDirty(m: KvmMmuPml, s: Spte): boolean {
+function spteWrprotForClearDirty(m: KvmMmuState, s: Spte): boolean {
   const wasWritable = (s.value & PT_WRITABLE_MASK) !== 0n;
   s.value &= ~PT_WRITABLE_MASK;
   if (wasWritable && !spteAdEnabled(m.cfg.kinds, s.value)) m.stats.hostPfnsDirtied++;
@@ -33,7 +33,7 @@ function spteWrprotForClearDirty(m: KvmMmuPml, s: Spte): boolean {
 }
 
 // models __rmap_clear_dirty() (arch/x86/kvm/mmu.c)
-export function rmapClearDirty(m: KvmMmuPml, head: readonly Spte[]): boolean {
+export function rmapClearDirty(m: KvmMmuState, head: readonly Spte[]): boolean {
   const k = m.cfg.kinds;
   let flush = false;
   for (const s of head) {
@@ -62,7 +62,7 @@ export function rmapWriteProtect(head: readonly Spte[]): boolean {
 }
 
 // models __rmap_set_dirty() + spte_set_dirty() (mmu.c): D on for A/D kinds; W is not restored
-export function rmapSetDirty(m: KvmMmuPml, head: readonly Spte[]): boolean {
+export function rmapSetDirty(m: KvmMmuState, head: readonly Spte[]): boolean {
   let flush = false;
   for (const s of head) {
     if (!spteAdEnabled(m.cfg.kinds, s.value) || (s.value & VMX_EPT_DIRTY_BIT) !== 0n) continue;
@@ -72,12 +72,12 @@ export function rmapSetDirty(m: KvmMmuPml, head: readonly Spte[]): boolean {
   return flush;
 }
 
-function forSlot(m: KvmMmuPml, slot: Memslot, fn: (head: readonly Spte[]) => boolean): void {
+function forSlot(m: KvmMmuState, slot: Memslot, fn: (head: readonly Spte[]) => boolean): void {
   for (const head of m.rmap.range(slot.baseGfnNumber, slot.npages)) fn(head);
 }
 
 // models kvm_arch_commit_memory_region() → kvm_mmu_slot_apply_flags() (x86.c, v5.4)
-export function slotApplyFlags(m: KvmMmuPml, slot: Memslot, _oldFlags: number, change: MemslotChange): void {
+export function slotApplyFlags(m: KvmMmuState, slot: Memslot, _oldFlags: number, change: MemslotChange): void {
   if (change === 'delete' || change === 'move') {
     m.zapSlot(slot); // kvm_arch_flush_shadow_memslot()
     if (change === 'delete') return;
@@ -100,7 +100,7 @@ export function slotApplyFlags(m: KvmMmuPml, slot: Memslot, _oldFlags: number, c
 
 // models kvm_arch_mmu_enable_log_dirty_pt_masked() (x86.c): PML → kvm_mmu_clear_dirty_pt_masked(),
 // else kvm_mmu_write_protect_pt_masked(); for pages firstPage + bit of `mask` (32 bits)
-export function enableLogDirtyPtMasked(m: KvmMmuPml, slot: Memslot, firstPage: number, mask: number): void {
+export function enableLogDirtyPtMasked(m: KvmMmuState, slot: Memslot, firstPage: number, mask: number): void {
   let bits = mask >>> 0;
   while (bits !== 0) {
     const bit = 31 - Math.clz32(bits & -bits);

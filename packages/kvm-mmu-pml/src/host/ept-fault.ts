@@ -9,13 +9,12 @@ import {
   eptpAdEnabled, eptViolationQualification, EPT_POINTER, getVmcs12, injectEpt12Violation, l1TableMemory, VMX_EPT_DIRTY_BIT,
   VMX_EPT_EXECUTABLE_MASK, VMX_EPT_WRITABLE_MASK, walkEpt12,
 } from '@kvmlab/hypervisor-core';
-import type { ExitResult } from './exits.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import { setSpte } from './set-spte.js';
+import type { ExitResult, KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
 // models ept_page_fault(): FNAME(walk_addr) over EPT12, then FNAME(fetch) → set_spte(L1 gfn)
-export function eptPageFault(m: KvmMmuPml, v: VcpuVmx, l2Gpa: bigint, write: boolean): ExitResult {
+export function eptPageFault(m: KvmMmuState, v: VcpuVmx, l2Gpa: bigint, write: boolean): ExitResult {
   const eptp12 = getVmcs12(v.nv).get(EPT_POINTER);
   const walk = walkEpt12(v.nv, l2Gpa, { write }, l1TableMemory(m.vm, (gfn) => m.markPageDirty(Number(gfn))));
   if (!walk.ok) {

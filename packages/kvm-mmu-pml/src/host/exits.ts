@@ -8,8 +8,8 @@
  */
 import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_NAMES } from '@kvmlab/hypervisor-core';
 import { eptPageFault } from './ept-fault.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import { vmxFlushPmlBuffer } from './pml.js';
+import type { ExitResult, KvmMmuState } from './shapes.js';
 import { tdpPageFault } from './tdp-fault.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
@@ -19,14 +19,10 @@ export interface FaultInfo {
   readonly write: boolean;
 }
 
-/**
- * 'retry': re-execute the access; 'mmio': emulate it as MMIO; 'reflected': L1 now runs;
- * `{ emulate }`: L0 emulates the store into that L1 page (a write-tracked EPT12 page).
- */
-export type ExitResult = 'retry' | 'mmio' | 'reflected' | { readonly emulate: bigint };
+export type { ExitResult } from './shapes.js';
 
 // models vmx_handle_exit() (arch/x86/kvm/vmx/vmx.c): flush PML first, then the handler
-export function vmxHandleExit(m: KvmMmuPml, v: VcpuVmx, reason: number, fault?: FaultInfo): ExitResult {
+export function vmxHandleExit(m: KvmMmuState, v: VcpuVmx, reason: number, fault?: FaultInfo): ExitResult {
   m.nested.hardwareExit(v.vcpu);
   if (m.cfg.pml) vmxFlushPmlBuffer(m, v);
   v.countExit(reason);
@@ -40,7 +36,7 @@ export function vmxHandleExit(m: KvmMmuPml, v: VcpuVmx, reason: number, fault?: 
 }
 
 // models handle_ept_violation() → kvm_mmu_page_fault() (vmx.c, mmu.c)
-function handleEptViolation(m: KvmMmuPml, v: VcpuVmx, f: FaultInfo): ExitResult {
+function handleEptViolation(m: KvmMmuState, v: VcpuVmx, f: FaultInfo): ExitResult {
   if (v.vcpu.x86.guestMode && v.nestedEpt) return eptPageFault(m, v, f.gpa, f.write);
   return tdpPageFault(m, v, Number(f.gpa >> 12n), f.write);
 }

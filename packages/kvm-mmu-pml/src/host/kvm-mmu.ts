@@ -20,27 +20,16 @@ import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
 import { Ept12Tracker } from './ept12-tracking.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
 import { vmxFlushPmlBuffer } from './pml.js';
+import type { KvmMmuState, KvmMmuStats } from './shapes.js';
 import { VcpuVmx } from './vcpu-vmx.js';
 
 /** Host-physical addresses the model hands out for roots and PML pages (fake, 4 KiB apart). */
 const HPA_BASE = 0x7f00_0000_0000n;
 
-export interface KvmMmuStats {
-  /** set_spte() calls that created or rewrote a leaf. */
-  sptesSet: number;
-  /** kvm_vcpu_mark_page_dirty() calls from the MMU (set_spte, fast path, PML flush). */
-  gfnsMarked: number;
-  /** Of those, gfns that fell in no L1 memslot (nothing marked). */
-  gfnsDropped: number;
-  /** kvm_set_pfn_dirty() calls (host page dirtied by a write-protect of a writable SPTE). */
-  hostPfnsDirtied: number;
-  /** Kicks of running vCPUs before a harvest (kvm_flush_pml_buffers). */
-  kicks: number;
-  /** SPTEs dropped by zaps (slot moves/deletes, L1 stores to its EPT12 tables). */
-  zapped: number;
-}
 
-export class KvmMmuPml implements Mmu {
+export type { KvmMmuStats } from './shapes.js';
+
+export class KvmMmuPml implements Mmu, KvmMmuState {
   readonly name = 'kvm-mmu-pml';
   readonly vm: Vm;
   readonly cfg: L0Config;

@@ -3,14 +3,14 @@
  * (arch/x86/kvm/vmx/vmx.c). The hardware side is in cpu.ts.
  */
 import { GUEST_PML_INDEX, PML_ENTITY_NUM } from '@kvmlab/hypervisor-core';
-import type { KvmMmuPml } from './kvm-mmu.js';
+import type { KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
 /** KVM's initial and reset PML index: the log fills from entry 511 down (vmx.c). */
 export const PML_INDEX_RESET = PML_ENTITY_NUM - 1;
 
 // models vmx_flush_pml_buffer() (vmx.c): every logged GPA is taken as an L1 gfn and marked
-export function vmxFlushPmlBuffer(m: KvmMmuPml, v: VcpuVmx): void {
+export function vmxFlushPmlBuffer(m: KvmMmuState, v: VcpuVmx): void {
   const vmcs = v.current;
   const idx = Number(vmcs.vmread(GUEST_PML_INDEX));
   if (idx === PML_INDEX_RESET) return;

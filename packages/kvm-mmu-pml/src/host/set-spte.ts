@@ -12,8 +12,8 @@ import {
   type Memslot,
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK, SPTE_HOST_WRITEABLE, SPTE_MMU_WRITEABLE } from '../constants.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import type { Spte, SpteTable } from './mmu-pages.js';
+import type { KvmMmuState } from './shapes.js';
 import { spteShadowAccessedMask, spteShadowDirtyMask } from './spte.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
@@ -40,7 +40,7 @@ export function kvmVcpuAdNeedWriteProtect(v: VcpuVmx): boolean {
 export const RAM_MT_MASK = (VMX_EPT_MT_WB << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT;
 
 // models set_spte() + mmu_set_spte() (arch/x86/kvm/mmu.c)
-export function setSpte(m: KvmMmuPml, v: VcpuVmx, a: SetSpteArgs): Spte {
+export function setSpte(m: KvmMmuState, v: VcpuVmx, a: SetSpteArgs): Spte {
   const k = m.cfg.kinds;
   let spte = 0n;
   if (m.cfg.variant === 'pre-fix') {

@@ -3,15 +3,14 @@
  * (L2 then uses L1's TDP, so its addresses are L1 GPAs). arch/x86/kvm/mmu.c.
  */
 import { PT_WRITABLE_MASK, SPTE_HOST_WRITEABLE, SPTE_MMU_WRITEABLE } from '../constants.js';
-import type { ExitResult } from './exits.js';
-import type { KvmMmuPml } from './kvm-mmu.js';
 import { setSpte } from './set-spte.js';
+import type { ExitResult, KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
 const LOCKLESS_WRITABLE = SPTE_HOST_WRITEABLE | SPTE_MMU_WRITEABLE;
 
 // models tdp_page_fault() (mmu.c): fast path first, then write tracking, else map the gfn with set_spte()
-export function tdpPageFault(m: KvmMmuPml, v: VcpuVmx, gfn: number, write: boolean): ExitResult {
+export function tdpPageFault(m: KvmMmuState, v: VcpuVmx, gfn: number, write: boolean): ExitResult {
   const slot = m.vm.memslots.findByGfnNumber(gfn);
   // No slot (or a store to a read-only slot): emulated as MMIO, the VMM sees KVM_EXIT_MMIO.
   if (slot === undefined || (write && slot.readonly)) return 'mmio';
@@ -27,7 +26,7 @@ export function tdpPageFault(m: KvmMmuPml, v: VcpuVmx, gfn: number, write: boole
 // models fast_page_fault() + fast_pf_fix_direct_spte() (mmu.c): a write-protected leaf that
 // KVM itself protected (MMU-writable) becomes writable again without the MMU lock, and the
 // gfn is marked dirty. D is left as it is.
-export function fastPageFault(m: KvmMmuPml, v: VcpuVmx, gfn: number): boolean {
+export function fastPageFault(m: KvmMmuState, v: VcpuVmx, gfn: number): boolean {
   const spte = v.activeTable.entries.get(gfn);
   if (spte === undefined) return false;
   const old = spte.value;
