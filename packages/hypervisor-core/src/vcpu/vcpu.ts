@@ -10,6 +10,9 @@ import { KVM_CPUID_FEATURES, KVM_CPUID_SIGNATURE, KVM_ENOSYS, KVM_EPERM, KVM_SIG
 import { KvmError } from '../errors.js';
 import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
+import {
+  EFER_LMA, EFER_LME, KVM_MP_STATE_HALTED, KVM_MP_STATE_RUNNABLE, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE,
+} from '../x86/x86-regs.js';
 
 /** SMCCC_RET_NOT_SUPPORTED as a 64-bit x0 (include/linux/arm-smccc.h). */
 const SMCCC_NOT_SUPPORTED_U64 = U64_MASK;
@@ -58,11 +61,9 @@ export interface X86State {
  * as the kvm selftests' library leaves it before guest code runs; KVM's own reset state is real
  * mode, which the model skips.
  */
-export const X86_INITIAL_CR0 = 0x8000_0021n; // X86_CR0_PG | X86_CR0_NE | X86_CR0_PE
-export const X86_INITIAL_CR4 = 0x20n; // X86_CR4_PAE
-export const X86_INITIAL_EFER = 0x500n; // EFER_LMA | EFER_LME
-/** X86_CR4_VMXE (uapi/asm/processor-flags.h): without nested VMX, setting it is #GP. */
-const X86_CR4_VMXE = 1n << 13n;
+export const X86_INITIAL_CR0 = X86_CR0_PG | X86_CR0_NE | X86_CR0_PE;
+export const X86_INITIAL_CR4 = X86_CR4_PAE;
+export const X86_INITIAL_EFER = EFER_LMA | EFER_LME;
 
 /** kvm_default_tsc_scaling_ratio on VMX: 1.0 with 48 fractional bits (arch/x86/kvm/vmx). */
 export const VMX_TSC_RATIO_FRAC_BITS = 48n;
@@ -89,7 +90,7 @@ export class Vcpu {
     cr4: X86_INITIAL_CR4,
     efer: X86_INITIAL_EFER,
     rflags: 2n,
-    mpState: 0,
+    mpState: KVM_MP_STATE_RUNNABLE,
     regs: { rax: 0n, rbx: 0n, rcx: 0n, rdx: 0n, rsi: 0n, rdi: 0n },
   };
 
@@ -248,7 +249,7 @@ export class Vcpu {
     const v = u64(value);
     const data = new Uint8Array(1);
     if (this.exit({ reason: 'cr', cr, value: v, data, length: 1 })) return data[0] === 0;
-    if (cr === 4 && (v & X86_CR4_VMXE) !== 0n) return false;
+    if (cr === 4 && (v & X86_CR4_VMXE) !== 0n) return false; // CR4.VMXE is reserved without VMX in CPUID: #GP
     if (cr === 0) this.x86.cr0 = v;
     else this.x86.cr4 = v;
     return true;
@@ -313,7 +314,9 @@ export class Vcpu {
   /** KVM_SET_MP_STATE: RUNNABLE or HALTED (the states the model has); others EINVAL. */
   setMpState(state: number): void {
     this.requireArch('x86_64', 'KVM_SET_MP_STATE');
-    if (state !== 0 && state !== 3) throw new KvmError('EINVAL', `mp_state ${state} is not RUNNABLE (0) or HALTED (3)`, 'state');
+    if (state !== KVM_MP_STATE_RUNNABLE && state !== KVM_MP_STATE_HALTED) {
+      throw new KvmError('EINVAL', `mp_state ${state} is not RUNNABLE (${KVM_MP_STATE_RUNNABLE}) or HALTED (${KVM_MP_STATE_HALTED})`, 'state');
+    }
     this.x86.mpState = state;
   }
 

@@ -15,7 +15,9 @@ export const X86_EFLAGS_OF = 1n << 11n; // uapi/asm/processor-flags.h
 
 // --- CR0 / CR4 (uapi/asm/processor-flags.h) ---
 export const X86_CR0_PE = 1n << 0n; // uapi/asm/processor-flags.h
+export const X86_CR0_TS = 1n << 3n; // uapi/asm/processor-flags.h
 export const X86_CR0_NE = 1n << 5n; // uapi/asm/processor-flags.h
+export const X86_CR0_WP = 1n << 16n; // uapi/asm/processor-flags.h
 export const X86_CR0_PG = 1n << 31n; // uapi/asm/processor-flags.h
 export const X86_CR4_PAE = 1n << 5n; // uapi/asm/processor-flags.h
 export const X86_CR4_VMXE = 1n << 13n; // uapi/asm/processor-flags.h

@@ -6,11 +6,9 @@
  * and NE only; without, PE and PG too (KVM_VM_CR0_ALWAYS_ON, vmx.c).
  */
 import * as F from '../vmcs-fields.js';
-import { EFER_LMA, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE } from '../x86-regs.js';
+import { EFER_LMA, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR0_TS, X86_CR0_WP, X86_CR4_PAE, X86_CR4_VMXE } from '../x86-regs.js';
 import type { NestedVcpuState } from './shapes.js';
 
-const X86_CR0_WP = 1n << 16n; // uapi/asm/processor-flags.h
-const X86_CR0_TS = 1n << 3n; // uapi/asm/processor-flags.h
 /** KVM_POSSIBLE_CR4_GUEST_BITS | PGE with EPT (kvm_cache_regs.h, set_cr4_guest_host_mask()). */
 const CR4_GUEST_OWNED = (1n << 1n) | (1n << 3n) | (1n << 8n) | (1n << 9n) | (1n << 10n) | (1n << 7n);
 

@@ -12,6 +12,7 @@ import {
   PIN_BASED_VIRTUAL_NMIS, SECONDARY_EXEC_ENABLE_EPT, SECONDARY_EXEC_ENABLE_PML, SECONDARY_EXEC_ENABLE_VPID,
   SECONDARY_EXEC_PAUSE_LOOP_EXITING, SECONDARY_EXEC_UNRESTRICTED_GUEST, SECONDARY_EXEC_WBINVD_EXITING,
   VM_ENTRY_IA32E_MODE, VM_EXIT_ACK_INTR_ON_EXIT, VM_EXIT_HOST_ADDR_SPACE_SIZE,
+  PML_ENTITY_NUM,
 } from '../vmx-controls.js';
 import * as F from '../vmcs-fields.js';
 import type { KvmIntelParams } from './params.js';
@@ -74,6 +75,6 @@ export function setupVmcs01(nv: NestedVcpuState): void {
   const pml = nv.engine.ops.pmlAddress;
   if (p.pml && pml !== undefined) {
     nv.vmcs01.vmwrite(F.PML_ADDRESS, pml(nv));
-    nv.vmcs01.vmwrite(F.GUEST_PML_INDEX, 511n); // PML_ENTITY_NUM - 1
+    nv.vmcs01.vmwrite(F.GUEST_PML_INDEX, BigInt(PML_ENTITY_NUM - 1)); // the log fills from the top
   }
 }

@@ -15,6 +15,7 @@ import {
   SECONDARY_EXEC_ENABLE_INVPCID, SECONDARY_EXEC_SHADOW_VMCS, SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY,
   SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES, SECONDARY_EXEC_XSAVES, VM_ENTRY_IA32E_MODE, VM_ENTRY_LOAD_DEBUG_CONTROLS,
   VM_ENTRY_LOAD_IA32_EFER, VM_ENTRY_LOAD_IA32_PAT, VM_EXIT_LOAD_IA32_EFER,
+  PML_ENTITY_NUM,
 } from '../vmx-controls.js';
 import {
   EXIT_REASON_INVALID_STATE, EXIT_REASON_MSR_LOAD_FAIL, VMX_EXIT_REASONS_FAILED_VMENTRY,
@@ -54,7 +55,7 @@ function prepareVmcs02ConstantState(nv: NestedVcpuState): void {
   if (nv.engine.params.pml && pml !== undefined) {
     // The PML page never changes; the index is reset on every exit, so it is constant in vmcs02 too.
     nv.vmcs02.vmwrite(F.PML_ADDRESS, pml(nv));
-    nv.vmcs02.vmwrite(F.GUEST_PML_INDEX, 511n);
+    nv.vmcs02.vmwrite(F.GUEST_PML_INDEX, BigInt(PML_ENTITY_NUM - 1));
   }
   nv.vmcs02.vmwrite(F.VM_EXIT_MSR_STORE_COUNT, 0n);
 }
