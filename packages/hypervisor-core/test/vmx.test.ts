@@ -60,6 +60,25 @@ describe('Vmcs field store', () => {
     expect(() => v.cpuWrite(0x1002, 0n)).toThrow(RangeError);
   });
 
+  it('a well-formed encoding the kernel has no field for is stored and counted like the others, _HIGH included', () => {
+    const names = new Set(Object.values(C).filter((v): v is number => typeof v === 'number'));
+    let unknown = 0x2000; // 64-bit full-access encodings: find one enum vmcs_field lacks
+    while (names.has(unknown) || !isValidVmcsEncoding(unknown)) unknown += 2;
+    const v = new Vmcs('x');
+    v.vmwrite(unknown, 0x1111_2222_3333_4444n);
+    v.vmwrite(unknown + 1, 0xaaaa_bbbbn);
+    v.vmwrite(C.GUEST_CR3, 0xa000n);
+    expect(v.vmread(unknown)).toBe(0xaaaa_bbbb_3333_4444n);
+    expect(v.peek(unknown + 1)).toBe(0xaaaa_bbbbn);
+    expect(v.countsOf(unknown)).toEqual({ vmreads: 1, vmwrites: 1 });
+    expect(v.countsOf(unknown + 1)).toEqual({ vmreads: 0, vmwrites: 1 });
+    expect(v.writtenFields()).toEqual([unknown, C.GUEST_CR3].sort((a, b) => a - b));
+    v.resetCounts();
+    expect(v.countsOf(unknown)).toEqual({ vmreads: 0, vmwrites: 0 });
+    expect(v.counts).toEqual({ vmreads: 0, vmwrites: 0 });
+    expect(v.peek(unknown)).toBe(0xaaaa_bbbb_3333_4444n); // counts go, values stay
+  });
+
   it('rejects encodings with reserved bits', () => {
     expect(isValidVmcsEncoding(0x1000)).toBe(false);
     expect(isValidVmcsEncoding(0x8000)).toBe(false);

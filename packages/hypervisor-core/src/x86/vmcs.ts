@@ -41,16 +41,32 @@ export interface VmcsCounts {
   vmwrites: number;
 }
 
-/** Encodings are 15-bit: one slot per encoding keeps the hot path free of hashing. */
-const ENCODINGS = 0x8000;
+/**
+ * Dense slots for the encodings of enum vmcs_field (a `_HIGH` access has its own counter slot but
+ * shares its field's value slot), computed once: the hot path indexes arrays instead of hashing,
+ * and a VMCS costs a few KiB. Other valid encodings — no kernel field, but well-formed — fall back
+ * to maps.
+ */
+const COUNT_SLOT = new Int16Array(0x8000).fill(-1);
+const VALUE_SLOT = new Int16Array(0x8000).fill(-1);
+const SLOT_ENCODING: number[] = [];
+let valueSlots = 0;
+for (const enc of [...VMCS_FIELD_NAMES.keys()].sort((a, b) => a - b)) {
+  COUNT_SLOT[enc] = SLOT_ENCODING.push(enc) - 1;
+  const base = isHighAccess(enc) ? enc - 1 : enc;
+  if (VALUE_SLOT[base]! < 0) VALUE_SLOT[base] = valueSlots++;
+  if (isHighAccess(enc)) VALUE_SLOT[enc] = VALUE_SLOT[base]!;
+}
 
 export class Vmcs {
   /** A label for traces: "vmcs01", "vmcs02", … */
   readonly name: string;
   readonly counts: VmcsCounts = { vmreads: 0, vmwrites: 0 };
-  private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(ENCODINGS);
-  private readonly reads = new Uint32Array(ENCODINGS);
-  private readonly writes = new Uint32Array(ENCODINGS);
+  private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(valueSlots);
+  private readonly reads = new Uint32Array(SLOT_ENCODING.length);
+  private readonly writes = new Uint32Array(SLOT_ENCODING.length);
+  private readonly otherValues = new Map<number, bigint>();
+  private readonly otherCounts = new Map<number, VmcsCounts>();
   /** Launch state (SDM §24.11.3): VMCLEAR makes it "clear", VMLAUNCH "launched". */
   launched = false;
 
@@ -62,25 +78,44 @@ export class Vmcs {
     if (!isValidVmcsEncoding(encoding)) throw new RangeError(`invalid VMCS field encoding 0x${encoding.toString(16)}`);
   }
 
+  /** The stored value of the full field `base` (an even encoding). */
+  private load(base: number): bigint {
+    const slot = VALUE_SLOT[base]!;
+    return (slot >= 0 ? this.values[slot] : this.otherValues.get(base)) ?? 0n;
+  }
+
+  private store(base: number, value: bigint): void {
+    const slot = VALUE_SLOT[base]!;
+    if (slot >= 0) this.values[slot] = value;
+    else this.otherValues.set(base, value);
+  }
+
   private get(encoding: number): bigint {
-    if (isHighAccess(encoding)) return (this.values[encoding - 1] ?? 0n) >> 32n;
-    return this.values[encoding] ?? 0n;
+    if (isHighAccess(encoding)) return this.load(encoding - 1) >> 32n;
+    return this.load(encoding);
   }
 
   private set(encoding: number, value: bigint): void {
     if (isHighAccess(encoding)) {
-      const low = (this.values[encoding - 1] ?? 0n) & 0xffff_ffffn;
-      this.values[encoding - 1] = (BigInt.asUintN(32, value) << 32n) | low;
+      this.store(encoding - 1, (BigInt.asUintN(32, value) << 32n) | (this.load(encoding - 1) & 0xffff_ffffn));
       return;
     }
-    this.values[encoding] = BigInt.asUintN(vmcsFieldWidth(encoding), value);
+    this.store(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
+  }
+
+  private otherCountsOf(encoding: number): VmcsCounts {
+    let c = this.otherCounts.get(encoding);
+    if (c === undefined) this.otherCounts.set(encoding, (c = { vmreads: 0, vmwrites: 0 }));
+    return c;
   }
 
   /** VMREAD (counted). Unwritten fields read 0. */
   vmread(encoding: number): bigint {
     this.check(encoding);
     this.counts.vmreads++;
-    this.reads[encoding]!++;
+    const slot = COUNT_SLOT[encoding]!;
+    if (slot >= 0) this.reads[slot]!++;
+    else this.otherCountsOf(encoding).vmreads++;
     return this.get(encoding);
   }
 
@@ -88,7 +123,9 @@ export class Vmcs {
   vmwrite(encoding: number, value: bigint): void {
     this.check(encoding);
     this.counts.vmwrites++;
-    this.writes[encoding]!++;
+    const slot = COUNT_SLOT[encoding]!;
+    if (slot >= 0) this.writes[slot]!++;
+    else this.otherCountsOf(encoding).vmwrites++;
     this.set(encoding, value);
   }
 
@@ -110,7 +147,9 @@ export class Vmcs {
   /** Per-field counts, e.g. of GUEST_CR3. */
   countsOf(encoding: number): Readonly<VmcsCounts> {
     if (!isValidVmcsEncoding(encoding)) return { vmreads: 0, vmwrites: 0 };
-    return { vmreads: this.reads[encoding]!, vmwrites: this.writes[encoding]! };
+    const slot = COUNT_SLOT[encoding]!;
+    if (slot < 0) return { ...(this.otherCounts.get(encoding) ?? { vmreads: 0, vmwrites: 0 }) };
+    return { vmreads: this.reads[slot]!, vmwrites: this.writes[slot]! };
   }
 
   resetCounts(): void {
@@ -118,6 +157,7 @@ export class Vmcs {
     this.counts.vmwrites = 0;
     this.reads.fill(0);
     this.writes.fill(0);
+    this.otherCounts.clear();
   }
 
   /** VMCLEAR: launch state clear (field data stays, as on hardware it is flushed to memory). */
@@ -127,8 +167,8 @@ export class Vmcs {
 
   /** The encodings that hold a value. */
   writtenFields(): number[] {
-    const out: number[] = [];
-    this.values.forEach((v, i) => void (v !== undefined && out.push(i)));
-    return out;
+    const out = [...this.otherValues.keys()];
+    for (const enc of SLOT_ENCODING) if (!isHighAccess(enc) && this.values[VALUE_SLOT[enc]!] !== undefined) out.push(enc);
+    return out.sort((a, b) => a - b);
   }
 }
