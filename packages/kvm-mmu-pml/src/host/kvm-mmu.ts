@@ -163,3 +163,10 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
     enableLogDirtyPtMasked(this, slot, firstPage, mask);
   }
 }
+
+/** The L0 state of a VM built with this plugin (for VMMs, tests, reports, and the engine's hooks). */
+export function kvmMmuOf(vm: { readonly mmu: unknown }): KvmMmuPml {
+  const m = vm.mmu;
+  if (!(m instanceof KvmMmuPml)) throw new TypeError('this VM does not run the kvm-mmu-pml MMU');
+  return m;
+}

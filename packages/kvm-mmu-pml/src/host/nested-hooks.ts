@@ -4,21 +4,16 @@
  * EPT_POINTER at VM entry, and the PML page and its flush. INVEPT keeps the engine's 5.3/5.4
  * behaviour (nothing); L1's changes to EPT12 reach the shadow through write tracking.
  */
-import type { NestedVcpuState, NvmxOps, Vm } from '@kvmlab/hypervisor-core';
-import { KvmMmuPml } from './kvm-mmu.js';
+import type { NestedVcpuState, NvmxOps } from '@kvmlab/hypervisor-core';
+import { kvmMmuOf } from './kvm-mmu.js';
 import { vmxFlushPmlBuffer } from './pml.js';
 
-const mmuOf = (vm: Vm): KvmMmuPml => {
-  const m = vm.mmu;
-  if (!(m instanceof KvmMmuPml)) throw new Error('kvm-mmu-pml: a VM without this MMU reached its hooks (model bug)');
-  return m;
-};
-const vmx = (nv: NestedVcpuState) => mmuOf(nv.vcpu.vm).vcpuVmxFor(nv);
+const vmx = (nv: NestedVcpuState) => kvmMmuOf(nv.vcpu.vm).vcpuVmxFor(nv);
 
 export const NESTED_MMU_HOOKS: Partial<NvmxOps> = {
   // mmu_alloc_roots(): L1's TDP root is one table; guest_mmu has a root per EPTP12 (kvm_mmu_get_page finds it again)
   mmuAllocRoot: (nv, mmu, key) => {
-    const m = mmuOf(nv.vcpu.vm);
+    const m = kvmMmuOf(nv.vcpu.vm);
     return mmu === 'guest_mmu' ? m.shadowTable(key).root : m.tdp.root;
   },
   nestedEptInit: (nv) => {
@@ -28,9 +23,9 @@ export const NESTED_MMU_HOOKS: Partial<NvmxOps> = {
     vmx(nv).nestedEpt = false;
   },
   hardwareEntry: (nv) => {
-    const m = mmuOf(nv.vcpu.vm);
+    const m = kvmMmuOf(nv.vcpu.vm);
     vmx(nv).loadCpu((hpa) => m.tableAt(hpa));
   },
   pmlAddress: (nv) => vmx(nv).pmlHpa,
-  flushPml: (nv) => vmxFlushPmlBuffer(mmuOf(nv.vcpu.vm), vmx(nv)),
+  flushPml: (nv) => vmxFlushPmlBuffer(kvmMmuOf(nv.vcpu.vm), vmx(nv)),
 };

@@ -6,17 +6,12 @@
 import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
 import { l0Config, type KvmMmuPmlOptions } from './config.js';
 import { KvmMmuPml } from './kvm-mmu.js';
+
+export { kvmMmuOf } from './kvm-mmu.js';
 import { NESTED_MMU_HOOKS } from './nested-hooks.js';
 import { vmxFlushPmlBuffer } from './pml.js';
 
 export const KVM_MMU_PML_PLUGIN = 'kvm-mmu-pml';
-
-/** The L0 state of a VM built with this plugin (for VMMs, tests and reports). */
-export function kvmMmuOf(vm: { readonly mmu: unknown }): KvmMmuPml {
-  const m = vm.mmu;
-  if (!(m instanceof KvmMmuPml)) throw new TypeError('this VM does not run the kvm-mmu-pml MMU');
-  return m;
-}
 
 // An exit to userspace (I/O, MMIO) is an exit too: vmx_handle_exit() drains PML first.
 function exitToUser(vcpu: Vcpu, reason: number): boolean {
