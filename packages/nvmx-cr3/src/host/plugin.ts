@@ -4,7 +4,7 @@
  * vmcs01/vmcs02/vmcs12, entry, exit, the HLT squash, the preemption timer — is the engine's, so it
  * composes with any other nested-VMX plugin (kvm-mmu-pml's MMU) in one hypervisor.
  */
-import { definePlugin, KvmError, type NestedVcpu, type Plugin, type Vcpu, X86_CR0_PG } from '@kvmlab/hypervisor-core';
+import { definePlugin, type NestedVcpu, type Plugin, type Vcpu, X86_CR0_PG } from '@kvmlab/hypervisor-core';
 import { guestCr3Hooks, NVMX_VARIANTS, type NvmxVariant } from './guest-cr3.js';
 
 export interface NvmxCr3Options {
@@ -58,21 +58,16 @@ export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
         get enableEpt() { return api.params.ept; },
         get unrestrictedGuest() { return api.params.unrestrictedGuest; },
       };
-      // Every call names a vCPU of this hypervisor: the engine would otherwise give another
-      // hypervisor's vCPU a second nested state here and change it behind its own engine's back.
-      const own = (vcpu: Vcpu): Vcpu => {
-        if (vcpu?.vm?.hv?.nestedVmx !== api) throw new KvmError('EINVAL', 'not a vCPU of this hypervisor', 'vcpu');
-        return vcpu;
-      };
+      // A vCPU of another hypervisor is the engine's EINVAL (it checks whose vCPU it is).
       const service: NvmxService = {
         config,
-        nested: (vcpu) => api.state(own(vcpu)),
+        nested: (vcpu) => api.state(vcpu),
         setSregs(vcpu, sregs) {
-          own(vcpu);
-          const cr0 = sregs.paging === false ? vcpu.x86.cr0 & ~X86_CR0_PG : vcpu.x86.cr0 | X86_CR0_PG;
+          const { cr0: now } = api.state(vcpu).vcpu.x86; // validates the vCPU first
+          const cr0 = sregs.paging === false ? now & ~X86_CR0_PG : now | X86_CR0_PG;
           api.setSregs(vcpu, { cr3: sregs.cr3, cr0 });
         },
-        raiseInterrupt: (vcpu, vector, at) => api.raiseInterrupt(own(vcpu), vector, at),
+        raiseInterrupt: (vcpu, vector, at) => api.raiseInterrupt(vcpu, vector, at),
       };
       ctx.decorate(NVMX_SERVICE, service);
     },
