@@ -72,3 +72,6 @@ export {
   type ScenarioSeries,
   type ScenarioVerdict,
 } from './scenario.js';
+export {
+  cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
+} from './scenario-variants.js';

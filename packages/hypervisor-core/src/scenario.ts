@@ -14,7 +14,10 @@ export type ScenarioOptionSpec =
 export type ScenarioOptionValues = Readonly<Record<string, number | boolean | string>>;
 
 export interface ScenarioRunInput {
+  /** The variant; for a scenario with variant axes, the cell's name (variantCellName), e.g. `kvm-mmu-pml=pre-fix,nvmx-cr3=merged`. */
   readonly variant: string;
+  /** A scenario with variant axes: each axis's variant in this cell (also parseable from `variant`). */
+  readonly variants?: Readonly<Record<string, string>>;
   readonly arch: Arch;
   readonly seed: number;
   /** Validated option values (every declared option present). */
@@ -50,6 +53,8 @@ export interface ScenarioSeries {
 export interface ScenarioResult {
   readonly scenario: string;
   readonly variant: string;
+  /** A scenario with variant axes: the cell's variant per axis. */
+  readonly variants?: Readonly<Record<string, string>>;
   readonly arch: Arch;
   readonly seed: number;
   readonly verdict: ScenarioVerdict;
@@ -69,9 +74,18 @@ export interface ScenarioDef {
   /** One line for `kvmlab list`. */
   readonly description: string;
   readonly arches: readonly Arch[];
+  /** Variants in demo order (pre-fix first); with `variantAxes`, every cell's name (variantCells order). */
   readonly variants: readonly string[];
-  /** Variants in demo order (pre-fix first); defaults to `variants`. */
+  /** The variant `run` takes when none is given (usually merged; with axes, the all-merged cell). */
   readonly defaultVariant: string;
+  /**
+   * A scenario that composes several plugins declares one axis per plugin (its package's short
+   * name → that plugin's variants, pre-fix first) and runs any cell of the product; see
+   * scenario-variants.ts. Absent: one axis, `variants`.
+   */
+  readonly variantAxes?: Readonly<Record<string, readonly string[]>>;
+  /** Labels of the figures a matrix grid shows in each cell (after the headline). */
+  readonly matrixFigures?: readonly string[];
   readonly options: Readonly<Record<string, ScenarioOptionSpec>>;
   /** Which package provides it (for `list`). */
   readonly package: string;

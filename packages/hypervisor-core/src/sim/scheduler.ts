@@ -91,6 +91,22 @@ export class Scheduler {
     return this.executed - start;
   }
 
+  /**
+   * runUntil(t), except that it stops right after an event that makes `stop()` true, with now at
+   * that event's time (a blocked vCPU woken by a signal does not sleep on to its timer). Returns
+   * true if it stopped early.
+   */
+  runUntilOr(t: bigint, stop: () => boolean): boolean {
+    if (t < this.current) throw new RangeError(`runUntilOr(${t}) is in the past (now ${this.current})`);
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined || top.at > t) break;
+      if (this.fire(top) && stop()) return true;
+    }
+    this.current = t;
+    return false;
+  }
+
   /** runUntil(now + d). */
   runFor(d: bigint): number {
     return this.runUntil(this.current + d);
@@ -116,15 +132,16 @@ export class Scheduler {
     this.runUntil(this.current + d);
   }
 
-  /** Takes the heap's top event off and runs it (unless it was cancelled). */
-  private fire(top: QueuedEvent): void {
+  /** Takes the heap's top event off and runs it (unless it was cancelled); true if it ran. */
+  private fire(top: QueuedEvent): boolean {
     this.pop();
     top.done = true;
-    if (top.cancelled) return;
+    if (top.cancelled) return false;
     this.live--;
     this.current = top.at;
     this.executed++;
     top.fn(top.at);
+    return true;
   }
 
   private push(ev: QueuedEvent): void {

@@ -66,6 +66,20 @@ export class NestedVmxEngine implements NestedVmxBoundary {
         scheduleInterrupt(nv, vector, at);
       },
       raiseNmi: (vcpu) => queueNmi(this.state(vcpu)),
+      requestUserspaceExit: (vcpu, handler) => {
+        const nv = this.state(vcpu);
+        if (typeof handler !== 'function') throw new KvmError('EINVAL', 'requestUserspaceExit(vcpu, handler: () => void)', 'handler');
+        if (nv.signal !== null) throw new KvmError('EBUSY', `vCPU ${vcpu.id} already has a signal pending`, 'vcpu');
+        nv.signal = handler;
+        nv.kicked = true; // the signal's IPI kicks the vCPU out of L2 at its next instruction boundary
+      },
+      signalPending: (vcpu) => this.state(vcpu).signal !== null,
+      cancelUserspaceExit: (vcpu) => {
+        const nv = this.state(vcpu);
+        if (nv.signal === null) return false;
+        nv.signal = null; // the kick stays: it may be an interrupt's too, and a spare kick costs one L0 exit
+        return true;
+      },
       loadProgram: (vm, gpa, program) => {
         if (typeof gpa !== 'bigint' || gpa < 0n || typeof program !== 'function') throw new KvmError('EINVAL', 'loadProgram(vm, gpa: bigint, program: generator function)', 'program');
         const programs = engine().programs;

@@ -69,6 +69,8 @@ export interface NvmxStats {
   readonly exits: Record<number, number>;
   l2Interrupts: number;
   l1Interrupts: number;
+  /** Returns to userspace for a signal (KVM_EXIT_INTR) while in guest mode. */
+  userspaceExits: number;
   /** VMREAD/VMWRITE on vmcs01/vmcs02 during nested entries and exits (all fields, and GUEST_CR3). */
   entryVmreads: number;
   entryVmwrites: number;
@@ -133,6 +135,12 @@ export interface NestedVcpuState {
   readonly scheduledIrqs: { readonly at: bigint; readonly handle: EventHandle }[];
   /** A kick arrived (kvm_vcpu_kick): the running guest leaves at its next instruction boundary. */
   kicked: boolean;
+  /**
+   * A signal is pending for the vCPU thread (the VMM wants it out of KVM_RUN, e.g. to pause it):
+   * at the next point where vcpu_run() checks signal_pending() in guest mode, KVM returns to
+   * userspace (KVM_EXIT_INTR) and this handler — the VMM's work while the vCPU is out — runs.
+   */
+  signal: (() => void) | null;
   /** L2 loops without end and nothing can interrupt it: VMLAUNCH/VMRESUME never completes. */
   spinningForever: boolean;
   /** vmx->msr_ia32_feature_control. */
@@ -257,6 +265,21 @@ export interface NestedVmxApi {
   raiseNmi(vcpu: Vcpu): void;
   /** Puts a JS guest program in the VM's image at `gpa`: an L2 whose GUEST_RIP is `gpa` runs it. */
   loadProgram(vm: Vm, gpa: bigint, program: GuestProgram): void;
+  /**
+   * Signals the vCPU thread (pthread_kill, as QEMU's qemu_cpu_kick does): the vCPU is kicked out
+   * of L2 and, at the next point where vcpu_run() checks for a signal while in guest mode, leaves
+   * KVM_RUN with KVM_EXIT_INTR; `handler` runs then, as the VMM's code between two KVM_RUNs
+   * (GET_NESTED_STATE, GET_REGS, … see a consistent vCPU), and the vCPU re-enters when it
+   * returns. A handler that throws abandons the run (a migration source that stopped for good):
+   * the exception reaches whoever is running the vCPU. While the vCPU is in L1 the signal waits
+   * for L1's next VMLAUNCH/VMRESUME (L1's code is a JS program of the model, resumable only at
+   * its VMX instructions). EBUSY if a signal is already pending.
+   */
+  requestUserspaceExit(vcpu: Vcpu, handler: () => void): void;
+  /** A signal is pending for this vCPU (requestUserspaceExit, not yet delivered). */
+  signalPending(vcpu: Vcpu): boolean;
+  /** Takes back a pending signal (the VMM saw the vCPU come out by other means); false if none was pending. */
+  cancelUserspaceExit(vcpu: Vcpu): boolean;
   /** KVM_RUN for a vCPU left in guest mode (e.g. after KVM_SET_NESTED_STATE): runs until L1 is back. */
   runNested(vcpu: Vcpu): boolean;
   /** The vmcs12 at `ptr`: the cached one if current, else a copy of L1's memory there. */

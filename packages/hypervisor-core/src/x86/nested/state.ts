@@ -24,10 +24,10 @@ export function createNestedVcpu(vcpu: Vcpu, engine: NvmxEngineState): NestedVcp
     vmcs02Initialized: false, dirtyVmcs12: false, needSyncRare: false, regsAvail: ~0, regsDirty: 0, nestedRunPending: false,
     requests: new Set(), rootMmu, guestMmu: newMmu('guest_mmu'), mmu: rootMmu, rootAllocs: 0,
     preemptionTimer: null, preemptionTimerExpires: null, preemptionTimerExpired: false, pendingIrqs: [], nmiPending: 0, scheduledIrqs: [],
-    kicked: false, spinningForever: false, featureControl: 0n, programs: new Map(),
+    kicked: false, signal: null, spinningForever: false, featureControl: 0n, programs: new Map(),
     stats: {
       nestedEntries: 0, squashedEntries: 0, failedEntries: 0, nestedExits: {}, l0Exits: {}, exits: {}, l2Interrupts: 0,
-      l1Interrupts: 0, entryVmreads: 0, entryVmwrites: 0, entryCr3Vmreads: 0, entryCr3Vmwrites: 0, exitVmreads: 0,
+      l1Interrupts: 0, userspaceExits: 0, entryVmreads: 0, entryVmwrites: 0, entryCr3Vmreads: 0, entryCr3Vmwrites: 0, exitVmreads: 0,
       exitVmwrites: 0, exitCr3Vmreads: 0, exitCr3Vmwrites: 0,
     },
     listeners: [], entryMark: null, entryLaunch: false, exitMark: null, lastExit: null,

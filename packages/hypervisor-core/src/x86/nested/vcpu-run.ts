@@ -53,13 +53,19 @@ function kvmVcpuRunning(nv: NestedVcpuState): boolean {
   return nv.vcpu.x86.mpState === KVM_MP_STATE_RUNNABLE;
 }
 
-/** models vcpu_block() (x86.c): wait in virtual time until runnable. False if nothing the model knows can wake it. */
+/**
+ * models vcpu_block() (x86.c): wait in virtual time until runnable. False if nothing the model
+ * knows can wake it. A signal ends the wait too (kvm_vcpu_check_block() → -EINTR), leaving the
+ * vCPU halted: vcpu_run() then returns to userspace.
+ */
 function vcpuBlock(nv: NestedVcpuState): boolean {
   const sim = nv.vcpu.vm.hv.sim;
+  const signalled = (): boolean => nv.signal !== null;
   while (!(kvmVcpuRunning(nv) || hasEvents(nv))) {
+    if (signalled()) return true;
     const t = nextWakeAt(nv);
     if (t === null) return false;
-    sim.runUntil(t > sim.now ? t : sim.now);
+    sim.runUntilOr(t > sim.now ? t : sim.now, signalled);
   }
   nv.kicked = false;
   if (nv.vcpu.x86.mpState === KVM_MP_STATE_HALTED) nv.vcpu.x86.mpState = KVM_MP_STATE_RUNNABLE;
@@ -152,10 +158,23 @@ function vcpuEnterGuestL2(nv: NestedVcpuState): void {
   vmxHandleExitL2(nv, exit);
 }
 
+/**
+ * vcpu_run()'s signal_pending() check: KVM_EXIT_INTR to userspace, where the VMM's handler runs;
+ * the next KVM_RUN continues the loop. The kick that carried the signal has done its work.
+ */
+function exitToUserspace(nv: NestedVcpuState): void {
+  const handler = nv.signal!;
+  nv.signal = null;
+  nv.kicked = false;
+  nv.stats.userspaceExits++;
+  handler();
+}
+
 /** The vcpu_run() loop from a nested entry until L1 is back in charge. False = L2 can never be left. */
 export function vcpuRunNested(nv: NestedVcpuState): boolean {
   while (nv.vcpu.x86.guestMode) {
-    if (kvmVcpuRunning(nv)) {
+    if (nv.signal !== null) exitToUserspace(nv);
+    else if (kvmVcpuRunning(nv)) {
       if (nv.vcpu.x86.guestMode) vcpuEnterGuestL2(nv);
       if (nv.spinningForever) return false;
     } else if (!vcpuBlock(nv)) {
