@@ -16,6 +16,13 @@ export interface PrecopyOptions {
   readonly pageBytes?: number;
   /** The sender works in slices of this much virtual time. */
   readonly sliceNs?: bigint;
+  /**
+   * vm_stop() for guests whose vCPUs stop only at their next exit to userspace: asks them to
+   * stop and calls `whenStopped` once every vCPU has (QEMU's pause_all_vcpus() waits the same
+   * way); the last dirty-log sync and the copy come after. Without it, the constructor's
+   * `pauseGuest` stops the guest at once.
+   */
+  readonly stopGuest?: (whenStopped: () => void) => void;
 }
 
 export interface RoundRecord {
@@ -54,7 +61,8 @@ function isZero(p: Uint8Array | undefined): boolean {
 export class Precopy {
   readonly dest = new Map<number, Uint8Array>();
   private readonly rounds: RoundRecord[] = [];
-  private readonly o: Required<PrecopyOptions>;
+  private readonly o: Required<Omit<PrecopyOptions, 'stopGuest'>>;
+  private readonly stopGuest: ((whenStopped: () => void) => void) | undefined;
   private started = 0n;
   private lastSync = 0n;
   private totalPages = 0;
@@ -62,7 +70,9 @@ export class Precopy {
   result: PrecopyResult | undefined;
 
   constructor(readonly vm: Vm, readonly slot: Memslot, opts: PrecopyOptions, private readonly pauseGuest: () => void) {
-    this.o = { zeroPageBytes: 9, pageBytes: PAGE_BYTES + 8, sliceNs: 1_000_000n, ...opts };
+    const { stopGuest, ...rest } = opts;
+    this.o = { zeroPageBytes: 9, pageBytes: PAGE_BYTES + 8, sliceNs: 1_000_000n, ...rest };
+    this.stopGuest = stopGuest;
   }
 
   private get slotArg(): number {
@@ -185,8 +195,16 @@ export class Precopy {
 
   /** migration_completion(): stop the vCPUs, take the last dirty log, copy the rest. */
   private stopAndCopy(pending: readonly number[], converged: boolean): void {
+    if (this.stopGuest !== undefined) this.stopGuest(() => this.copyStopped(pending, converged));
+    else {
+      this.pauseGuest();
+      this.copyStopped(pending, converged);
+    }
+  }
+
+  /** With the guest stopped: the last sync, the remaining pages, and the page-by-page comparison. */
+  private copyStopped(pending: readonly number[], converged: boolean): void {
     const sim = this.vm.hv.sim;
-    this.pauseGuest();
     const last = new Set(pending);
     for (const p of this.sync()) last.add(p);
     let bytes = 0;
