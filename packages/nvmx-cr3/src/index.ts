@@ -15,8 +15,9 @@ export {
 } from '@kvmlab/hypervisor-core';
 export {
   ada, MuenKernel, muenVmcsGpa, MUEN_CODE_GPA, MUEN_DATA_GPA, MUEN_SUBJECT_CODE_GPA, MUEN_SUBJECT_DATA_GPA, MUEN_VMCS_GPA,
-  type MuenConfig, type MuenCorruption, type MuenSubject,
+  MUEN_VMXON_GPA, MUEN_EPT_GPA, MUEN_STATE_GPA, MUEN_MAX_CPUS, muenEptGpa, muenStateGpa, muenVmxonGpa, type MuenConfig, type MuenCorruption, type MuenSubject,
 } from './guest/muen.js';
+export { MUEN_KERNEL_CR3, MUEN_PLAN, REPORT_PML4, muenSubjects } from './scenarios/muen-system.js';
 export { nvmxHltCr3, runNvmxHltCr3, type NvmxHltCr3Options } from './scenarios/nvmx-hlt-cr3.js';
 
 /** Scenarios this package provides (the CLI registers every one). */
