@@ -36,6 +36,8 @@ export const resultJson = z.object({
   package: z.string(),
   arch: z.enum(['arm64', 'x86_64']),
   variant: z.string(),
+  /** A scenario with variant axes: each axis's variant in this cell (absent otherwise). */
+  variants: z.record(z.string(), z.string()).optional(),
   seed: z.number().int(),
   options: z.record(z.string(), scalar),
   verdict: verdictJson,
@@ -72,6 +74,42 @@ export const demoOutputJson = z.object({
   errors: z.array(runErrorJson),
 });
 
+/** One variant axis: a plugin's variants (pre-fix first), or `variant` for a single-axis scenario. */
+export const axisJson = z.object({ name: z.string(), values: z.array(z.string()) });
+
+/** One cell of a matrix: what the grid shows, without the series and details. */
+export const matrixCellJson = z.object({
+  variant: z.string(),
+  /** The cell's variant on every axis (`{ variant: name }` for a single-axis scenario). */
+  variants: z.record(z.string(), z.string()),
+  verdict: verdictJson,
+  headline: figureJson,
+  /** The scenario's matrixFigures in its order (value null when a result lacks one). */
+  figures: z.array(figureJson),
+});
+export type MatrixCellJson = z.infer<typeof matrixCellJson>;
+
+/**
+ * `run --variant all --json`: every variant of one scenario. With two axes `cells` is the grid
+ * (cells[r][c] = rows axis value r, columns axis value c); otherwise one row per variant.
+ */
+export const matrixOutputJson = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  kind: z.literal('matrix'),
+  kvmlabVersion: z.string(),
+  scenario: z.string(),
+  package: z.string(),
+  arch: z.enum(['arm64', 'x86_64']),
+  seed: z.number().int(),
+  axes: z.array(axisJson),
+  rows: z.string().optional(),
+  columns: z.string().optional(),
+  cells: z.array(z.array(matrixCellJson)),
+  /** Every variant's full result (as `run --json` prints it), in the scenario's variant order. */
+  results: z.array(resultJson),
+});
+export type MatrixOutputJson = z.infer<typeof matrixOutputJson>;
+
 export const optionSpecJson = z.discriminatedUnion('type', [
   z.object({ type: z.literal('number'), default: z.number(), min: z.number().optional(), max: z.number().optional(), integer: z.boolean().optional(), unit: z.string().optional(), description: z.string() }),
   z.object({ type: z.literal('boolean'), default: z.boolean(), description: z.string() }),
@@ -89,6 +127,9 @@ export const listOutputJson = z.object({
       arches: z.array(z.string()),
       variants: z.array(z.string()),
       defaultVariant: z.string(),
+      /** Only for a scenario with variant axes (then `variants` lists every cell's name). */
+      variantAxes: z.array(axisJson).optional(),
+      matrixFigures: z.array(z.string()).optional(),
       options: z.record(z.string(), optionSpecJson),
     })),
   })),
@@ -148,7 +189,7 @@ export const conformOutputJson = z.object({
 });
 
 /** Any `--json` document the CLI prints. */
-export const cliOutputJson = z.discriminatedUnion('kind', [runOutputJson, demoOutputJson, listOutputJson, capsOutputJson, affectedOutputJson, conformOutputJson]);
+export const cliOutputJson = z.discriminatedUnion('kind', [runOutputJson, matrixOutputJson, demoOutputJson, listOutputJson, capsOutputJson, affectedOutputJson, conformOutputJson]);
 
 /** JSON text (2-space indent, trailing newline); bigint → decimal string, non-finite → null. */
 export function stringifyJson(value: unknown): string {
@@ -162,6 +203,7 @@ export function resultToJson(r: ScenarioResult, pkg: string, options: Readonly<R
     package: pkg,
     arch: r.arch,
     variant: r.variant,
+    ...(r.variants !== undefined ? { variants: { ...r.variants } } : {}),
     seed: r.seed,
     options: { ...options },
     verdict: r.verdict,

@@ -126,3 +126,22 @@ export function variantForKernel(scenario: string, arch: Arch, kernel: KernelVer
   }
   return row.variant;
 }
+
+/**
+ * The cell of a scenario with variant axes that `kernel` behaves like (for `run --kernel`). Each
+ * axis is named after the package whose plugin it varies (core's contract), so `kvm-mmu-pml`
+ * takes the table entry of @kvmlab/kvm-mmu-pml. UsageError when an axis has no entry, or the
+ * kernel lacks the code, or the entry's variant is not one of the axis's.
+ */
+export function cellForKernel(scenario: string, axes: Readonly<Record<string, readonly string[]>>, arch: Arch, kernel: KernelVersion): Readonly<Record<string, string>> {
+  const rows = kernelRows(kernel, arch);
+  const cell: Record<string, string> = {};
+  for (const [axis, values] of Object.entries(axes)) {
+    const row = rows.find((r) => r.entry.package === `@kvmlab/${axis}`);
+    if (row === undefined) throw new UsageError(`--kernel cannot map variant axis ${axis} of scenario ${scenario} on ${arch}: no kernel-version table entry for @kvmlab/${axis} (give --variant ${axis}=…)`);
+    if (row.variant === undefined) throw new UsageError(`Linux ${kernel.text} has no ${row.entry.short} on ${arch} (added in ${row.entry.since})`);
+    if (!values.includes(row.variant)) throw new UsageError(`--kernel maps axis ${axis} to "${row.variant}", which scenario ${scenario} does not have (variants: ${values.join(', ')})`);
+    cell[axis] = row.variant;
+  }
+  return cell;
+}

@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import { resultJson as resultSchema, resultToJson, type ResultJson } from './json-output.js';
 import type { Progress } from './progress.js';
 import { parseScenarioOptions } from './scenario-options.js';
+import { runCellOf } from './variants.js';
 
 export interface RunRequest {
   readonly def: ScenarioDef;
@@ -30,17 +31,34 @@ export function checkVariant(def: ScenarioDef, variant: string): void {
   }
 }
 
+/**
+ * A scenario with variant axes must say which cell ran: its result's `variant` is the cell's
+ * name and its `variants` (if given) that cell. Returns the cell in axis order, for the JSON.
+ */
+function checkCell(def: ScenarioDef, requested: string, cell: Readonly<Record<string, string>>, result: ScenarioResult): Readonly<Record<string, string>> {
+  const where = `scenario ${def.name} was asked for variant ${requested} but`;
+  if (result.variant !== requested) throw new Error(`${where} its result says variant ${result.variant}`);
+  const given = result.variants;
+  if (given !== undefined && (Object.keys(given).length !== Object.keys(cell).length || Object.entries(cell).some(([a, v]) => given[a] !== v))) {
+    throw new Error(`${where} its result says variants ${JSON.stringify(given)}`);
+  }
+  return cell;
+}
+
 export function runScenario(req: RunRequest): RunOutcome {
   checkVariant(req.def, req.variant);
+  const cell = runCellOf(req.def, req.variant);
   const result = req.def.run({
     variant: req.variant,
+    ...(cell !== undefined ? { variants: cell } : {}),
     arch: req.arch,
     seed: req.seed,
     options: req.options,
     trace: req.trace,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });
-  const json = resultToJson(result, req.def.package, req.options);
+  const reported = cell !== undefined ? { ...result, variants: checkCell(req.def, req.variant, cell, result) } : result;
+  const json = resultToJson(reported, req.def.package, req.options);
   // A result outside the contract is the scenario's bug: say where, rather than print it.
   const check = resultSchema.safeParse(json);
   if (!check.success) {

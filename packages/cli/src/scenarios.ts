@@ -10,6 +10,7 @@ import { scenarios as psciConduit } from '@kvmlab/psci-conduit';
 import { scenarios as ptpKvmArm64 } from '@kvmlab/ptp-kvm-arm64';
 import { scenarios as ptpKvmCore } from '@kvmlab/ptp-kvm-core';
 import { scenarios as ptpKvmX86 } from '@kvmlab/ptp-kvm-x86';
+import { scenarios as x86Compose } from '@kvmlab/x86-compose';
 import { ScenarioCatalog } from './catalog.js';
 
 /** In package order (the catalog sorts by name for display). */
@@ -20,6 +21,7 @@ export const installedScenarios: readonly ScenarioDef[] = [
   ...ptpKvmX86,
   ...kvmMmuPml,
   ...nvmxCr3,
+  ...x86Compose,
   ...linuxKvm,
 ];
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { affectedOutputJson, capsOutputJson, conformOutputJson, demoOutputJson, listOutputJson, runOutputJson } from '../src/json-output.js';
+import { affectedOutputJson, capsOutputJson, conformOutputJson, demoOutputJson, listOutputJson, matrixOutputJson, runOutputJson } from '../src/json-output.js';
 import { chartSpecs } from '../src/report/charts.js';
 import { expectUsageError, PKG_DIR, spawnCli } from './helpers.js';
 
@@ -44,7 +44,11 @@ describe('kvmlab binary: list, caps, affected', () => {
     expect(r.status).toBe(0);
     for (const s of scenarios) {
       expect(r.stdout).toContain(`${s.name} — ${s.description}`);
-      for (const d of s.definitions) expect(r.stdout).toContain(d.variants.join(', ').replace(d.defaultVariant, `${d.defaultVariant} (default)`));
+      for (const d of s.definitions) {
+        // A scenario with variant axes shows the axes, not every cell's name.
+        if (d.variantAxes !== undefined) expect(r.stdout).toContain(d.variantAxes.map((a) => `${a.name}: ${a.values.join('|')}`).join(' × '));
+        else expect(r.stdout).toContain(d.variants.join(', ').replace(d.defaultVariant, `${d.defaultVariant} (default)`));
+      }
     }
   });
 
@@ -94,6 +98,19 @@ describe('kvmlab binary: run', () => {
         }
       }
     }
+  });
+
+  it('run --variant all: one matrix document whose results are the demo\'s, byte for byte, in variant order', () => {
+    const demo = demoOutputJson.parse(JSON.parse(readFileSync(join(inject('demo').dir, 'demo.json'), 'utf8')));
+    const s = scenarios.find((x) => x.name === 'nvmx-hlt-cr3');
+    if (s === undefined) return;
+    const r = spawnCli(['run', s.name, '--variant', 'all', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = matrixOutputJson.parse(JSON.parse(r.stdout));
+    const d = s.definitions[0]!;
+    expect(doc.cells.map((row) => row.map((c) => c.variant))).toEqual(d.variants.map((v) => [v]));
+    const same = demo.results.filter((x) => x.scenario === s.name && x.arch === d.arches[0]);
+    expect(JSON.stringify(doc.results)).toBe(JSON.stringify(same));
   });
 
   it('--kernel picks pre-fix for a kernel that lacks the fix and merged for one that has it', () => {

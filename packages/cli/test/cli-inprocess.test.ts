@@ -70,7 +70,7 @@ describe('kvmlab run (in-process, fake scenario)', () => {
 describe('usage errors: exit 2, one line + usage', () => {
   const cases: readonly [string, readonly string[], RegExp][] = [
     ['unknown scenario', ['run', 'nope'], /unknown scenario "nope" \(known: broken, fake-dirty\)/],
-    ['bad variant', ['run', 'fake-dirty', '--variant', 'rfc'], /has no variant "rfc" \(variants: pre-fix, merged\)/],
+    ['bad variant', ['run', 'fake-dirty', '--variant', 'rfc'], /has no variant "rfc" \(variants: pre-fix, merged, or all\)/],
     ['bad arch for the scenario', ['run', 'fake-dirty', '--arch', 'arm64'], /does not run on arch "arm64"/],
     ['unknown arch', ['run', 'fake-dirty', '--arch', 'riscv'], /argument 'riscv' is invalid/],
     ['bad seed', ['run', 'fake-dirty', '--seed', 'x1'], /seed must be an integer/],

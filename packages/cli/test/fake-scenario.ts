@@ -4,7 +4,7 @@
  * trace come from a running model, and the variant only changes how many pages the "buggy"
  * variant forgets to harvest (a stand-in for a feature package's mechanism).
  */
-import { createHypervisor, KVM_MEM_LOG_DIRTY_PAGES, type ScenarioDef, type ScenarioResult } from '@kvmlab/hypervisor-core';
+import { createHypervisor, KVM_MEM_LOG_DIRTY_PAGES, variantCellName, variantCellNames, type ScenarioDef, type ScenarioResult } from '@kvmlab/hypervisor-core';
 
 export const fakeScenario: ScenarioDef = {
   name: 'fake-dirty',
@@ -100,5 +100,48 @@ export const brokenScenario: ScenarioDef = {
   options: {},
   run() {
     throw new Error('model exploded');
+  },
+};
+
+/** The two axes of fakeMatrixScenario, named like the real x86 pair so `--kernel` can map them. */
+export const FAKE_AXES = { 'kvm-mmu-pml': ['pre-fix', 'merged'], 'nvmx-cr3': ['pre-fix', 'rfc-muen', 'merged'] } as const;
+
+/** Harvests out of which one sees a stale "CR3", per nvmx-cr3 variant (0: none). */
+export const STALE_EVERY: Readonly<Record<string, number>> = { 'pre-fix': 2, 'rfc-muen': 5, merged: 0 };
+
+/**
+ * A two-axis stand-in for a scenario composing two plugins: axis kvm-mmu-pml is fake-dirty's
+ * variant (pre-fix drops pages), axis nvmx-cr3 how many harvests see a stale "CR3". Every cell
+ * has different figures, so a test notices when the wrong cell ran. It needs input.variants (the
+ * runner must pass them) and refuses a variant name that does not match them.
+ */
+export const fakeMatrixScenario: ScenarioDef = {
+  name: 'fake-matrix',
+  description: 'test scenario with two variant axes',
+  arches: ['x86_64'],
+  variantAxes: FAKE_AXES,
+  variants: variantCellNames(FAKE_AXES),
+  defaultVariant: 'kvm-mmu-pml=merged,nvmx-cr3=merged',
+  matrixFigures: ['stale CR3', 'harvests'],
+  package: '@kvmlab/cli-test',
+  options: fakeScenario.options,
+  run(input): ScenarioResult {
+    const v = input.variants;
+    if (v === undefined) throw new Error('fake-matrix ran without input.variants');
+    if (variantCellName(FAKE_AXES, v) !== input.variant) throw new Error(`variant ${input.variant} does not match variants ${JSON.stringify(v)}`);
+    const base = fakeScenario.run({ ...input, variant: v['kvm-mmu-pml']! });
+    const harvests = Number(base.figures.find((f) => f.label === 'harvests')!.value);
+    const every = STALE_EVERY[v['nvmx-cr3']!]!;
+    const stale = every === 0 ? 0 : Math.floor(harvests / every);
+    const lost = Number(base.headline.value);
+    return {
+      ...base,
+      scenario: 'fake-matrix',
+      variant: input.variant,
+      variants: { ...v },
+      verdict: lost > 0 || stale > 0 ? 'bug-reproduced' : 'ok',
+      summary: `${lost} harvest(s) missed a page; ${stale} saw a stale CR3`,
+      figures: [...base.figures, { label: 'stale CR3', value: stale }],
+    };
   },
 };

@@ -13,7 +13,8 @@ import { runDemo } from '../src/runner.js';
 import { ScenarioCatalog } from '../src/catalog.js';
 import { SILENT_PROGRESS } from '../src/progress.js';
 import { renderReportHtml } from '../src/report/html.js';
-import { fakeScenario } from './fake-scenario.js';
+import { demoMatrices } from '../src/matrix.js';
+import { fakeMatrixScenario, fakeScenario } from './fake-scenario.js';
 import { PKG_DIR } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -108,5 +109,32 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const legend = await page.$$eval('figure.chart svg text', (ts) => ts.map((t) => t.textContent ?? ''));
     await page.close();
     expect(legend).toEqual(expect.arrayContaining(['pre-fix: written', 'pre-fix: harvested', 'merged: written', 'merged: harvested', 'virtual time (s)', 'pages', 'variant', 'pre-fix', 'merged']));
+  }, 60_000);
+  it('a variant matrix (fake two-axis scenario): a 2 × 3 grid, each cell coloured by its verdict like the verdict labels', async () => {
+    const catalog = new ScenarioCatalog([fakeMatrixScenario]);
+    const { results, errors } = runDemo(catalog, 1, SILENT_PROGRESS);
+    const file = join(dir, 'matrix.html');
+    writeFileSync(file, renderReportHtml({ title: 'matrix', kvmlabVersion: 'test', seed: 1, results, errors, matrices: demoMatrices(catalog, 1, results) }));
+    const check = await openReport(ctx, file);
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.foreignRequests).toEqual([]);
+    const page = await ctx.newPage();
+    await page.goto(pathToFileURL(file).href);
+    // Runs in the page: the spec project has no DOM lib, so the browser global is typed here.
+    type Styled = { getComputedStyle(e: unknown): { backgroundColor: string } };
+    const grid = await page.$$eval('table.matrix tr', (trs) =>
+      trs.slice(1).map((tr) => [...tr.querySelectorAll('td.mcell')].map((td) => ({ text: td.querySelector('strong')?.textContent ?? '', bg: (globalThis as unknown as Styled).getComputedStyle(td).backgroundColor, width: td.getBoundingClientRect().width }))),
+    );
+    const label = await page.$$eval('span.verdict.v-ok, span.verdict.v-bug-reproduced', (ss) => Object.fromEntries(ss.map((x) => [x.textContent ?? '', (globalThis as unknown as Styled).getComputedStyle(x).backgroundColor])));
+    await page.close();
+    expect(grid.map((row) => row.map((c) => c.text))).toEqual([
+      ['bug-reproduced', 'bug-reproduced', 'bug-reproduced'],
+      ['bug-reproduced', 'bug-reproduced', 'ok'],
+    ]);
+    for (const c of grid.flat()) {
+      expect(c.width).toBeGreaterThan(50);
+      expect(c.bg).toBe(label[c.text]);
+    }
+    expect(label.ok).not.toBe(label['bug-reproduced']);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 /**
  * `kvmlab demo`: every scenario on every arch in every variant (pre-fix next to the fix), one
- * summary table, and report.html + demo.json in the output folder.
+ * summary table, and report.html + demo.json in the output folder. A scenario with variant axes
+ * also gets its grid, under the table and at the top of its report section.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,6 +9,8 @@ import type { Command } from 'commander';
 import { parseSeed, type CliContext } from '../context.js';
 import { EXIT_FAILED } from '../errors.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
+import { renderMatrixText } from '../matrix-text.js';
+import { demoMatrices } from '../matrix.js';
 import { createProgress } from '../progress.js';
 import { runDemo } from '../runner.js';
 import { formatFigure, textTable } from '../text-table.js';
@@ -26,16 +29,18 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const { results, errors } = runDemo(ctx.catalog, opts.seed, createProgress(opts.json !== true, ctx.io.progressStream));
       const doc = { schemaVersion: SCHEMA_VERSION, kind: 'demo' as const, kvmlabVersion: ctx.version, seed: opts.seed, results, errors };
       const jsonText = stringifyJson(doc);
+      const matrices = demoMatrices(ctx.catalog, opts.seed, results);
       const reportFile = join(outDir, 'report.html');
       const jsonFile = join(outDir, 'demo.json');
       writeFileSync(jsonFile, jsonText);
-      writeFileSync(reportFile, renderReportHtml({ title: 'kvmlab demo: four KVM patch series of 26 September 2019', kvmlabVersion: ctx.version, seed: opts.seed, results, errors }));
+      writeFileSync(reportFile, renderReportHtml({ title: 'kvmlab demo: four KVM patch series of 26 September 2019', kvmlabVersion: ctx.version, seed: opts.seed, results, errors, matrices }));
       if (opts.json === true) ctx.io.out(jsonText);
       else {
         const rows = results.map((r) => [r.scenario, r.arch, r.variant, r.verdict, `${r.headline.label}: ${formatFigure(r.headline)}`]);
         for (const e of errors) rows.push([e.scenario, e.arch, e.variant, 'error', e.message.split('\n')[0]!]);
         const body = rows.length > 0 ? textTable(['scenario', 'arch', 'variant', 'verdict', 'key figure'], rows) : 'No scenarios installed (no feature package exports any yet).\n';
-        ctx.io.out(`${body}\nwrote ${reportFile}\nwrote ${jsonFile}\n`);
+        const grids = matrices.map((m) => `\n${renderMatrixText(m)}`).join('');
+        ctx.io.out(`${body}${grids}\nwrote ${reportFile}\nwrote ${jsonFile}\n`);
       }
       for (const e of errors) ctx.io.err(`kvmlab: ${e.scenario} (${e.arch}, ${e.variant}) failed: ${e.message.split('\n')[0]!}\n`);
       if (errors.length > 0 || results.some((r) => r.verdict === 'fail')) ctx.status = EXIT_FAILED;

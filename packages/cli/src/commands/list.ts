@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
 import { describeOption, optionFlags } from '../scenario-options.js';
+import { axesOf, describeAxes } from '../variants.js';
 
 export function registerList(program: Command, ctx: CliContext): void {
   program
@@ -19,7 +20,15 @@ export function registerList(program: Command, ctx: CliContext): void {
             scenarios: entries.map((e) => ({
               name: e.name,
               description: e.description,
-              definitions: e.defs.map((d) => ({ package: d.package, arches: [...d.arches], variants: [...d.variants], defaultVariant: d.defaultVariant, options: d.options })),
+              definitions: e.defs.map((d) => ({
+                package: d.package,
+                arches: [...d.arches],
+                variants: [...d.variants],
+                defaultVariant: d.defaultVariant,
+                ...(d.variantAxes !== undefined ? { variantAxes: axesOf(d).map((a) => ({ name: a.name, values: [...a.values] })) } : {}),
+                ...(d.matrixFigures !== undefined ? { matrixFigures: [...d.matrixFigures] } : {}),
+                options: d.options,
+              })),
             })),
           }),
         );
@@ -33,7 +42,8 @@ export function registerList(program: Command, ctx: CliContext): void {
       for (const e of entries) {
         lines.push(`${e.name} — ${e.description}`);
         for (const d of e.defs) {
-          const variants = d.variants.map((v) => (v === d.defaultVariant ? `${v} (default)` : v)).join(', ');
+          // Axes, not their product: 2 × 3 cell names say less than the two lists they come from.
+          const variants = describeAxes(d) ?? d.variants.map((v) => (v === d.defaultVariant ? `${v} (default)` : v)).join(', ');
           lines.push(`  arch ${d.arches.join(', ')} (${d.package}); variants: ${variants}`);
           for (const f of optionFlags(d)) {
             const arg = f.spec.type === 'boolean' ? `--${f.flag} / --no-${f.flag}` : `--${f.flag} <${f.spec.type === 'number' ? 'n' : 'value'}>`;
@@ -42,7 +52,7 @@ export function registerList(program: Command, ctx: CliContext): void {
         }
         lines.push('');
       }
-      lines.push(`Run one with: kvmlab run <scenario> [--variant v] [--arch a] [--seed n] [options]`);
+      lines.push(`Run one with: kvmlab run <scenario> [--variant v | axis=v,… | all] [--arch a] [--seed n] [options]`);
       ctx.io.out(`${lines.join('\n')}\n`);
     });
 }

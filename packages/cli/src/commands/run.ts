@@ -1,21 +1,24 @@
 /**
- * `kvmlab run <scenario>`: one scenario, one variant. The scenario's own options become flags
+ * `kvmlab run <scenario>`: one scenario, one variant (or `--variant all`: run-matrix.ts). The
+ * scenario's own options become flags
  * of the command: the arguments are scanned for the scenario name (and --arch) first, so
  * `kvmlab run ptp-sync --help` lists them and an unknown flag is a usage error.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Arch, ScenarioDef } from '@kvmlab/hypervisor-core';
+import { variantCellName, type Arch, type ScenarioDef } from '@kvmlab/hypervisor-core';
 import { toChromeTrace } from '../chrome-trace.js';
 import { ARCHES, parseSeed, type CliContext } from '../context.js';
 import { EXIT_FAILED, UsageError } from '../errors.js';
 import { SCHEMA_VERSION, stringifyJson, type ResultJson } from '../json-output.js';
-import { parseKernelVersion, variantForKernel } from '../kernel-table.js';
+import { cellForKernel, parseKernelVersion, variantForKernel } from '../kernel-table.js';
 import { createProgress } from '../progress.js';
 import { checkVariant, runScenario } from '../runner.js';
 import { camel, describeOption, durationOption, optionFlags, parseScenarioOptions } from '../scenario-options.js';
 import { formatFigure, textTable } from '../text-table.js';
+import { isAll, selectRunVariants } from '../variants.js';
+import { runMatrix } from './run-matrix.js';
 
 /** run's own options that take a value (for the scan of the arguments). */
 const VALUE_FLAGS = new Set(['--variant', '--arch', '--seed', '--duration', '--kernel', '--report', '--trace']);
@@ -72,17 +75,26 @@ function textView(r: ResultJson, files: readonly string[]): string {
   return head + table + series + files.map((f) => `wrote ${f}\n`).join('');
 }
 
+/** The variants to run: --kernel's (per axis for a scenario with axes), or what --variant selects. */
+function pickVariants(def: ScenarioDef, arch: Arch, opts: RunOpts): readonly string[] {
+  if (opts.kernel !== undefined && opts.variant !== undefined) throw new UsageError('give --variant or --kernel, not both');
+  if (opts.kernel === undefined) return selectRunVariants(def, opts.variant ?? def.defaultVariant);
+  const kernel = parseKernelVersion(opts.kernel);
+  const axes = def.variantAxes;
+  return [axes !== undefined ? variantCellName(axes, cellForKernel(def.name, axes, arch, kernel)) : variantForKernel(def.name, arch, kernel)];
+}
+
 export function registerRun(program: Command, ctx: CliContext, args: readonly string[]): void {
   const cmd = program
     .command('run')
     .description('run one scenario and print its figures (a table, or JSON with --json)')
     .argument('<scenario>', 'scenario name (see kvmlab list)')
-    .option('--variant <v>', 'variant to run (default: the scenario\'s default, usually merged)')
+    .option('--variant <v>', "variant to run: a name, axis=variant[,axis=variant…] for a scenario with variant axes (others default), or all (default: the scenario's default, usually merged)")
     .addOption(new Option('--arch <arch>', 'architecture (default: the first the scenario runs on)').choices(ARCHES))
     .option('--seed <n>', 'PRNG seed; the same seed gives the same result', parseSeed, 0)
     .option('--duration <d>', "sets the scenario's duration option, e.g. 30, 30s, 500ms (in the option's unit without a suffix)")
     .option('--kernel <version>', 'pick the variant this mainline kernel behaves like (see kvmlab affected)')
-    .option('--json', 'print the result as JSON (schemaVersion 1, kind "run")')
+    .option('--json', 'print the result as JSON (schemaVersion 1, kind "run"; kind "matrix" with --variant all)')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .option('--trace <file.json>', 'write a Chrome trace-event JSON file (open it in Perfetto)')
     .addHelpText('after', '\nScenario options: kvmlab run <scenario> --help lists them (or kvmlab list).');
@@ -97,9 +109,11 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
   }
   cmd.action(async (name: string, opts: RunOpts) => {
     const { def, arch } = ctx.catalog.resolve(name, opts.arch);
-    if (opts.kernel !== undefined && opts.variant !== undefined) throw new UsageError('give --variant or --kernel, not both');
-    const variant = opts.kernel !== undefined ? variantForKernel(def.name, arch, parseKernelVersion(opts.kernel)) : (opts.variant ?? def.defaultVariant);
-    checkVariant(def, variant);
+    const variants = pickVariants(def, arch, opts);
+    const all = isAll(opts.variant);
+    if (all && opts.trace !== undefined) throw new UsageError('--trace records one run: give one --variant, not all');
+    const variant = variants[0]!;
+    for (const v of variants) checkVariant(def, v);
     const raw: Record<string, unknown> = {};
     for (const f of optionFlags(def)) if (opts[camel(f.flag)] !== undefined) raw[f.key] = opts[camel(f.flag)];
     if (opts.duration !== undefined) {
@@ -108,6 +122,10 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
       raw[key] = value;
     }
     const options = parseScenarioOptions(def, raw);
+    if (all) {
+      await runMatrix(ctx, { def, arch, variants, seed: opts.seed, options, json: opts.json === true, ...(opts.report !== undefined ? { report: opts.report } : {}) });
+      return;
+    }
     const progress = createProgress(opts.json !== true, ctx.io.progressStream);
     const label = `${def.name} ${arch} ${variant}`;
     let outcome;

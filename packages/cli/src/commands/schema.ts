@@ -2,9 +2,9 @@
 import { Argument, type Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { affectedOutputJson, capsOutputJson, cliOutputJson, conformOutputJson, demoOutputJson, listOutputJson, runOutputJson, stringifyJson } from '../json-output.js';
+import { affectedOutputJson, capsOutputJson, cliOutputJson, conformOutputJson, demoOutputJson, listOutputJson, matrixOutputJson, runOutputJson, stringifyJson } from '../json-output.js';
 
-const SCHEMAS = { all: cliOutputJson, run: runOutputJson, demo: demoOutputJson, list: listOutputJson, caps: capsOutputJson, affected: affectedOutputJson, conform: conformOutputJson } as const;
+const SCHEMAS = { all: cliOutputJson, run: runOutputJson, matrix: matrixOutputJson, demo: demoOutputJson, list: listOutputJson, caps: capsOutputJson, affected: affectedOutputJson, conform: conformOutputJson } as const;
 
 export function registerSchema(program: Command, ctx: CliContext): void {
   program

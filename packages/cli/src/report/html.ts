@@ -1,10 +1,16 @@
 /**
  * report.html: one self-contained file (inline CSS and SVG, no script, no network) with a
- * summary table, each result's figures, and the charts of chartSpecs().
+ * summary table, each scenario's variant matrix when one is given, each result's figures, and
+ * the charts of chartSpecs().
  */
 import type { ResultJson } from '../json-output.js';
+import type { MatrixGrid } from '../matrix.js';
 import { formatFigure } from '../text-table.js';
 import { chartSpecs, renderChartSvg, type ChartSpec } from './charts.js';
+import { escapeHtml } from './escape.js';
+import { MATRIX_CSS, matrixHtml } from './matrix-html.js';
+
+export { escapeHtml };
 
 export interface ReportInput {
   readonly title: string;
@@ -12,14 +18,12 @@ export interface ReportInput {
   readonly seed: number;
   readonly results: readonly ResultJson[];
   readonly errors?: readonly { readonly scenario: string; readonly arch: string; readonly variant: string; readonly message: string }[];
+  /** Grids shown at the top of their scenario's section, above the per-variant results. */
+  readonly matrices?: readonly MatrixGrid[];
 }
 
 /** Longest details JSON shown per result (the JSON output keeps all of it). */
 const DETAILS_LIMIT = 20_000;
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:980px;color:#1d2433;padding:0 16px}
@@ -30,7 +34,7 @@ th,td{border:1px solid #d8dde6;padding:4px 8px;text-align:left;vertical-align:to
 .v-bug-reproduced{background:#fde2e1;color:#9b1c1c}.v-ok,.v-pass{background:#def7e5;color:#14532d}.v-fail{background:#9b1c1c;color:#fff}
 figure.chart{margin:16px 0;border:1px solid #d8dde6;border-radius:6px;padding:8px}figure.chart svg{max-width:100%;height:auto;display:block}
 figcaption{color:#4a5568;margin-top:4px}pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:320px;font-size:12px}
-.meta{color:#4a5568}`;
+.meta{color:#4a5568}${MATRIX_CSS}`;
 
 function verdict(v: string): string {
   return `<span class="verdict v-${escapeHtml(v)}">${escapeHtml(v)}</span>`;
@@ -71,7 +75,8 @@ export function renderReportHtml(input: ReportInput): string {
   const sections = [...groups].map(([k, rs]) => {
     const first = rs[0]!;
     const cs = charts.filter((c) => c.scenario === first.scenario && c.arch === first.arch);
-    return `<section><h2>${escapeHtml(k)}</h2>\n${rs.map(resultHtml).join('\n')}\n${cs.map(chartHtml).join('\n')}</section>`;
+    const grids = (input.matrices ?? []).filter((m) => m.scenario === first.scenario && m.arch === first.arch).map((m) => `${matrixHtml(m)}\n`);
+    return `<section><h2>${escapeHtml(k)}</h2>\n${grids.join('')}${rs.map(resultHtml).join('\n')}\n${cs.map(chartHtml).join('\n')}</section>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
