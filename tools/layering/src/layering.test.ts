@@ -11,6 +11,7 @@ describe('layers read bottom-up: no import cycles between files (type-only impor
     ['packages/kvm-mmu-pml/src/index.ts', 'packages/kvm-mmu-pml/src/host'],
     ['packages/kvm-mmu-pml/src/index.ts', 'packages/kvm-mmu-pml/src'],
     ['packages/nvmx-cr3/src/index.ts', 'packages/nvmx-cr3/src'],
+    ['packages/x86-compose/src/index.ts', 'packages/x86-compose/src'],
   ];
   for (const [entry, folder] of scopes) {
     it(folder, async () => {
