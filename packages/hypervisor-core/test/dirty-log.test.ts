@@ -8,7 +8,7 @@ import { KvmError } from '../src/errors.js';
 import { bitmapPages, DirtyBitmap } from '../src/vm/dirty-bitmap.js';
 import type { WriteProtectMmu } from '../src/vm/mmu.js';
 import type { Vm } from '../src/vm/vm.js';
-import { x86Vm } from './helpers.js';
+import { errnoOf, x86Vm } from './helpers.js';
 
 const BASE = 0xc000_0000n;
 function loggingVm(npages: number, manual?: number): Vm {
@@ -17,14 +17,6 @@ function loggingVm(npages: number, manual?: number): Vm {
   vm.setUserMemoryRegion({ slot: 0, flags: KVM_MEM_LOG_DIRTY_PAGES, guestPhysAddr: BASE, memorySize: BigInt(npages) * 4096n });
   return vm;
 }
-const errnoOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof KvmError ? e.errno : 'not a KvmError';
-  }
-  return undefined;
-};
 
 describe('bitmap layout (spec nvmx-pml §6)', () => {
   it('case 18: 3-page slot, mark gfn base+2 → 8 bytes, byte 0 = 0x04', () => {

@@ -1,3 +1,4 @@
+import { KvmError } from '../src/errors.js';
 import { createHypervisor } from '../src/hypervisor.js';
 import type { Plugin } from '../src/plugin/types.js';
 import type { Vm } from '../src/vm/vm.js';
@@ -12,3 +13,13 @@ export function slotState(vm: Vm): unknown {
     vm.memslots.list(as).map((s) => ({ as, id: s.id, base: s.baseGfn, n: s.npages, flags: s.flags, bm: s.dirtyBitmap?.bytes.length })),
   );
 }
+
+/** The errno of the KvmError `f` throws ('not a KvmError' for anything else; undefined if it returns). */
+export const errnoOf = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof KvmError ? e.errno : 'not a KvmError';
+  }
+  return undefined;
+};

@@ -6,25 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { readLe } from '../../src/bigint.js';
 import { assemble } from '../../src/x86/guest/assembler.js';
-import { KvmError } from '../../src/errors.js';
 import type { Vcpu } from '../../src/vcpu/vcpu.js';
 import { vmlaunch, vmreadz, vmresume, vmwrite } from '../../src/x86/guest/vmx.js';
 import * as K from '../../src/x86/nested/kvm-constants.js';
 import * as F from '../../src/x86/vmcs-fields.js';
 import * as C from '../../src/x86/vmx-constants.js';
+import { errnoOf } from '../helpers.js';
 import { l1WithVmcs, L2_CODE, l2Code, L2_DATA, rig, type Rig } from './rig.js';
 
 const reason = (vcpu: Vcpu) => Number(vmreadz(vcpu, F.VM_EXIT_REASON));
 const skip = (vcpu: Vcpu) => vmwrite(vcpu, F.GUEST_RIP, vmreadz(vcpu, F.GUEST_RIP) + vmreadz(vcpu, F.VM_EXIT_INSTRUCTION_LEN));
 const nestedFlags = (vcpu: Vcpu) => Number(readLe(vcpu.getNestedState(), 0, 2));
-const errnoOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof KvmError ? e.errno : 'not a KvmError';
-  }
-  return undefined;
-};
 
 const WORK_NS = 100_000;
 /** The WORK instruction's length (a long NOP with a 32-bit displacement). */
