@@ -153,6 +153,7 @@ export const affectedOutputJson = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   kind: z.literal('affected'),
   kernel: z.string(),
+  backports: z.array(z.string()),
   rows: z.array(z.object({
     id: z.string(),
     kind: z.enum(['fix', 'feature']),
@@ -160,11 +161,21 @@ export const affectedOutputJson = z.object({
     short: z.string(),
     arch: z.string(),
     since: z.string(),
-    status: z.enum(['affected', 'fixed', 'present', 'absent']),
+    status: z.enum(['vulnerable', 'not-affected', 'unknown', 'present', 'absent']),
+    statusText: z.string(),
+    reason: z.string(),
     variant: z.string().nullable(),
     scenarios: z.array(z.string()),
     source: z.string(),
   })),
+  runs: z.array(z.object({
+    scenario: z.string(),
+    arch: z.string(),
+    variant: z.string(),
+    verdict: z.string(),
+    summary: z.string(),
+    headline: z.string(),
+  })).optional(),
 });
 
 /** `kvmlab conform --json`: @kvmlab/linux-kvm's ConformanceReport plus the model's plugins. */

@@ -76,8 +76,8 @@ describe('kvmlab binary: list, caps, affected', () => {
   it('affected --kernel 5.4: the CR3 bug, not the PML one; --json validates', () => {
     const t = spawnCli(['affected', '--kernel', '5.4']);
     expect(t.status).toBe(0);
-    expect(t.stdout).toMatch(/nVMX GUEST_CR3 after HLT\s+5\.5\s+AFFECTED/);
-    expect(t.stdout).toMatch(/nested PML dirty logging\s+5\.4\s+fixed/);
+    expect(t.stdout).toMatch(/nVMX GUEST_CR3 after HLT\s+Vulnerable\s+pre-fix\s+the 5\.4 backport came in 5\.4\.3/);
+    expect(t.stdout).toMatch(/nested PML dirty logging\s+Not affected\s+merged\s+fixed in mainline 5\.4/);
     const doc = affectedOutputJson.parse(JSON.parse(spawnCli(['affected', '--kernel', '5.12', '--arch', 'arm64', '--json']).stdout));
     expect(doc.rows).toEqual([expect.objectContaining({ id: 'ptp-kvm-arm64', status: 'absent', variant: null })]);
   });

@@ -42,6 +42,7 @@ export const KVM_USER_MEM_SLOTS = 509; // arch/x86/include/asm/kvm_host.h (5.x)
 export const KVM_ADDRESS_SPACE_NUM = 2; // arch/x86/include/asm/kvm_host.h (x86: normal + SMM)
 export const KVM_MAX_VCPUS = 288; // arch/x86/include/asm/kvm_host.h (5.x)
 export const KVM_SOFT_MAX_VCPUS = 240; // arch/x86/include/asm/kvm_host.h (5.x)
+export const KVM_MAX_VCPU_ID = 1023; // arch/x86/include/asm/kvm_host.h (5.4)
 export const PAGE_SHIFT = 12n; // arch/x86/include/asm/page_types.h
 export const PAGE_SIZE = 1n << PAGE_SHIFT; // 4 KiB
 

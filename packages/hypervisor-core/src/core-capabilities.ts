@@ -19,15 +19,17 @@ import {
   KVM_CAP_READONLY_MEM,
   KVM_CAP_SYNC_MMU,
   KVM_CAP_USER_MEMORY,
-  KVM_DIRTY_LOG_MANUAL_CAPS,
 } from './constants.js';
 import { KERNEL_ERAS, type KernelLimits } from './kernel-era.js';
+import type { KernelRelease } from './kernel-releases.js';
 import type { CapabilityDef, Arch } from './plugin/types.js';
 
 const yes: CapabilityDef = { check: () => 1 };
 const value = (v: number): CapabilityDef => ({ check: () => v });
 
-export function coreCapabilities(arch: Arch, limits: KernelLimits = KERNEL_ERAS['5.4']): Map<number, CapabilityDef> {
+export function coreCapabilities(arch: Arch, limits: KernelLimits = KERNEL_ERAS['5.4'], release?: KernelRelease): Map<number, CapabilityDef> {
+  // 1 before KVM_DIRTY_LOG_INITIALLY_SET (5.7), KVM_DIRTY_LOG_MANUAL_CAPS from then on.
+  const manualCaps = release?.manualDirtyLogCaps ?? 1;
   const caps = new Map<number, CapabilityDef>([
     [KVM_CAP_USER_MEMORY, yes],
     [KVM_CAP_DESTROY_MEMORY_REGION_WORKS, yes],
@@ -42,7 +44,7 @@ export function coreCapabilities(arch: Arch, limits: KernelLimits = KERNEL_ERAS[
     [KVM_CAP_MAX_VCPU_ID, value(limits.maxVcpuId)],
     [
       KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-      { check: () => KVM_DIRTY_LOG_MANUAL_CAPS, enable: (vm, args, flags) => vm.enableManualDirtyLogProtect(args, flags) },
+      { check: () => manualCaps, enable: (vm, args, flags) => vm.enableManualDirtyLogProtect(args, flags, manualCaps) },
     ],
   ]);
   if (arch === 'x86_64') {

@@ -59,7 +59,9 @@ export type CompositionErrorCode =
   | 'DUPLICATE_HYPERCALL'
   | 'DUPLICATE_EXTENSION'
   | 'DEPENDENCY_CYCLE'
-  | 'INVALID_PLUGIN';
+  | 'INVALID_PLUGIN'
+  /** The kernel asked for has no such feature (and no variant was given to try it anyway). */
+  | 'KERNEL_LACKS_FEATURE';
 
 /**
  * A mistake in how plugins were put together, found by `createHypervisor` before anything

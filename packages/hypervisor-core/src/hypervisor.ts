@@ -6,7 +6,9 @@
 import { coreCapabilities } from './core-capabilities.js';
 import { CompositionError } from './errors.js';
 import { HostClock, type HostOptions } from './host/host-clock.js';
-import { kernelLimits, type KernelEraName, type KernelLimits } from './kernel-era.js';
+import { KERNEL_ERAS, type KernelEraName, type KernelLimits } from './kernel-era.js';
+import { KERNEL_RELEASES, MODELLED_CHANGES, changeVerdict, releaseOf, type HypervisorKernel, type VariantChoice } from './kernel-releases.js';
+import { parseKernelVersion } from './kernel-version.js';
 import { orderPlugins } from './plugin/compose.js';
 import { Registry } from './plugin/registry.js';
 import type { Arch, Plugin, PluginContext } from './plugin/types.js';
@@ -22,8 +24,25 @@ export interface HypervisorOptions {
   readonly seed?: number;
   readonly plugins?: readonly Plugin[];
   readonly host?: HostOptions;
-  /** Which kernel's limits to follow (memslots, vCPU counts, address spaces); default '5.4'. */
-  readonly kernel?: KernelEraName | KernelLimits;
+  /**
+   * The kernel to be: a version string ('5.3', '5.4.3', '5.5-rc1', '5.4.0-150-generic', or the era
+   * names '5.4' / '6.18') sets the limits and capability answers from the release timeline and
+   * gives every plugin that models a series the variant that kernel runs, unless the plugin was
+   * given one explicitly. Explicit limits set only the limits. Default: 5.4's limits and answers,
+   * each plugin its own default variant (merged).
+   */
+  readonly kernel?: KernelEraName | string | KernelLimits;
+  /** Upstream commits the kernel carries beyond its version (a vendor kernel's backports). */
+  readonly backports?: readonly string[];
+}
+
+function resolveKernel(k: HypervisorOptions['kernel'], backports: readonly string[]): HypervisorKernel & { readonly limits: KernelLimits } {
+  const r54 = KERNEL_RELEASES.find((r) => r.release === '5.4')!;
+  if (k === undefined) return { version: null, release: r54, backports, limits: KERNEL_ERAS['5.4'] };
+  if (typeof k !== 'string') return { version: null, release: r54, backports, limits: k };
+  const version = parseKernelVersion(k);
+  const release = releaseOf(version);
+  return { version, release, backports, limits: release.limits };
 }
 
 const HOST_DEFAULTS: Record<Arch, { clocksource: string; counterHz: bigint }> = {
@@ -39,6 +58,10 @@ export class Hypervisor {
   readonly host: HostClock;
   /** The kernel era's limits this hypervisor follows. */
   readonly kernel: KernelLimits;
+  /** The kernel this hypervisor is (its version, timeline release and backports). */
+  readonly kernelInfo: HypervisorKernel;
+  /** Which variant each series' plugin runs, and whether that is the kernel's. */
+  readonly variantChoices: VariantChoice[] = [];
   readonly trace = new Tracer();
   /** What the plugins registered (read-only use outside the core). */
   readonly registry = new Registry();
@@ -54,10 +77,12 @@ export class Hypervisor {
     }
     this.arch = opts.arch;
     this.seed = opts.seed ?? 0;
-    this.kernel = kernelLimits(opts.kernel);
+    const kernel = resolveKernel(opts.kernel, opts.backports ?? []);
+    this.kernel = kernel.limits;
+    this.kernelInfo = { version: kernel.version, release: kernel.release, backports: kernel.backports };
     this.sim = new Simulation(this.seed);
     this.host = new HostClock(this.sim, HOST_DEFAULTS[this.arch], opts.host);
-    for (const [cap, def] of coreCapabilities(this.arch, this.kernel)) this.registry.addCapability('hypervisor-core', cap, def);
+    for (const [cap, def] of coreCapabilities(this.arch, this.kernel, kernel.release)) this.registry.addCapability('hypervisor-core', cap, def);
     const ordered = orderPlugins(opts.plugins ?? [], this.arch);
     for (const p of ordered) this.pluginMap.set(p.name, p);
     for (const p of ordered) p.setup(this.contextFor(p));
@@ -93,6 +118,24 @@ export class Hypervisor {
     return vm;
   }
 
+  /**
+   * The variant a series' plugin runs on this kernel: `explicit` if given (recorded as a mismatch
+   * when the kernel runs another), else the kernel's (when a kernel version was given), else
+   * `fallback`. A feature the kernel does not have is a CompositionError unless explicit.
+   */
+  chooseVariant(series: string, explicit: string | undefined, fallback: string): string {
+    const change = MODELLED_CHANGES.find((c) => c.series === series);
+    const v = this.kernelInfo.version;
+    const verdict = change !== undefined && v !== null ? changeVerdict(change, v, this.kernelInfo.backports) : undefined;
+    if (verdict !== undefined && verdict.status === 'absent' && explicit === undefined) {
+      throw new CompositionError('KERNEL_LACKS_FEATURE', series, `Linux ${v!.text} has no ${series} (${verdict.reason}); pass a variant to try it anyway`);
+    }
+    const kernelVariant = verdict?.variant;
+    const variant = explicit ?? kernelVariant ?? fallback;
+    this.variantChoices.push({ series, variant, kernelVariant, explicit: explicit !== undefined, mismatch: explicit !== undefined && kernelVariant !== undefined && explicit !== kernelVariant });
+    return variant;
+  }
+
   /** A service a plugin decorated (e.g. the vendor-hyp service registry). */
   decoration<T>(key: string): T | undefined {
     return this.registry.decorations.get(key)?.value as T | undefined;
@@ -117,6 +160,8 @@ export class Hypervisor {
     return {
       arch: this.arch,
       plugin: name,
+      kernel: this.kernelInfo,
+      chooseVariant: (explicit, fallback) => this.chooseVariant(name, explicit, fallback),
       sim: this.sim,
       host: this.host,
       trace: this.trace,

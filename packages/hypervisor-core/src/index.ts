@@ -19,6 +19,11 @@ export { orderPlugins } from './plugin/compose.js';
 export { Registry } from './plugin/registry.js';
 export * from './errors.js';
 export { KERNEL_ERAS, kernelLimits, type KernelEraName, type KernelLimits } from './kernel-era.js';
+export { atLeastRelease, branchOf, parseKernelVersion, type KernelVersion } from './kernel-version.js';
+export {
+  changeVerdict, KERNEL_RELEASES, kernelVerdicts, MODELLED_CHANGES, releaseOf, type ChangeStatus, type ChangeVerdict, type HypervisorKernel,
+  type KernelRelease, type ModelledChange, type SeriesId, type VariantChoice,
+} from './kernel-releases.js';
 export * from './constants.js';
 export * from './bigint.js';
 export { Scheduler, type EventFn, type EventHandle } from './sim/scheduler.js';

@@ -5,6 +5,7 @@
  */
 import {
   KVM_ADDRESS_SPACE_NUM,
+  KVM_MAX_VCPU_ID,
   KVM_MAX_VCPUS,
   KVM_SOFT_MAX_VCPUS,
   KVM_USER_MEM_SLOTS,
@@ -34,13 +35,13 @@ export interface KernelLimits {
 export type KernelEraName = '5.4' | '6.18';
 
 export const KERNEL_ERAS: Readonly<Record<KernelEraName, KernelLimits>> = {
-  /** Linux 5.4 (arch/x86/include/asm/kvm_host.h of v5.4): the model's default. */
+  /** Linux 5.4 (arch/x86/include/asm/kvm_host.h of v5.4; KVM_CAP_MAX_VCPU_ID answers KVM_MAX_VCPU_ID, x86.c): the model's default. */
   '5.4': {
     name: '5.4',
     userMemSlots: KVM_USER_MEM_SLOTS,
     nrVcpus: KVM_SOFT_MAX_VCPUS,
     maxVcpus: KVM_MAX_VCPUS,
-    maxVcpuId: KVM_MAX_VCPUS,
+    maxVcpuId: KVM_MAX_VCPU_ID,
     addressSpaces: KVM_ADDRESS_SPACE_NUM,
   },
   /**

@@ -12,7 +12,7 @@ import { errnoOf, x86Vm } from './helpers.js';
 
 const BASE = 0xc000_0000n;
 function loggingVm(npages: number, manual?: number): Vm {
-  const vm = x86Vm();
+  const vm = x86Vm([], manual !== undefined && (manual & 2) !== 0 ? '5.7' : undefined); // INITIALLY_SET: 5.7+
   if (manual !== undefined) vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [manual]);
   vm.setUserMemoryRegion({ slot: 0, flags: KVM_MEM_LOG_DIRTY_PAGES, guestPhysAddr: BASE, memorySize: BigInt(npages) * 4096n });
   return vm;
@@ -123,8 +123,16 @@ describe('KVM_CLEAR_DIRTY_LOG (kvm_clear_dirty_log_protect)', () => {
 });
 
 describe('KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2', () => {
-  it('answers 3 (ENABLE | INITIALLY_SET) and accepts args 0, 1 and 3 only', () => {
-    const vm = x86Vm();
+  it('5.4 answers 1 and accepts args 0 and 1 only (INITIALLY_SET is 5.7)', () => {
+    const vm = x86Vm([], '5.4');
+    expect(vm.checkExtension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)).toBe(1);
+    for (const ok of [0, 1]) expect(errnoOf(() => vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [ok]))).toBeUndefined();
+    for (const bad of [2, 3, 4]) expect(errnoOf(() => vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [bad]))).toBe('EINVAL');
+    expect(vm.manualDirtyLogProtect).toBe(1);
+  });
+
+  it('5.7 answers 3 (ENABLE | INITIALLY_SET) and accepts args 0, 1 and 3 only', () => {
+    const vm = x86Vm([], '5.7');
     expect(vm.checkExtension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)).toBe(3);
     for (const ok of [0, 1, 3]) expect(errnoOf(() => vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [ok]))).toBeUndefined();
     for (const bad of [2, 4, 7]) expect(errnoOf(() => vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [bad]))).toBe('EINVAL');
@@ -147,7 +155,7 @@ describe('dirty-log invariant', () => {
     numRuns: process.env.KVMLAB_SOAK ? 5000 : 150,
   })('every page written since it was last harvested is reported, and no other page', (mode, ops) => {
     const NPAGES = 200;
-    const vm = x86Vm();
+    const vm = x86Vm([], '5.7');
     vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [mode]);
     const region = (flags: number) => ({ slot: 0, flags, guestPhysAddr: BASE, memorySize: BigInt(NPAGES) * 4096n });
     vm.setUserMemoryRegion(region(KVM_MEM_LOG_DIRTY_PAGES));
@@ -212,11 +220,24 @@ describe('KVM_GET_DIRTY_LOG into the caller’s buffer (struct kvm_dirty_log.dir
     expect(bitmapPages(buf.subarray(0, 16))).toEqual([]);
   });
 
-  it('a buffer too small is EFAULT and harvests nothing', () => {
+  it('a buffer too small is EFAULT after the harvest, as kvm_get_dirty_log_protect() clears before copy_to_user(): the bits are lost', () => {
     const vm = loggingVm(100);
     vm.createVcpu(0).write(BASE, new Uint8Array([1]));
-    expect(errnoOf(() => vm.getDirtyLog(0, new Uint8Array(8)))).toBe('EFAULT');
+    const buf = new Uint8Array(8).fill(0xee);
+    expect(errnoOf(() => vm.getDirtyLog(0, buf))).toBe('EFAULT');
+    expect([...buf]).toEqual(Array(8).fill(0xee)); // nothing copied
+    expect(bitmapPages(vm.getDirtyLog(0))).toEqual([]); // gone
+    expect(vm.stats.pagesHarvested).toBe(1);
+    vm.vcpus[0]!.write(BASE, new Uint8Array([2])); // re-protected: the next write is logged again
     expect(bitmapPages(vm.getDirtyLog(0))).toEqual([0]);
+  });
+
+  it('with manual protect a buffer too small is EFAULT and loses nothing (nothing is cleared)', () => {
+    const vm = loggingVm(100, 1);
+    vm.createVcpu(0).write(BASE + 3n * 4096n, new Uint8Array([1]));
+    expect(errnoOf(() => vm.getDirtyLog(0, new Uint8Array(8)))).toBe('EFAULT');
+    expect(vm.stats.getDirtyLogCalls).toBe(0);
+    expect(bitmapPages(vm.getDirtyLog(0))).toEqual([3]);
   });
 
   it('works at an unaligned byte offset, and with manual protect', () => {

@@ -3,8 +3,9 @@ import { createHypervisor } from '../src/hypervisor.js';
 import type { Plugin } from '../src/plugin/types.js';
 import type { Vm } from '../src/vm/vm.js';
 
-export function x86Vm(plugins: Plugin[] = []): Vm {
-  return createHypervisor({ arch: 'x86_64', plugins }).createVm();
+/** An x86 VM; `kernel` as createHypervisor takes it (INITIALLY_SET needs 5.7 or later). */
+export function x86Vm(plugins: Plugin[] = [], kernel?: string): Vm {
+  return createHypervisor({ arch: 'x86_64', plugins, ...(kernel !== undefined ? { kernel } : {}) }).createVm();
 }
 
 /** A comparable picture of every slot (to show that failed calls change nothing). */

@@ -93,7 +93,7 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
     .addOption(new Option('--arch <arch>', 'architecture (default: the first the scenario runs on)').choices(ARCHES))
     .option('--seed <n>', 'PRNG seed; the same seed gives the same result', parseSeed, 0)
     .option('--duration <d>', "sets the scenario's duration option, e.g. 30, 30s, 500ms (in the option's unit without a suffix)")
-    .option('--kernel <version>', 'pick the variant this mainline kernel behaves like (see kvmlab affected)')
+    .option('--kernel <version>', 'pick the variant this kernel behaves like: mainline, stable or distribution version (see kvmlab affected)')
     .option('--json', 'print the result as JSON (schemaVersion 1, kind "run"; kind "matrix" with --variant all)')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .option('--trace <file.json>', 'write a Chrome trace-event JSON file (open it in Perfetto)')

@@ -1,3 +1,4 @@
+import type { HypervisorKernel } from '../kernel-releases.js';
 /**
  * The plugin contract. A feature exists in a hypervisor only if its plugin was installed
  * (DESIGN.md §7). Like Fastify plugins, a kvmlab plugin declares its name, the arch it runs
@@ -81,6 +82,13 @@ export interface PluginContext {
   readonly arch: Arch;
   /** The name of the plugin being set up. */
   readonly plugin: string;
+  /** The kernel the hypervisor is (createHypervisor's `kernel`): version, timeline release, backports. */
+  readonly kernel: HypervisorKernel;
+  /**
+   * The variant this plugin's series runs: `explicit` if the caller gave one, else the kernel's
+   * (when a kernel version was given), else `fallback`; recorded in hv.variantChoices.
+   */
+  chooseVariant(explicit: string | undefined, fallback: string): string;
   readonly sim: Simulation;
   readonly host: HostClock;
   readonly trace: Tracer;

@@ -99,13 +99,17 @@ export class Vm {
     def.value.enable(this, a, flags);
   }
 
-  /** kvm_vm_ioctl_enable_cap_generic(), KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 case. */
-  enableManualDirtyLogProtect(args: readonly bigint[], flags: number): void {
+  /**
+   * kvm_vm_ioctl_enable_cap_generic(), KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 case: `caps` is what the
+   * kernel answers for the capability — 1 before 5.7 (args[0] must be 0 or 1), 3 from 5.7
+   * (INITIALLY_SET only together with MANUAL_PROTECT_ENABLE).
+   */
+  enableManualDirtyLogProtect(args: readonly bigint[], flags: number, caps: number = KVM_DIRTY_LOG_MANUAL_CAPS): void {
     const arg = args[0] ?? 0n;
     let allowed = BigInt(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
-    if ((arg & BigInt(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) !== 0n) allowed = BigInt(KVM_DIRTY_LOG_MANUAL_CAPS);
+    if ((arg & BigInt(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) !== 0n) allowed = BigInt(caps);
     if (flags !== 0 || (arg & ~allowed) !== 0n) {
-      throw new KvmError('EINVAL', `KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 args[0] = ${arg} is not 0, 1 or 3`, 'args');
+      throw new KvmError('EINVAL', `KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 args[0] = ${arg} is not ${caps === 1 ? '0 or 1' : '0, 1 or 3'}`, 'args');
     }
     this.manualDirtyLogProtect = Number(arg);
   }
@@ -152,21 +156,25 @@ export class Vm {
    * KVM_GET_DIRTY_LOG: the slot's bitmap. Without manual protect the bits are cleared and
    * those pages re-protected (kvm_get_dirty_log_protect); with it, only a copy.
    * `bitmap` is struct kvm_dirty_log's dirty_bitmap: the caller's buffer, filled in and
-   * returned (too small: EFAULT, as copy_to_user would fail); without it, a new array.
+   * returned (too small: EFAULT, as copy_to_user would fail — after the harvest, so the bits are
+   * lost, unless manual protect is on); without it, a new array.
    */
   getDirtyLog(slotArg: number, bitmap?: Uint8Array): Uint8Array {
     const slot = this.slotForLog(slotArg, 'KVM_GET_DIRTY_LOG');
     const bm = slot.dirtyBitmap!;
-    if (bitmap !== undefined && bitmap.length < bm.bytes.length) {
-      throw new KvmError('EFAULT', `dirty_bitmap has ${bitmap.length} bytes, ${bm.bytes.length} needed`, 'bitmap');
-    }
+    const tooShort = bitmap !== undefined && bitmap.length < bm.bytes.length;
+    const efault = (): KvmError => new KvmError('EFAULT', `dirty_bitmap has ${bitmap!.length} bytes, ${bm.bytes.length} needed`, 'bitmap');
+    // With manual protect nothing is cleared, so a failed copy_to_user() loses nothing.
+    if (tooShort && this.manualDirtyLogProtect !== 0) throw efault();
     this.mmu.flushLogs?.();
     this.stats.getDirtyLogCalls++;
     if (this.manualDirtyLogProtect !== 0) {
       return bm.snapshot(bitmap);
     }
     this.stats.pagesHarvested += bm.dirtyCount;
-    const snap = bm.harvest(bitmap);
+    // kvm_get_dirty_log_protect() clears and re-protects before copy_to_user(): a buffer too short
+    // for the copy gets EFAULT after the bits are gone (the pages stay clean until written again).
+    const snap = bm.harvest(tooShort ? undefined : bitmap);
     const reprotect = this.mmu.reprotect?.bind(this.mmu);
     if (reprotect !== undefined) {
       // A caller's buffer may sit at any byte offset; 32-bit lanes need 4-byte alignment.
@@ -174,6 +182,7 @@ export class Vm {
       const lanes = new Uint32Array(src.buffer, src.byteOffset, bm.bytes.length / 4);
       for (let i = 0; i < lanes.length; i++) if (lanes[i] !== 0) reprotect(slot, i * 32, lanes[i]!);
     }
+    if (tooShort) throw efault();
     return snap;
   }
 

@@ -5,6 +5,7 @@
  */
 import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
 import { l0Config, type KvmMmuPmlOptions } from './config.js';
+import type { Variant } from './spte.js';
 import { KvmMmuPml } from './kvm-mmu.js';
 
 export { kvmMmuOf } from './kvm-mmu.js';
@@ -24,11 +25,13 @@ function exitToUser(vcpu: Vcpu, reason: number): boolean {
 }
 
 export function kvmMmuPml(opts: KvmMmuPmlOptions = {}): Plugin {
-  const cfg = l0Config(opts);
+  l0Config(opts); // a bad explicit option is an error at once, not at composition
   return definePlugin({
     name: KVM_MMU_PML_PLUGIN,
     arch: 'x86_64',
     setup(ctx) {
+      // The kernel's variant when createHypervisor was given a kernel (pre-fix before 5.4).
+      const cfg = l0Config({ ...opts, variant: ctx.chooseVariant(opts.variant, 'merged') as Variant });
       // An EPT MMU: it needs kvm_intel.ept, and it is what decides ept_ad and pml.
       const nested = ctx.nestedVmx({ params: { ept: true, eptAd: cfg.eptAd, pml: opts.enablePml ?? true }, ops: NESTED_MMU_HOOKS });
       ctx.setMmu((vm) => new KvmMmuPml(vm, cfg, nested));

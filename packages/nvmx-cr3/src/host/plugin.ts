@@ -38,8 +38,10 @@ export interface NvmxService {
 export const NVMX_SERVICE = 'nvmx-cr3';
 
 export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
-  const variant = opts.variant ?? 'merged';
-  if (!NVMX_VARIANTS.includes(variant)) throw new RangeError(`nvmx-cr3: unknown variant "${String(variant)}" (${NVMX_VARIANTS.join(' | ')})`);
+  const explicit = opts.variant;
+  if (explicit !== undefined && !NVMX_VARIANTS.includes(explicit)) {
+    throw new RangeError(`nvmx-cr3: unknown variant "${String(explicit)}" (${NVMX_VARIANTS.join(' | ')})`);
+  }
   const params = {
     ...(opts.enableEpt !== undefined ? { ept: opts.enableEpt } : {}),
     ...(opts.unrestrictedGuest !== undefined ? { unrestrictedGuest: opts.unrestrictedGuest } : {}),
@@ -48,6 +50,8 @@ export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
     name: 'nvmx-cr3',
     arch: 'x86_64',
     setup(ctx) {
+      // The kernel's variant when createHypervisor was given a kernel (pre-fix before 5.5 / 5.4.3 / 5.3.16).
+      const variant = ctx.chooseVariant(explicit, 'merged') as NvmxVariant;
       const api = ctx.nestedVmx({
         params,
         ops: guestCr3Hooks(variant),

@@ -20,13 +20,15 @@ export interface PtpKvmArm64Options {
 }
 
 export function ptpKvmArm64(opts: PtpKvmArm64Options = {}): Plugin {
-  const variant = opts.variant ?? 'merged';
-  if (variant !== 'merged' && variant !== 'rfc-v4') throw new RangeError(`unknown ptp-kvm-arm64 variant "${String(variant)}"`);
+  const explicit = opts.variant;
+  if (explicit !== undefined && explicit !== 'merged' && explicit !== 'rfc-v4') throw new RangeError(`unknown ptp-kvm-arm64 variant "${String(explicit)}"`);
   return definePlugin({
     name: PTP_KVM_ARM64_PLUGIN,
     arch: 'arm64',
     requires: [PSCI_CONDUIT_PLUGIN],
     setup(ctx) {
+      // The kernel's variant when createHypervisor was given a kernel (5.13+ runs 'merged'; older: none).
+      const variant = ctx.chooseVariant(explicit, 'merged') as PtpKvmArm64Variant;
       const registry = ctx.dependency<VendorHypRegistry>(VENDOR_HYP_REGISTRY);
       registry.register(ctx.plugin, {
         bit: ARM_SMCCC_KVM_FUNC_PTP,
