@@ -8,7 +8,7 @@ import { CompositionError } from './errors.js';
 import { HostClock, type HostOptions } from './host/host-clock.js';
 import { KERNEL_ERAS, type KernelEraName, type KernelLimits } from './kernel-era.js';
 import { KERNEL_RELEASES, MODELLED_CHANGES, changeVerdict, releaseOf, type HypervisorKernel, type VariantChoice } from './kernel-releases.js';
-import { parseKernelVersion } from './kernel-version.js';
+import { atLeastRelease, parseKernelVersion } from './kernel-version.js';
 import { orderPlugins } from './plugin/compose.js';
 import { Registry } from './plugin/registry.js';
 import type { Arch, Plugin, PluginContext } from './plugin/types.js';
@@ -29,7 +29,9 @@ export interface HypervisorOptions {
    * names '5.4' / '6.18') sets the limits and capability answers from the release timeline and
    * gives every plugin that models a series the variant that kernel runs, unless the plugin was
    * given one explicitly. Explicit limits set only the limits. Default: 5.4's limits and answers,
-   * each plugin its own default variant (merged).
+   * each plugin its own default variant (merged). Explicit limits set the limits, and the
+   * capability answers of the timeline release their `name` starts with ('6.18 (this machine)':
+   * a machine's limits with today's answers), else 5.4's.
    */
   readonly kernel?: KernelEraName | string | KernelLimits;
   /** Upstream commits the kernel carries beyond its version (a vendor kernel's backports). */
@@ -39,7 +41,12 @@ export interface HypervisorOptions {
 function resolveKernel(k: HypervisorOptions['kernel'], backports: readonly string[]): HypervisorKernel & { readonly limits: KernelLimits } {
   const r54 = KERNEL_RELEASES.find((r) => r.release === '5.4')!;
   if (k === undefined) return { version: null, release: r54, backports, limits: KERNEL_ERAS['5.4'] };
-  if (typeof k !== 'string') return { version: null, release: r54, backports, limits: k };
+  if (typeof k !== 'string') {
+    // Explicit limits (a machine's, say): the capability answers of the release their name starts with.
+    const m = /^v?(\d{1,2}\.\d{1,3})\b/.exec(k.name);
+    const named = m !== null && atLeastRelease(parseKernelVersion(m[1]!), KERNEL_RELEASES[0]!.release) ? releaseOf(parseKernelVersion(m[1]!)) : undefined;
+    return { version: null, release: named ?? r54, backports, limits: k };
+  }
   const version = parseKernelVersion(k);
   const release = releaseOf(version);
   return { version, release, backports, limits: release.limits };

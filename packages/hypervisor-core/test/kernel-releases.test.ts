@@ -63,6 +63,15 @@ describe('the release timeline', () => {
     expect(errnoOf(() => createHypervisor({ arch: 'x86_64', kernel: 'five' }))).toBe('EINVAL');
   });
 
+  it('explicit limits take the answers of the release they are named after (a machine\'s 6.18 limits answer PROTECT2 with 3)', () => {
+    const six = createHypervisor({ arch: 'x86_64', kernel: { ...KERNEL_RELEASES.at(-1)!.limits, name: '6.18 (6.18.44-fc)', nrVcpus: 64, addressSpaces: 1 } });
+    expect(six.checkExtension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)).toBe(3);
+    expect(six.kernelInfo).toMatchObject({ version: null, release: { release: '6.18' } });
+    const custom = createHypervisor({ arch: 'x86_64', kernel: { ...KERNEL_RELEASES.at(-1)!.limits, name: 'my board' } });
+    expect(custom.checkExtension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)).toBe(1);
+    expect(createHypervisor({ arch: 'x86_64', kernel: { ...KERNEL_RELEASES[0]!.limits, name: '5.6 custom' } }).kernelInfo.release.release).toBe('5.5');
+  });
+
   it('no kernel given: 5.4 limits and answers, plugins keep their own default', () => {
     const p = seriesPlugin('nvmx-cr3');
     const hv = createHypervisor({ arch: 'x86_64', plugins: [p.plugin] });
