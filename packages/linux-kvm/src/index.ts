@@ -12,11 +12,13 @@ export { generateGuestCode, MODE_LIMIT, type GuestMode, type GuestWrite } from '
 export { sregsFor } from './guest/cpu-mode.js';
 export { runGuestWrites, findFreeGpa, type GuestRunResult } from './guest/run-guest.js';
 export * from './conform/script.js';
-export { ModelTarget, type AbiTarget } from './conform/model-target.js';
+export { ModelTarget, MODEL_STEP_NS, type AbiTarget, type KvmclockModel, type KvmclockVmm } from './conform/model-target.js';
+export * from './conform/kvmclock-port.js';
 export { KernelTarget } from './conform/kernel-target.js';
 export {
   FIXTURE_DIR,
   eraFor,
+  kvmclockEraFor,
   fixturePath,
   loadFixtures,
   machineFacts,
@@ -36,7 +38,10 @@ export {
   type ConformanceOptions,
   type ConformanceReport,
   type ConformanceRow,
+  type ModelContext,
+  type SkippedStep,
 } from './conform/conformance.js';
+export { KVMCLOCK_SCRIPTS, kvmclockClockScript, kvmclockMsrScript, kvmclockTscKhzScript } from './conform/scripts-kvmclock.js';
 export { capsScript, memslotScript } from './conform/scripts-caps-memslots.js';
 export { clearDirtyLogScript, getDirtyLogScript, initiallySetScript, loggingToggleScript } from './conform/scripts-dirty.js';
 

@@ -3,6 +3,7 @@ import type { ScenarioDef } from '@kvmlab/hypervisor-core';
 import { x86PtpSyncScenario } from './scenario/ptp-sync-scenario.js';
 
 export * from './constants.js';
+export * from './host/kvmclock-abi.js';
 export { KVM_HC_CLOCK_PAIRING, KVM_CPUID_SIGNATURE, KVM_CPUID_FEATURES } from '@kvmlab/hypervisor-core';
 export {
   decodeClockPairing,

@@ -190,7 +190,7 @@ describe('KVM_SET_TSC_KHZ (kvm_set_tsc_khz)', () => {
     h.setTscKhz(vcpu, 0);
     expect(h.getTscKhz(vcpu)).toBe(2_500_000n);
   });
-  it('a slower rate without scaling hardware fails EINVAL and changes nothing', () => {
+  it('a slower rate without scaling hardware fails EINVAL; KVM_GET_TSC_KHZ then returns the refused rate (virtual_tsc_khz is set first)', () => {
     const { hv, vcpu } = x86Rig({ plugin: { tscScaling: false } });
     const h = ptpKvmX86Host(hv);
     let err: unknown;
@@ -200,8 +200,9 @@ describe('KVM_SET_TSC_KHZ (kvm_set_tsc_khz)', () => {
       err = e;
     }
     expect(isKvmError(err, 'EINVAL')).toBe(true);
-    expect(h.getTscKhz(vcpu)).toBe(2_500_000n);
+    expect(h.getTscKhz(vcpu)).toBe(1_000_000n);
     expect(h.kvmclock(vcpu).tscAlwaysCatchup).toBe(false);
+    expect(vcpu.x86.tscScalingRatio).toBe(1n << 48n);
   });
   it('an out-of-range rate fails EINVAL', () => {
     const { hv, vcpu } = x86Rig();

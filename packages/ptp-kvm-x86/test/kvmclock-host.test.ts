@@ -20,9 +20,10 @@ describe('kvmclock on the host (MSR_KVM_SYSTEM_TIME_NEW, kvm_guest_time_update)'
     expect(p.flags).toBe(PVCLOCK_TSC_STABLE_BIT);
     expect(p.tscShift).toBe(-1);
     expect(p.tscToSystemMul).toBe(3435973836n);
-    // master clock taken at VM creation (t = 0): TSC 0, kvmclock 0
-    expect(p.tscTimestamp).toBe(0n);
-    expect(p.systemTime).toBe(0n);
+    // the master clock is taken at the first entry (here the WRMSR's, t = 5 µs), not at VM
+    // creation: TSC 5 µs × 2.5 GHz, kvmclock 5 µs after the VM was created
+    expect(p.tscTimestamp).toBe(12_500n);
+    expect(p.systemTime).toBe(4_999n); // CLOCK_MONOTONIC_RAW's mult/shift rounds 5 µs down by 1 ns
   });
 
   it('each update goes odd then even: the version grows by 2 per update', () => {

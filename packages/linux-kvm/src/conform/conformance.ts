@@ -4,11 +4,13 @@
  */
 import type { KernelLimits, Plugin } from '@kvmlab/hypervisor-core';
 import { isAvailable } from '../available.js';
-import { eraFor, loadFixtures, recordKernel, runScript, saveFixture, type KernelFixture } from './fixture.js';
-import { ModelTarget } from './model-target.js';
+import { eraFor, kvmclockEraFor, loadFixtures, recordKernel, runScript, saveFixture, type KernelFixture, type MachineFacts } from './fixture.js';
+import { describeKvmclockCall } from './kvmclock-port.js';
+import { ModelTarget, type KvmclockModel } from './model-target.js';
 import { formatResult, type Script, type Step, type StepResult } from './script.js';
 import { capsScript, memslotScript } from './scripts-caps-memslots.js';
 import { clearDirtyLogScript, getDirtyLogScript, initiallySetScript, loggingToggleScript } from './scripts-dirty.js';
+import { KVMCLOCK_SCRIPTS } from './scripts-kvmclock.js';
 
 /** Every built-in script, in the order the table shows them. */
 export const SCRIPTS: readonly Script[] = [
@@ -18,6 +20,7 @@ export const SCRIPTS: readonly Script[] = [
   clearDirtyLogScript,
   initiallySetScript,
   loggingToggleScript,
+  ...KVMCLOCK_SCRIPTS,
 ];
 
 export interface ConformanceRow {
@@ -32,6 +35,14 @@ export interface ConformanceRow {
   readonly era?: string;
 }
 
+/** A step not compared, and why (TAP's `# SKIP`). */
+export interface SkippedStep {
+  readonly script: string;
+  readonly index: number;
+  readonly step: string;
+  readonly reason: string;
+}
+
 export interface ConformanceReport {
   readonly uname: string;
   readonly source: 'live' | 'fixture';
@@ -39,6 +50,8 @@ export interface ConformanceReport {
   readonly era: KernelLimits;
   readonly rows: readonly ConformanceRow[];
   readonly counts: { readonly steps: number; readonly match: number; readonly era: number; readonly mismatch: number };
+  /** Steps of scripts the recording lacks, or that need a kvmclock model none was given for. */
+  readonly skipped: readonly SkippedStep[];
   /** Set when `record` wrote a fixture. */
   readonly recordedTo?: string;
 }
@@ -55,6 +68,8 @@ export interface ConformanceOptions {
   readonly fixtureDir?: string;
   /** x86 plugins to install in the model (e.g. `kvmMmuPml()`), a fresh set per script. */
   readonly plugins?: () => readonly Plugin[];
+  /** The kvmclock model the `kvmclock-*` scripts need (ptp-kvm-x86's plugin and host API). */
+  readonly kvmclock?: KvmclockModel;
 }
 
 /** A step in a few words, for the table. */
@@ -76,7 +91,29 @@ export function describeStep(s: Step): string {
       return `CLEAR_DIRTY_LOG slot=${s.slot} first=${s.firstPage} n=${s.numPages} bits=${s.bits ?? 'NULL'}`;
     case 'readMemory':
       return `read ${s.length}B@${s.gpa}`;
+    case 'kvmclock':
+      return describeKvmclockCall(s.call);
   }
+}
+
+/** What the model needs to know of the recorded machine and kernel. */
+export interface ModelContext {
+  readonly uname: string;
+  readonly machine: MachineFacts;
+  readonly plugins?: () => readonly Plugin[];
+  readonly kvmclock?: KvmclockModel;
+}
+
+function modelFor(script: Script, era: KernelLimits, ctx: ModelContext): ModelTarget | string {
+  const plugins = ctx.plugins?.() ?? [];
+  if (script.needs !== 'kvmclock') return new ModelTarget(era, 0, plugins);
+  const k = ctx.kvmclock;
+  if (k === undefined) return 'no kvmclock model was given (ConformanceOptions.kvmclock)';
+  const m = ctx.machine;
+  if (m.tscKhz === undefined) return `the recording of ${ctx.uname} has no host TSC rate`;
+  const host = { counterHz: BigInt(m.tscKhz) * 1000n, clocksource: m.clocksource ?? 'tsc' };
+  const kp = k.plugins({ era: kvmclockEraFor(ctx.uname), tscControl: (m.tscControl ?? 0) !== 0 });
+  return new ModelTarget(era, 0, [...plugins, ...kp], { host, kvmclock: (hv) => k.vmm(hv) });
 }
 
 /** Compares kernel answers with a fresh model run of each script. */
@@ -84,13 +121,19 @@ export function compareWithModel(
   scripts: readonly Script[],
   kernel: Readonly<Record<string, readonly StepResult[]>>,
   era: KernelLimits,
-  plugins: () => readonly Plugin[] = () => [],
+  plugins: (() => readonly Plugin[]) | ModelContext = () => [],
+  skipped: SkippedStep[] = [],
 ): ConformanceRow[] {
+  const ctx: ModelContext = typeof plugins === 'function' ? { uname: '', machine: { apiVersion: 12, nrVcpus: 0, multiAddressSpace: 0 }, plugins } : plugins;
   const rows: ConformanceRow[] = [];
   for (const script of scripts) {
     const k = kernel[script.name];
-    if (k === undefined) continue;
-    const m = runScript(new ModelTarget(era, 0, plugins()), script);
+    const target = k === undefined ? `the recording has no "${script.name}" script` : modelFor(script, era, ctx);
+    if (typeof target === 'string' || k === undefined) {
+      script.steps.forEach((step, index) => skipped.push({ script: script.name, index, step: describeStep(step), reason: typeof target === 'string' ? target : 'no recording' }));
+      continue;
+    }
+    const m = runScript(target, script);
     script.steps.forEach((step, index) => {
       const ks = k[index] === undefined ? '(not recorded)' : formatResult(k[index]);
       const ms = formatResult(m[index]!);
@@ -120,7 +163,8 @@ export function runConformance(opts: ConformanceOptions = {}): ConformanceReport
     source = 'fixture';
   }
   const era = eraFor(fixture.uname, fixture.machine);
-  const rows = compareWithModel(scripts, fixture.results, era, opts.plugins);
+  const skipped: SkippedStep[] = [];
+  const rows = compareWithModel(scripts, fixture.results, era, { uname: fixture.uname, machine: fixture.machine, ...(opts.plugins !== undefined ? { plugins: opts.plugins } : {}), ...(opts.kvmclock !== undefined ? { kvmclock: opts.kvmclock } : {}) }, skipped);
   const count = (m: ConformanceRow['match']): number => rows.filter((r) => r.match === m).length;
   return {
     uname: fixture.uname,
@@ -128,6 +172,7 @@ export function runConformance(opts: ConformanceOptions = {}): ConformanceReport
     era,
     rows,
     counts: { steps: rows.length, match: count('yes'), era: count('era'), mismatch: count('no') },
+    skipped,
     ...(recordedTo !== undefined ? { recordedTo } : {}),
   };
 }

@@ -12,6 +12,7 @@ import {
   KVM_CAP_NR_VCPUS,
   type KernelLimits,
 } from '@kvmlab/hypervisor-core';
+import { KVM_CAP_TSC_CONTROL } from '../ffi/kvm-abi.js';
 import { KvmSystem } from '../ffi/kvm.js';
 import { KernelTarget } from './kernel-target.js';
 import type { AbiTarget } from './model-target.js';
@@ -26,6 +27,12 @@ export interface MachineFacts {
   readonly nrVcpus: number;
   /** KVM_CAP_MULTI_ADDRESS_SPACE: 0 when the kernel has one address space (CONFIG_KVM_SMM=n). */
   readonly multiAddressSpace: number;
+  /** KVM_GET_TSC_KHZ of a fresh vCPU: the host TSC rate (recordings before issue 16 lack it). */
+  readonly tscKhz?: number;
+  /** KVM_CAP_TSC_CONTROL: TSC scaling hardware. */
+  readonly tscControl?: number;
+  /** The host clocksource (/sys/devices/system/clocksource/clocksource0/current_clocksource). */
+  readonly clocksource?: string;
 }
 
 export interface KernelFixture {
@@ -45,11 +52,33 @@ export function fixturePath(uname: string, dir = FIXTURE_DIR): string {
 
 /** The kernel's facts, read through /dev/kvm. */
 export function machineFacts(sys: KvmSystem): MachineFacts {
+  let clocksource = 'tsc';
+  try {
+    clocksource = readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+  } catch {
+    // no sysfs: assume the x86 default
+  }
+  const vm = sys.createVm();
+  let tscKhz: number;
+  try {
+    tscKhz = Number(vm.createVcpu(0).getTscKhz());
+  } finally {
+    vm.close();
+  }
   return {
     apiVersion: sys.apiVersion(),
     nrVcpus: sys.checkExtension(KVM_CAP_NR_VCPUS),
     multiAddressSpace: sys.checkExtension(KVM_CAP_MULTI_ADDRESS_SPACE),
+    tscKhz,
+    tscControl: sys.checkExtension(KVM_CAP_TSC_CONTROL),
+    clocksource,
   };
+}
+
+/** The kvmclock era (ptp-kvm-x86's `kernel` option) for a kernel release. */
+export function kvmclockEraFor(uname: string): '5.4' | '6.18' {
+  const [maj = 0, min = 0] = uname.split(/[.-]/).map(Number);
+  return maj < 5 || (maj === 5 && min < 16) ? '5.4' : '6.18';
 }
 
 /**

@@ -9,7 +9,9 @@ import { KvmSystem, type KvmVm } from '../ffi/kvm.js';
 import type { HostMapping } from '../ffi/mapping.js';
 import type { KvmVcpu } from '../ffi/vcpu.js';
 import type { GuestMode } from '../guest/codegen.js';
-import { runGuestWrites } from '../guest/run-guest.js';
+import { generateWrmsrCode } from '../guest/codegen.js';
+import { runGuestCode, runGuestWrites } from '../guest/run-guest.js';
+import { newKvmclockMemo, runKvmclockCall, type KvmclockPort } from './kvmclock-port.js';
 import { outcome, type AbiTarget } from './model-target.js';
 import { bitmapToRanges, bytesToHex, guestWriteList, rangesToBitmap, u64, type Step, type StepBody, type StepResult } from './script.js';
 
@@ -37,6 +39,8 @@ export class KernelTarget implements AbiTarget {
   private readonly vcpuIds = new Set<number>();
 
   private readonly ownsSys: boolean;
+  private readonly kvmclockMemo = newKvmclockMemo();
+  private hostKhz: bigint | undefined;
 
   constructor(opts: { sys?: KvmSystem; mode?: GuestMode } = {}) {
     this.ownsSys = opts.sys === undefined;
@@ -75,7 +79,51 @@ export class KernelTarget implements AbiTarget {
         });
       case 'readMemory':
         return outcome(() => ({ ret: 0, errno: null, bytes: bytesToHex(this.readGuest(u64(step.gpa), step.length)) }));
+      case 'kvmclock':
+        return outcome(() => {
+          const r = runKvmclockCall(this.kvmclockPort(), this.kvmclockMemo, step.call);
+          return { ret: r.ret, errno: null, ...(r.facts !== undefined ? { facts: r.facts } : {}) };
+        });
     }
+  }
+
+  /** The host TSC rate: KVM_GET_TSC_KHZ of a vCPU in a throwaway VM (a vCPU here would count). */
+  hostTscKhz(): bigint {
+    if (this.hostKhz === undefined) {
+      const vm = this.sys.createVm();
+      try {
+        this.hostKhz = vm.createVcpu(0).getTscKhz();
+      } finally {
+        vm.close();
+      }
+    }
+    return this.hostKhz;
+  }
+
+  private kvmclockVcpu(): KvmVcpu {
+    if (this.vcpu === undefined) throw new Error('a kvmclock step needs a createVcpu step first');
+    return this.vcpu;
+  }
+
+  private kvmclockPort(): KvmclockPort {
+    const hostTscKhz = this.hostTscKhz();
+    return {
+      hostTscKhz,
+      realtimeNs: () => BigInt(Date.now()) * 1_000_000n,
+      setMsrs: (m) => this.kvmclockVcpu().setMsrs(m),
+      getMsrs: (ix) => this.kvmclockVcpu().getMsrs(ix),
+      run: (wrmsrs) => {
+        const occupied = [...this.slots.entries()].filter(([k]) => k >>> 16 === 0).map(([, s]) => ({ gpa: s.gpa, size: s.size }));
+        const r = runGuestCode(this.vm, this.kvmclockVcpu(), 'flat32', generateWrmsrCode(wrmsrs), this.codeSlotId(), occupied);
+        if (r.exitReason !== KVM_EXIT_HLT) throw new Error(`kvmclock guest stopped with exit reason ${r.exitReason}, not HLT`);
+      },
+      getClock: () => this.vm.getClock(),
+      setClock: (d) => this.vm.setClock(d),
+      kvmclockCtrl: () => this.kvmclockVcpu().kvmclockCtrl(),
+      setTscKhz: (k) => this.kvmclockVcpu().setTscKhz(k),
+      getTscKhz: () => this.kvmclockVcpu().getTscKhz(),
+      readMemory: (gpa, n) => this.readGuest(gpa, n),
+    };
   }
 
   /** KVM_SET_USER_MEMORY_REGION with host memory managed like a VMM does. */

@@ -3,6 +3,7 @@
  * against hypervisor-core's model. 64-bit values are strings ("0x…" or decimal) so that the
  * scripts stay plain JSON; bitmaps and page lists are page ranges ("0-63,70").
  */
+import type { KvmclockCall } from './kvmclock-port.js';
 
 /** A 64-bit value in JSON: a decimal or 0x-prefixed hex string, or a safe integer. */
 export type U64 = string | number;
@@ -36,12 +37,16 @@ export type StepBody =
    */
   | { readonly op: 'clearDirtyLog'; readonly slot: number; readonly firstPage: U64; readonly numPages: number; readonly bits: string | null }
   /** The VMM reads guest memory (bytes as hex). */
-  | { readonly op: 'readMemory'; readonly gpa: U64; readonly length: number };
+  | { readonly op: 'readMemory'; readonly gpa: U64; readonly length: number }
+  /** A kvmclock ioctl or guest run (kvmclock-port.ts); needs a kvmclock model on the model side. */
+  | { readonly op: 'kvmclock'; readonly call: KvmclockCall };
 
 export interface Script {
   readonly name: string;
   readonly title: string;
   readonly steps: readonly Step[];
+  /** 'kvmclock': the model side needs ConformanceOptions.kvmclock (ptp-kvm-x86's host). */
+  readonly needs?: 'kvmclock';
 }
 
 /** What one step returned: the ioctl's value or errno, and any data it produced. */
@@ -53,6 +58,8 @@ export interface StepResult {
   readonly bitmap?: string;
   /** Memory bytes as hex. */
   readonly bytes?: string;
+  /** Machine-independent relations and values a kvmclock step observed. */
+  readonly facts?: string;
 }
 
 export function u64(v: U64): bigint {
@@ -135,7 +142,7 @@ export function guestWriteList(step: Extract<StepBody, { op: 'guestWrite' }>): {
 /** One canonical string per result, for comparing and printing. */
 export function formatResult(r: StepResult): string {
   const head = r.errno !== null ? r.errno : `${r.ret}`;
-  const extra = [r.bitmap !== undefined ? `bits[${r.bitmap}]` : '', r.bytes !== undefined ? `mem[${r.bytes}]` : '']
+  const extra = [r.bitmap !== undefined ? `bits[${r.bitmap}]` : '', r.bytes !== undefined ? `mem[${r.bytes}]` : '', r.facts !== undefined && r.facts !== '' ? `{${r.facts}}` : '']
     .filter((s) => s !== '')
     .join(' ');
   return extra === '' ? head : `${head} ${extra}`;

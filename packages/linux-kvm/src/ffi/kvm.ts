@@ -75,6 +75,14 @@ export interface KvmClearDirtyLog {
   readonly bitmap: Uint8Array | null;
 }
 
+/** struct kvm_clock_data (include/uapi/linux/kvm.h, 5.16+ layout; 5.4 has pad where realtime/host_tsc are). */
+export interface KvmClockData {
+  readonly clock: bigint;
+  readonly flags: number;
+  readonly realtime: bigint;
+  readonly hostTsc: bigint;
+}
+
 function le(size: number): { buf: Uint8Array; dv: DataView } {
   const buf = new Uint8Array(size);
   return { buf, dv: new DataView(buf.buffer) };
@@ -184,6 +192,23 @@ export class KvmVm implements Closable {
     s.view.fill(0);
     s.view.set(a.bitmap);
     this.clearDirtyLogAt(a.slot, a.firstPage, a.numPages, s.addr);
+  }
+
+  /** KVM_GET_CLOCK: struct kvm_clock_data. */
+  getClock(): KvmClockData {
+    const { buf, dv } = le(abi.SIZEOF_KVM_CLOCK_DATA);
+    check('KVM_GET_CLOCK', libc().ioctlPtr(this.fd, abi.KVM_GET_CLOCK, buf));
+    return { clock: dv.getBigUint64(0, true), flags: dv.getUint32(8, true), realtime: dv.getBigUint64(16, true), hostTsc: dv.getBigUint64(24, true) };
+  }
+
+  /** KVM_SET_CLOCK. */
+  setClock(d: KvmClockData): void {
+    const { buf, dv } = le(abi.SIZEOF_KVM_CLOCK_DATA);
+    dv.setBigUint64(0, BigInt.asUintN(64, d.clock), true);
+    dv.setUint32(8, d.flags >>> 0, true);
+    dv.setBigUint64(16, BigInt.asUintN(64, d.realtime), true);
+    dv.setBigUint64(24, BigInt.asUintN(64, d.hostTsc), true);
+    check('KVM_SET_CLOCK', libc().ioctlPtr(this.fd, abi.KVM_SET_CLOCK, buf));
   }
 
   /** KVM_CREATE_VCPU, with its kvm_run mapped. */

@@ -24,6 +24,11 @@ export interface Libc {
   ioctlPtr(fd: number, req: bigint, arg: Uint8Array | null): number;
   /** ioctl(fd, req, unsigned long arg). */
   ioctlInt(fd: number, req: bigint, arg: bigint): number;
+  /**
+   * ioctl(fd, req, unsigned long arg) returning the whole 64-bit RAX the syscall left: glibc's
+   * int return truncates an ioctl that returns a u32 above INT_MAX (KVM_GET_TSC_KHZ) to -1.
+   */
+  ioctlLong(fd: number, req: bigint, arg: bigint): bigint;
   mmap(addr: null, length: bigint, prot: number, flags: number, fd: number, offset: bigint): CPointer;
   munmap(addr: CPointer, length: bigint): number;
   errno(): number;
@@ -44,6 +49,7 @@ export function loadLibc(): Libc | Error {
     const close = lib.func('int close(int fd)');
     const ioctlPtr = lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']);
     const ioctlInt = lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']);
+    const ioctlLong = lib.func('ioctl', 'int64_t', ['int', 'unsigned long', 'unsigned long']);
     const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
     const munmap = lib.func('int munmap(void *addr, size_t length)');
     cached = {
@@ -52,6 +58,7 @@ export function loadLibc(): Libc | Error {
       close: (fd) => close(fd) as number,
       ioctlPtr: (fd, req, arg) => ioctlPtr(fd, req, arg) as number,
       ioctlInt: (fd, req, arg) => ioctlInt(fd, req, arg) as number,
+      ioctlLong: (fd, req, arg) => BigInt(ioctlLong(fd, req, arg) as number | bigint),
       mmap: (a, len, prot, flags, fd, off) => mmap(a, len, prot, flags, fd, off) as CPointer,
       munmap: (a, len) => munmap(a, len) as number,
       errno: () => koffi.errno(),

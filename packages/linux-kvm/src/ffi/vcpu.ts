@@ -149,6 +149,45 @@ export class KvmVcpu {
     check('KVM_SET_SREGS', libc().ioctlPtr(this.fd, abi.KVM_SET_SREGS, encodeSregs(s)));
   }
 
+  /** KVM_SET_MSRS: returns how many entries the kernel set (it stops at the first it refuses). */
+  setMsrs(entries: readonly { readonly index: number; readonly value: bigint }[]): number {
+    const buf = new Uint8Array(abi.SIZEOF_KVM_MSRS + abi.SIZEOF_KVM_MSR_ENTRY * entries.length);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, entries.length, true);
+    entries.forEach((e, i) => {
+      dv.setUint32(abi.SIZEOF_KVM_MSRS + i * abi.SIZEOF_KVM_MSR_ENTRY, e.index >>> 0, true);
+      dv.setBigUint64(abi.SIZEOF_KVM_MSRS + i * abi.SIZEOF_KVM_MSR_ENTRY + 8, BigInt.asUintN(64, e.value), true);
+    });
+    return check('KVM_SET_MSRS', libc().ioctlPtr(this.fd, abi.KVM_SET_MSRS, buf));
+  }
+
+  /** KVM_GET_MSRS: the entries the kernel read (it stops at the first it refuses). */
+  getMsrs(indices: readonly number[]): { index: number; value: bigint }[] {
+    const buf = new Uint8Array(abi.SIZEOF_KVM_MSRS + abi.SIZEOF_KVM_MSR_ENTRY * indices.length);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(0, indices.length, true);
+    indices.forEach((ix, i) => dv.setUint32(abi.SIZEOF_KVM_MSRS + i * abi.SIZEOF_KVM_MSR_ENTRY, ix >>> 0, true));
+    const n = check('KVM_GET_MSRS', libc().ioctlPtr(this.fd, abi.KVM_GET_MSRS, buf));
+    return indices.slice(0, n).map((index, i) => ({ index, value: dv.getBigUint64(abi.SIZEOF_KVM_MSRS + i * abi.SIZEOF_KVM_MSR_ENTRY + 8, true) }));
+  }
+
+  /** KVM_SET_TSC_KHZ (the argument is the ioctl's unsigned long; the kernel takes its low 32 bits). */
+  setTscKhz(khz: bigint): void {
+    check('KVM_SET_TSC_KHZ', libc().ioctlInt(this.fd, abi.KVM_SET_TSC_KHZ, BigInt.asUintN(64, khz)));
+  }
+
+  /** KVM_GET_TSC_KHZ. */
+  getTscKhz(): bigint {
+    const r = libc().ioctlLong(this.fd, abi.KVM_GET_TSC_KHZ, 0n);
+    if (r < 0n) check('KVM_GET_TSC_KHZ', -1);
+    return r;
+  }
+
+  /** KVM_KVMCLOCK_CTRL. */
+  kvmclockCtrl(): void {
+    check('KVM_KVMCLOCK_CTRL', libc().ioctlInt(this.fd, abi.KVM_KVMCLOCK_CTRL, 0n));
+  }
+
   /** KVM_RUN once; returns kvm_run's exit reason (and the port/address of I/O and MMIO exits). */
   runOnce(): KvmRunExit {
     check('KVM_RUN', libc().ioctlInt(this.fd, abi.KVM_RUN, 0n));

@@ -26,6 +26,10 @@ export const MODRM_DISP16 = 0x06; // mod 00, r/m 110: [disp16] in 16-bit address
 export const OP_MOV_AX_IMM16 = 0xb8; // Intel SDM vol. 2: MOV r16, imm16 (B8+rw)
 export const OP_MOV_SREG_RM16 = 0x8e; // Intel SDM vol. 2: MOV Sreg, r/m16 (8E /r)
 export const MODRM_DS_AX = 0xd8; // mod 11, reg 011 (DS), r/m 000 (AX)
+export const OP_MOV_EAX_IMM32 = 0xb8; // Intel SDM vol. 2: MOV r32, imm32 (B8+rd), EAX
+export const OP_MOV_ECX_IMM32 = 0xb9; // Intel SDM vol. 2: MOV r32, imm32 (B8+rd), ECX
+export const OP_MOV_EDX_IMM32 = 0xba; // Intel SDM vol. 2: MOV r32, imm32 (B8+rd), EDX
+export const OP_WRMSR = [0x0f, 0x30] as const; // Intel SDM vol. 2: WRMSR (ECX = index, EDX:EAX = value)
 
 /** Highest GPA (exclusive) each mode can store to. */
 export const MODE_LIMIT: Record<GuestMode, bigint> = { real16: 0x10_ffefn + 1n, flat32: 1n << 32n };
@@ -94,6 +98,32 @@ export function generateGuestCode(mode: GuestMode, writes: readonly GuestWrite[]
     }
     if (mode === 'flat32') emitFlat32(e, w);
     else emitReal16(e, w, ds);
+  }
+  e.u8(OP_HLT);
+  return Uint8Array.from(e.out);
+}
+
+/** One WRMSR the guest performs. */
+export interface GuestWrmsr {
+  readonly index: number;
+  readonly value: bigint;
+}
+
+/**
+ * 32-bit flat-mode code that writes each MSR (`mov ecx, index; mov eax, lo; mov edx, hi;
+ * wrmsr`) and halts: a guest WRMSR, which KVM handles with host_initiated = false.
+ */
+export function generateWrmsrCode(msrs: readonly GuestWrmsr[]): Uint8Array {
+  const e = new Emitter();
+  for (const m of msrs) {
+    const v = BigInt.asUintN(64, m.value);
+    e.u8(OP_MOV_ECX_IMM32);
+    e.u32(m.index >>> 0);
+    e.u8(OP_MOV_EAX_IMM32);
+    e.u32(Number(v & 0xffff_ffffn));
+    e.u8(OP_MOV_EDX_IMM32);
+    e.u32(Number(v >> 32n));
+    e.u8(...OP_WRMSR);
   }
   e.u8(OP_HLT);
   return Uint8Array.from(e.out);

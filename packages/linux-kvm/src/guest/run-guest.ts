@@ -47,12 +47,19 @@ export function runGuestWrites(
   codeSlot: number,
   occupied: readonly OccupiedRange[],
 ): GuestRunResult {
-  const code = generateGuestCode(mode, writes);
-  const size = BigInt(Math.ceil(code.length / 4096) * 4096);
-  const limit = mode === 'real16' ? 0x10_0000n : 1n << 32n;
   // Keep the code clear of the slots and of the addresses it stores to (else it would patch itself).
   const targets = writes.map((w) => ({ gpa: w.gpa & ~0xfffn, size: ((w.gpa + BigInt(w.bytes.length) + 0xfffn) & ~0xfffn) - (w.gpa & ~0xfffn) }));
-  const gpa = findFreeGpa([...occupied, ...targets], size, mode === 'real16' ? 0x1000n : 0x10_0000n, limit);
+  return runGuestCode(vm, vcpu, mode, generateGuestCode(mode, writes), codeSlot, [...occupied, ...targets]);
+}
+
+/**
+ * Runs `code` once (one KVM_RUN) from a memslot of its own placed at free guest-physical
+ * space clear of `avoid`, the vCPU put in `mode` first; the slot is deleted afterwards.
+ */
+export function runGuestCode(vm: KvmVm, vcpu: KvmVcpu, mode: GuestMode, code: Uint8Array, codeSlot: number, avoid: readonly OccupiedRange[]): GuestRunResult {
+  const size = BigInt(Math.ceil(code.length / 4096) * 4096);
+  const limit = mode === 'real16' ? 0x10_0000n : 1n << 32n;
+  const gpa = findFreeGpa(avoid, size, mode === 'real16' ? 0x1000n : 0x10_0000n, limit);
   if (gpa === undefined) throw new RangeError(`no free guest-physical space for ${size} bytes of guest code`);
   const mem = vm.mapAnonymous(size);
   try {

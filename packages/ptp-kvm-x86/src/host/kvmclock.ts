@@ -24,7 +24,12 @@ export interface KvmclockVmState {
   masterCycleNow: bigint;
   /** vCPU 0 registered with the deprecated MSR (disables the master clock). */
   bootVcpuRunsOldKvmclock: boolean;
+  /** kvm->arch.wall_clock: the last MSR_KVM_WALL_CLOCK(_NEW) value (a GPA). */
+  wallClock: bigint;
 }
+
+/** The vcpu->requests bits kvmclock uses, serviced in this order by vcpu_enter_guest(). */
+export type KvmclockRequest = 'masterclock' | 'global-clock' | 'clock';
 
 /** vcpu->arch state kvmclock uses. */
 export interface KvmclockVcpuState extends VcpuTscState {
@@ -39,6 +44,15 @@ export interface KvmclockVcpuState extends VcpuTscState {
   lastSystemTime: bigint;
   /** How often KVM rewrote this vCPU's pvclock area. */
   updates: number;
+  /** 6.18's vcpu->arch.pv_time.active: the enable bit was set (backed or not). */
+  pvTimeActive: boolean;
+  /** vcpu->arch.pvclock_set_guest_stopped_request (KVM_KVMCLOCK_CTRL). */
+  pvclockSetGuestStoppedRequest: boolean;
+  /** vcpu->requests: pending until the next entry (KVM_RUN, or the re-entry after an exit). */
+  readonly requests: Set<KvmclockRequest>;
+  /** kvm_synchronize_tsc() at creation: this_tsc_nsec (kvmclock base ns) and this_tsc_write (guest TSC). */
+  thisTscNsec: bigint;
+  thisTscWrite: bigint;
 }
 
 export function newVcpuState(hostKhz: bigint): KvmclockVcpuState {
@@ -52,6 +66,12 @@ export function newVcpuState(hostKhz: bigint): KvmclockVcpuState {
     lastTscTimestamp: 0n,
     lastSystemTime: 0n,
     updates: 0,
+    pvTimeActive: false,
+    pvclockSetGuestStoppedRequest: false,
+    requests: new Set(),
+    tscCatchup: false,
+    thisTscNsec: 0n,
+    thisTscWrite: 0n,
   };
 }
 
@@ -59,36 +79,43 @@ export function newVcpuState(hostKhz: bigint): KvmclockVcpuState {
 export const hostTscKhz = (host: HostClock): bigint => host.counterHz / 1000n;
 
 /** Host CLOCK_MONOTONIC_RAW-based boot time, with the counter it came from (one instant). */
-function kvmclockBaseAndCycles(host: HostClock): { ns: bigint; cycles: bigint } {
+export function kvmclockBaseAndCycles(host: HostClock): { ns: bigint; cycles: bigint } {
   const s = host.ktimeGetSnapshot();
   return { ns: s.raw, cycles: s.cycles };
 }
 
 /**
- * models pvclock_update_vm_gtod_copy() (arch/x86/kvm/x86.c): snapshot the master clock and
- * decide whether to use it (host clocksource TSC-based, boot vCPU not on the old MSR).
- * vCPU TSC matching and backwards-TSC detection are not modelled (always matched).
+ * models pvclock_update_vm_gtod_copy() (arch/x86/kvm/x86.c, 5.4 and 6.18 alike): snapshot the
+ * master clock and decide whether to use it: host clocksource TSC-based, vCPUs matched
+ * (`nr_vcpus_matched_tsc + 1 == online_vcpus`, false while the VM has no vCPU; vCPUs created
+ * together are taken as matched) and the boot vCPU not on the deprecated MSR. Backwards-TSC
+ * detection is not modelled.
  */
-export function pvclockUpdateVmGtodCopy(host: HostClock, ka: KvmclockVmState): void {
+export function pvclockUpdateVmGtodCopy(host: HostClock, ka: KvmclockVmState, onlineVcpus: number): void {
   const hostTscClocksource = host.clocksource.vdsoClockMode === 'tsc';
   const b = kvmclockBaseAndCycles(host);
   ka.masterKernelNs = b.ns;
   ka.masterCycleNow = b.cycles;
-  ka.useMasterClock = hostTscClocksource && !ka.bootVcpuRunsOldKvmclock;
+  ka.useMasterClock = hostTscClocksource && onlineVcpus > 0 && !ka.bootVcpuRunsOldKvmclock;
 }
 
+/**
+ * kvm_arch_init_vm() (arch/x86/kvm/x86.c): kvmclock_offset = -get_kvmclock_base_ns(), then
+ * pvclock_update_vm_gtod_copy() with no vCPU online, so the master clock is off until the
+ * first vCPU's KVM_REQ_MASTERCLOCK_UPDATE is serviced at its first entry (KVM_RUN).
+ */
 export function newVmState(host: HostClock): KvmclockVmState {
-  const ka: KvmclockVmState = { kvmclockOffset: 0n, useMasterClock: false, masterKernelNs: 0n, masterCycleNow: 0n, bootVcpuRunsOldKvmclock: false };
-  // kvm_arch_init_vm(): kvmclock_offset = -get_kvmclock_base_ns(), then the master clock.
+  const ka: KvmclockVmState = { kvmclockOffset: 0n, useMasterClock: false, masterKernelNs: 0n, masterCycleNow: 0n, bootVcpuRunsOldKvmclock: false, wallClock: 0n };
   ka.kvmclockOffset = -kvmclockBaseAndCycles(host).ns;
-  pvclockUpdateVmGtodCopy(host, ka);
+  pvclockUpdateVmGtodCopy(host, ka, 0);
   return ka;
 }
 
 /**
- * models kvm_setup_pvclock_page() (arch/x86/kvm/x86.c, 5.x): read the guest's version (made
- * even first if it is odd: junk before the first write), write it +1 (odd), write the whole area (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet
- * seen), then write version +1 again (even). A guest reading in between sees an odd version.
+ * models kvm_setup_pvclock_page() (arch/x86/kvm/x86.c, 5.4; kvm_setup_guest_pvclock() in 6.18
+ * writes `(version + 1) | 1` then +1, the same values): read the guest's version (made even
+ * first if it is odd: junk before the first write), write it +1 (odd), write the whole area
+ * (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet seen), then version +1 again (even).
  */
 function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo, 'version'>): boolean {
   let head: Uint8Array;
@@ -114,8 +141,9 @@ function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo
 /**
  * models kvm_guest_time_update() (arch/x86/kvm/x86.c), the handler of KVM_REQ_CLOCK_UPDATE:
  * the TSC and kernel time pair (the master clock's, or read now), the guest TSC through
- * kvm_read_l1_tsc(), the scale for the guest TSC rate, then the pvclock page.
- * TSC catch-up offset adjustment is not modelled (only its flag).
+ * kvm_read_l1_tsc(), TSC catch-up (the guest TSC pushed up to compute_guest_tsc() at the
+ * virtual rate), the scale for the host rate (the guest rate with TSC scaling), a pending
+ * KVM_KVMCLOCK_CTRL's PVCLOCK_GUEST_STOPPED, then the pvclock page.
  */
 export function kvmGuestTimeUpdate(vcpu: Vcpu, st: KvmclockVcpuState, ka: KvmclockVmState, host: HostClock, hasTscControl: boolean): boolean {
   let hostTsc: bigint;
@@ -128,7 +156,15 @@ export function kvmGuestTimeUpdate(vcpu: Vcpu, st: KvmclockVcpuState, ka: Kvmclo
     hostTsc = b.cycles;
     kernelNs = b.ns;
   }
-  const tscTimestamp = vcpu.l1Tsc(hostTsc);
+  let tscTimestamp = vcpu.l1Tsc(hostTsc);
+  if (st.tscCatchup) {
+    // compute_guest_tsc(): this_tsc_write + (kernel_ns - this_tsc_nsec) at virtual_tsc_khz.
+    const tsc = u64(st.thisTscWrite + ((kernelNs - st.thisTscNsec) * st.virtualTscKhz) / 1_000_000n);
+    if (tsc > tscTimestamp) {
+      vcpu.x86.tscOffset = u64(vcpu.x86.tscOffset + tsc - tscTimestamp); // adjust_tsc_offset_guest()
+      tscTimestamp = tsc;
+    }
+  }
   let tgtTscKhz = hostTscKhz(host);
   if (hasTscControl) {
     // kvm_scale_tsc(tgt_tsc_khz, ratio): the guest TSC rate the ratio gives, at least 1.
@@ -142,13 +178,18 @@ export function kvmGuestTimeUpdate(vcpu: Vcpu, st: KvmclockVcpuState, ka: Kvmclo
   const systemTime = u64(kernelNs + ka.kvmclockOffset);
   st.lastTscTimestamp = tscTimestamp;
   st.lastSystemTime = systemTime;
+  let flags = ka.useMasterClock ? PVCLOCK_TSC_STABLE_BIT : 0;
+  if (st.pvclockSetGuestStoppedRequest) {
+    flags |= PVCLOCK_GUEST_STOPPED;
+    st.pvclockSetGuestStoppedRequest = false;
+  }
   if (!st.pvTimeEnabled) return false;
   const ok = kvmSetupPvclockPage(vcpu.vm, st.systemTimeMsr & ~BigInt(KVM_MSR_ENABLED), {
     tscTimestamp,
     systemTime,
     tscToSystemMul: st.scale.mul,
     tscShift: st.scale.shift,
-    flags: ka.useMasterClock ? PVCLOCK_TSC_STABLE_BIT : 0,
+    flags,
   });
   if (ok) st.updates++;
   return ok;

@@ -25,7 +25,21 @@ import {
 } from '../constants.js';
 import { kvmPvClockPairing } from './clock-pairing.js';
 import {
+  KVM_CAP_ADJUST_CLOCK,
+  KVM_CAP_GET_TSC_KHZ,
+  KVM_CAP_KVMCLOCK_CTRL,
+  KVM_CAP_TSC_CONTROL,
+  KVM_CLOCK_TSC_STABLE,
+  KVM_CLOCK_VALID_FLAGS,
+  MSR_IA32_TSC,
+  type KvmClockData,
+  type KvmclockEra,
+  type KvmMsrEntry,
+} from './kvmclock-abi.js';
+import { getKvmclock, kvmSetGuestPaused, kvmWriteWallClock, setKvmclock } from './kvmclock-ctl.js';
+import {
   hostTscKhz,
+  kvmclockBaseAndCycles,
   kvmGuestTimeUpdate,
   newVcpuState,
   newVmState,
@@ -33,8 +47,8 @@ import {
   type KvmclockVcpuState,
   type KvmclockVmState,
 } from './kvmclock.js';
-import { kvmSetSystemTimeMsr, ownsKvmclockMsr } from './msr.js';
-import { kvmSetTscKhz } from './tsc.js';
+import { isWallClockMsr, kvmclockMsrValue, kvmWriteSystemTime, ownsKvmclockMsr } from './msr.js';
+import { kvmSetTscKhzIoctl } from './tsc.js';
 
 export const PTP_KVM_X86_PLUGIN = 'ptp-kvm-x86';
 const HOST_KEY = 'ptp-kvm-x86:host';
@@ -46,6 +60,12 @@ export interface PtpKvmX86Options {
   readonly hostX86_64?: boolean;
   /** The 2022 tsc_always_catchup check in kvm_pv_clock_pairing (default true, mainline). */
   readonly checkTscAlwaysCatchup?: boolean;
+  /**
+   * Which arch/x86/kvm/x86.c the VMM-facing kvmclock paths follow where releases differ
+   * (KVM_SET_TSC_KHZ limits, KVM_GET/SET_CLOCK flags, KVM_KVMCLOCK_CTRL on an unbacked area):
+   * '6.18' (default, mainline) or '5.4'.
+   */
+  readonly kernel?: KvmclockEra;
   /**
    * kvmclock_periodic_sync: rewrite every vCPU's kvmclock each `periodNs` (kernel default on,
    * 300 s). Off by default here, so that `hv.sim.run()` ends; `masterclock` also takes a new
@@ -62,10 +82,30 @@ export interface PtpKvmX86Stats {
 
 /** What the VMM (and tests) can do with the host side; get it with `ptpKvmX86Host(hv)`. */
 export interface PtpKvmX86Host {
-  /** KVM_SET_TSC_KHZ (0 = the host rate); EINVAL like the ioctl. */
+  /**
+   * KVM_SET_TSC_KHZ: the ioctl's unsigned long (truncated to u32, 0 = the host rate); EINVAL
+   * like the ioctl (a JS number that is not an integer is EINVAL too).
+   */
   setTscKhz(vcpu: Vcpu, khz: bigint | number): void;
-  /** KVM_GET_TSC_KHZ. */
+  /** KVM_GET_TSC_KHZ (vcpu->arch.virtual_tsc_khz). */
   getTscKhz(vcpu: Vcpu): bigint;
+  /**
+   * KVM_RUN: vcpu_enter_guest() services the pending clock requests (master clock, global
+   * clock update, clock update) before entering; `guest` then runs (its WRMSRs exit and
+   * re-enter inside KVM); after the exit a vCPU in always-catch-up mode asks for a clock update
+   * at its next entry.
+   */
+  run(vcpu: Vcpu, guest?: () => void): void;
+  /** KVM_SET_MSRS (host-initiated) of kvmclock MSRs: the number set, stopping at the first it does not own. */
+  setMsrs(vcpu: Vcpu, entries: readonly KvmMsrEntry[]): number;
+  /** KVM_GET_MSRS of kvmclock MSRs and MSR_IA32_TSC: the values read, stopping at the first it does not own. */
+  getMsrs(vcpu: Vcpu, indices: readonly number[]): KvmMsrEntry[];
+  /** KVM_GET_CLOCK. */
+  getClock(vm: Vm): KvmClockData;
+  /** KVM_SET_CLOCK; EINVAL (state unchanged) for flags the era refuses. */
+  setClock(vm: Vm, data: KvmClockData): void;
+  /** KVM_KVMCLOCK_CTRL; EINVAL before kvmclock is enabled. */
+  kvmclockCtrl(vcpu: Vcpu): void;
   kvmclock(vcpu: Vcpu): Readonly<KvmclockVcpuState>;
   vmClock(vm: Vm): Readonly<KvmclockVmState>;
   /** KVM_REQ_CLOCK_UPDATE, serviced now (KVM kicks the vCPU out and updates before re-entry). */
@@ -85,6 +125,7 @@ export function ptpKvmX86Host(hv: Hypervisor): PtpKvmX86Host {
 export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
   const hasTscControl = opts.tscScaling ?? true;
   const checkTscAlwaysCatchup = opts.checkTscAlwaysCatchup ?? true;
+  const era: KvmclockEra = opts.kernel ?? '6.18';
   return definePlugin({
     name: PTP_KVM_X86_PLUGIN,
     arch: 'x86_64',
@@ -103,17 +144,40 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       const updateAll = (vm: Vm, except?: Vcpu): void => {
         for (const v of vm.vcpus) if (v !== except) timeUpdate(v);
       };
-      // kvm_gen_update_masterclock(); KVM_REQ_CLOCK_UPDATE is one request bit per vCPU, so
-      // a vCPU that will be updated anyway (`except`) is not updated twice.
+      // kvm_gen_update_masterclock(): a new snapshot, then KVM_REQ_CLOCK_UPDATE on every vCPU
+      // (serviced here at once, as each kicked vCPU would; `except` is updated by its caller).
       const updateMasterclock = (vm: Vm, except?: Vcpu): void => {
-        pvclockUpdateVmGtodCopy(host, vmOf(vm));
+        pvclockUpdateVmGtodCopy(host, vmOf(vm), vm.vcpus.length);
         stats.masterclockUpdates++;
         updateAll(vm, except);
       };
+      // The clock requests at the top of vcpu_enter_guest() (arch/x86/kvm/x86.c), in its order.
+      const serviceRequests = (v: Vcpu): void => {
+        const req = vcpuOf(v).requests;
+        if (req.delete('masterclock')) updateMasterclock(v.vm, v);
+        if (req.delete('global-clock')) {
+          // kvm_gen_kvmclock_update(): this vCPU now, every vCPU after KVMCLOCK_UPDATE_DELAY.
+          req.add('clock');
+          ctx.sim.after(KVMCLOCK_UPDATE_DELAY_NS, () => updateAll(v.vm), 'kvmclock_update_fn');
+        }
+        if (req.delete('clock')) timeUpdate(v);
+      };
+
+      // kvm_vm_ioctl_check_extension() (arch/x86/kvm/x86.c): ADJUST_CLOCK answers the flags
+      // KVM_GET_CLOCK can report (5.4: KVM_CLOCK_TSC_STABLE; 5.16+: KVM_CLOCK_VALID_FLAGS).
+      ctx.capability(KVM_CAP_ADJUST_CLOCK, { check: () => (era === '5.4' ? KVM_CLOCK_TSC_STABLE : KVM_CLOCK_VALID_FLAGS) });
+      ctx.capability(KVM_CAP_TSC_CONTROL, { check: () => (hasTscControl ? 1 : 0) });
+      ctx.capability(KVM_CAP_GET_TSC_KHZ, { check: () => 1 });
+      ctx.capability(KVM_CAP_KVMCLOCK_CTRL, { check: () => 1 });
 
       ctx.onVmCreate((vm) => void vmOf(vm));
       ctx.onVcpuCreate((v) => {
-        vcpuOf(v);
+        const st = vcpuOf(v);
+        // kvm_synchronize_tsc() at creation: the TSC generation kvm_track_tsc_matching() asks
+        // KVM_REQ_MASTERCLOCK_UPDATE for when the host clocksource is TSC-based.
+        st.thisTscNsec = kvmclockBaseAndCycles(host).ns;
+        st.thisTscWrite = v.rdtsc();
+        if (host.clocksource.vdsoClockMode === 'tsc') st.requests.add('masterclock');
         const sync = opts.periodicSync;
         // kvm_arch_vcpu_postcreate(): the first vCPU starts the VM's kvmclock_sync_work.
         if (sync === undefined || v.vm.vcpus.length !== 1) return;
@@ -134,18 +198,26 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
         writeLe(e.data, 0, 4, readLe(e.data, 0, 4) | bits);
         return false;
       });
+      // kvm_set_msr_common() for a kvmclock MSR, from a guest WRMSR or KVM_SET_MSRS.
+      const setMsr = (v: Vcpu, msr: number, data: bigint, hostInitiated: boolean): void => {
+        if (isWallClockMsr(msr)) {
+          vmOf(v.vm).wallClock = data;
+          kvmWriteWallClock(v.vm, host, vmOf(v.vm), data, era);
+        } else {
+          kvmWriteSystemTime(v, vcpuOf(v), vmOf(v.vm), msr, data, hostInitiated);
+        }
+      };
       ctx.onExit('wrmsr', (v, e) => {
         if (e.msr === undefined || !ownsKvmclockMsr(e.msr) || e.data === undefined) return false;
-        const r = kvmSetSystemTimeMsr(v, vcpuOf(v), vmOf(v.vm), e.msr, readLe(e.data, 0, 8));
-        if (r.masterclockUpdate) updateMasterclock(v.vm, v);
-        // KVM_REQ_GLOBAL_CLOCK_UPDATE -> kvm_gen_kvmclock_update(): this vCPU now, all later.
-        timeUpdate(v);
-        ctx.sim.after(KVMCLOCK_UPDATE_DELAY_NS, () => updateAll(v.vm), 'kvmclock_update_fn');
+        setMsr(v, e.msr, readLe(e.data, 0, 8), false);
+        // The exit is handled in KVM; the re-entry services the requests it made.
+        if (vcpuOf(v).tscAlwaysCatchup) vcpuOf(v).requests.add('clock');
+        serviceRequests(v);
         return true;
       });
       ctx.onExit('rdmsr', (v, e) => {
         if (e.msr === undefined || !ownsKvmclockMsr(e.msr) || e.data === undefined) return false;
-        writeLe(e.data, 0, 8, vcpuOf(v).systemTimeMsr);
+        writeLe(e.data, 0, 8, kvmclockMsrValue(vcpuOf(v), vmOf(v.vm), e.msr));
         return true;
       });
 
@@ -165,9 +237,36 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       const api: PtpKvmX86Host = {
         setTscKhz: (v, khz) => {
           if (typeof khz === 'number' && !Number.isSafeInteger(khz)) throw new KvmError('EINVAL', `TSC rate ${khz} kHz is not an integer`, 'khz');
-          kvmSetTscKhz(v, vcpuOf(v), BigInt(khz), hostTscKhz(host), hasTscControl);
+          kvmSetTscKhzIoctl(v, vcpuOf(v), BigInt(khz), hostTscKhz(host), hasTscControl, era);
         },
         getTscKhz: (v) => vcpuOf(v).virtualTscKhz,
+        run: (v, guest) => {
+          serviceRequests(v);
+          guest?.();
+          // After the exit: if (vcpu->arch.tsc_always_catchup) kvm_make_request(KVM_REQ_CLOCK_UPDATE).
+          if (vcpuOf(v).tscAlwaysCatchup) vcpuOf(v).requests.add('clock');
+        },
+        setMsrs: (v, entries) => {
+          let n = 0;
+          for (const e of entries) {
+            if (!ownsKvmclockMsr(e.index)) break;
+            setMsr(v, e.index, BigInt.asUintN(64, e.value), true);
+            n++;
+          }
+          return n;
+        },
+        getMsrs: (v, indices) => {
+          const out: KvmMsrEntry[] = [];
+          for (const index of indices) {
+            if (index === MSR_IA32_TSC) out.push({ index, value: v.rdtsc() });
+            else if (ownsKvmclockMsr(index)) out.push({ index, value: kvmclockMsrValue(vcpuOf(v), vmOf(v.vm), index) });
+            else break;
+          }
+          return out;
+        },
+        getClock: (vm) => getKvmclock(host, vmOf(vm), era),
+        setClock: (vm, data) => setKvmclock(host, vm, vmOf(vm), vcpuOf, data, era),
+        kvmclockCtrl: (v) => kvmSetGuestPaused(vcpuOf(v), era),
         kvmclock: (v) => vcpuOf(v),
         vmClock: (vm) => vmOf(vm),
         requestClockUpdate: timeUpdate,

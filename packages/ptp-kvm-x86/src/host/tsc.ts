@@ -10,8 +10,10 @@ import { KVM_MAX_GUEST_TSC_KHZ, TSC_TOLERANCE_PPM } from '../constants.js';
 export interface VcpuTscState {
   /** vcpu->arch.virtual_tsc_khz. */
   virtualTscKhz: bigint;
-  /** vcpu->arch.tsc_always_catchup. */
+  /** vcpu->arch.tsc_always_catchup (never cleared once set). */
   tscAlwaysCatchup: boolean;
+  /** vcpu->arch.tsc_catchup: kvm_guest_time_update() pushes the guest TSC forward. */
+  tscCatchup: boolean;
 }
 
 /** models adjust_tsc_khz() (arch/x86/kvm/x86.c): khz × (1e6 + ppm) / 1e6. */
@@ -22,7 +24,7 @@ export function adjustTscKhz(khz: bigint, ppm: bigint): bigint {
 /**
  * models set_tsc_khz() (arch/x86/kvm/x86.c): the ratio, or catch-up mode without scaling
  * hardware. Returns false where KVM returns -1 (ratio invalid, or slower than the host
- * without scaling); the caller then restores the previous state.
+ * without scaling), having changed nothing.
  */
 function setTscKhz(vcpu: Vcpu, st: VcpuTscState, userKhz: bigint, hostKhz: bigint, scale: boolean, hasTscControl: boolean): boolean {
   if (!scale) {
@@ -31,6 +33,7 @@ function setTscKhz(vcpu: Vcpu, st: VcpuTscState, userKhz: bigint, hostKhz: bigin
   }
   if (!hasTscControl) {
     if (userKhz > hostKhz) {
+      st.tscCatchup = true;
       st.tscAlwaysCatchup = true;
       return true;
     }
@@ -44,24 +47,33 @@ function setTscKhz(vcpu: Vcpu, st: VcpuTscState, userKhz: bigint, hostKhz: bigin
 }
 
 /**
- * models kvm_set_tsc_khz() and the KVM_SET_TSC_KHZ vCPU ioctl (arch/x86/kvm/x86.c):
- * 0 means the host rate; a rate within ±tsc_tolerance_ppm of the host needs no scaling.
- * Fails with EINVAL like the ioctl.
+ * models kvm_set_tsc_khz() (arch/x86/kvm/x86.c, 5.4 and 6.18): virtual_tsc_khz takes the
+ * rate before set_tsc_khz() can refuse it, and is not restored then (so KVM_GET_TSC_KHZ after
+ * a refused SET returns the refused rate); a rate within ±tsc_tolerance_ppm of the host needs
+ * no scaling. Fails with EINVAL like the ioctl; a refusal changes nothing else.
  */
-export function kvmSetTscKhz(vcpu: Vcpu, st: VcpuTscState, requestedKhz: bigint, hostKhz: bigint, hasTscControl: boolean): void {
-  if (requestedKhz < 0n || requestedKhz >= KVM_MAX_GUEST_TSC_KHZ) {
-    throw new KvmError('EINVAL', `TSC rate ${requestedKhz} kHz is out of range`, 'khz');
-  }
-  const userKhz = requestedKhz === 0n ? hostKhz : requestedKhz;
+export function kvmSetTscKhz(vcpu: Vcpu, st: VcpuTscState, userKhz: bigint, hostKhz: bigint, hasTscControl: boolean): void {
   const lo = adjustTscKhz(hostKhz, -TSC_TOLERANCE_PPM);
   const hi = adjustTscKhz(hostKhz, TSC_TOLERANCE_PPM);
   const useScaling = userKhz < lo || userKhz > hi;
-  const before = { ratio: vcpu.x86.tscScalingRatio, catchup: st.tscAlwaysCatchup, khz: st.virtualTscKhz };
   st.virtualTscKhz = userKhz;
   if (!setTscKhz(vcpu, st, userKhz, hostKhz, useScaling, hasTscControl)) {
-    vcpu.x86.tscScalingRatio = before.ratio;
-    st.tscAlwaysCatchup = before.catchup;
-    st.virtualTscKhz = before.khz;
     throw new KvmError('EINVAL', `TSC rate ${userKhz} kHz cannot be given (host ${hostKhz} kHz${hasTscControl ? '' : ', no TSC scaling'})`, 'khz');
   }
+}
+
+/**
+ * models the KVM_SET_TSC_KHZ vCPU ioctl (kvm_arch_vcpu_ioctl, arch/x86/kvm/x86.c): the
+ * argument is truncated to u32; a rate at or above kvm_max_guest_tsc_khz is refused — in 5.4
+ * always, and without TSC scaling that maximum is 0, so every SET fails; in 6.18 only with TSC
+ * scaling (without it the limit is not checked). 0 means the host rate.
+ */
+export function kvmSetTscKhzIoctl(vcpu: Vcpu, st: VcpuTscState, arg: bigint, hostKhz: bigint, hasTscControl: boolean, era: '5.4' | '6.18'): void {
+  let userKhz = BigInt.asUintN(32, arg);
+  const maxGuestTscKhz = hasTscControl ? KVM_MAX_GUEST_TSC_KHZ : 0n;
+  if ((era === '5.4' || hasTscControl) && userKhz >= maxGuestTscKhz) {
+    throw new KvmError('EINVAL', `TSC rate ${userKhz} kHz is at or above kvm_max_guest_tsc_khz (${maxGuestTscKhz})`, 'khz');
+  }
+  if (userKhz === 0n) userKhz = hostKhz;
+  kvmSetTscKhz(vcpu, st, userKhz, hostKhz, hasTscControl);
 }
