@@ -17,8 +17,9 @@ function cellHtml(c: GridCell): string {
   return `<td class="mcell v-${escapeHtml(c.verdict)}" data-variant="${escapeHtml(c.variant)}"><strong>${escapeHtml(c.verdict)}</strong>${body}</td>`;
 }
 
-export function matrixHtml(grid: MatrixGrid): string {
-  const caption = `<caption>Variant matrix of ${escapeHtml(grid.scenario)} (${grid.arch}), seed ${grid.seed}: ${escapeHtml(grid.axes.map((a) => a.name).join(' × '))}</caption>`;
+/** `caption: false` when a heading right above already names the grid (the report's lead figure). */
+export function matrixHtml(grid: MatrixGrid, opts: { readonly caption?: boolean } = {}): string {
+  const caption = opts.caption === false ? '' : `<caption>Variant matrix of ${escapeHtml(grid.scenario)} (${grid.arch}), seed ${grid.seed}: ${escapeHtml(grid.axes.map((a) => a.name).join(' × '))}</caption>`;
   const open = `<table class="matrix" data-scenario="${escapeHtml(grid.scenario)}" data-arch="${grid.arch}">${caption}`;
   if (grid.rows !== undefined && grid.columns !== undefined) {
     const [rowAxis, colAxis] = grid.axes;

@@ -123,10 +123,23 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   hv.sim.runFor(10n * TICK_NS);
 
   const slot = vm.memslots.get(0, 0)!;
+  // Distinct L1 pages written during the migration; the oracle moves each sync's pages here.
+  const writtenAll = new Set<number>();
   const mig = new Precopy(vm, slot, {
     bandwidthBytesPerSec: o.bandwidthMBps * 1e6,
     downtimeNs: BigInt(o.downtimeMs) * 1_000_000n,
     maxRounds: o.maxRounds,
+    writtenSinceLastSync: () => {
+      const since = new Set<number>();
+      for (const d of drivers) {
+        for (const p of d.writtenL1) {
+          since.add(p);
+          writtenAll.add(p);
+        }
+        d.writtenL1.clear();
+      }
+      return since;
+    },
   }, () => (running = false));
   for (const d of drivers) d.writtenL1.clear();
   const writesNow = (): number => drivers.reduce((a, d) => a + d.writes, 0);
@@ -153,7 +166,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   }
   const exits: Record<string, number> = {};
   for (const [r, n] of [...byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
-  const written = new Set<number>();
+  const written = new Set<number>(writtenAll);
   for (const d of drivers) for (const p of d.writtenL1) written.add(p);
   const secs = Number(hv.sim.now - t0) / 1e9;
   const writes = writesNow() - writes0;

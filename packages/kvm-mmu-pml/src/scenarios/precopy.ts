@@ -23,6 +23,18 @@ export interface PrecopyOptions {
    * `pauseGuest` stops the guest at once.
    */
   readonly stopGuest?: (whenStopped: () => void) => void;
+  /**
+   * The guest-side oracle: the gfns the guest really wrote since the previous call. Given, every
+   * sync calls it and records, next to what the dirty log reported, how many pages were really
+   * written in that interval and how many of those the log did not report.
+   */
+  readonly writtenSinceLastSync?: () => ReadonlySet<number>;
+}
+
+/** At one sync, with the oracle: pages really written since the previous sync, and of those the ones the log missed. */
+export interface WrittenAtSync {
+  readonly pagesWritten: number;
+  readonly writtenNotReported: number;
 }
 
 export interface RoundRecord {
@@ -34,6 +46,9 @@ export interface RoundRecord {
   readonly dirtyPagesAtSync: number;
   /** That, per second since the previous sync, in MB/s (what query-dirty-rate would show). */
   readonly dirtyRateMBps: number;
+  /** With `writtenSinceLastSync`: pages really written during the round, and of those not reported at its sync. */
+  readonly pagesWritten?: number;
+  readonly writtenNotReported?: number;
 }
 
 export interface PrecopyResult {
@@ -48,6 +63,8 @@ export interface PrecopyResult {
   readonly pagesLost: number;
   readonly lostGfns: readonly number[];
   readonly pagesCompared: number;
+  /** With `writtenSinceLastSync`: the last sync (guest stopped) — pages it reported, pages written since the round before. */
+  readonly stopCopySync?: WrittenAtSync & { readonly pagesReported: number };
 }
 
 /** buffer_is_zero(): an untouched page, or one whose words are all 0. */
@@ -61,8 +78,9 @@ function isZero(p: Uint8Array | undefined): boolean {
 export class Precopy {
   readonly dest = new Map<number, Uint8Array>();
   private readonly rounds: RoundRecord[] = [];
-  private readonly o: Required<Omit<PrecopyOptions, 'stopGuest'>>;
+  private readonly o: Required<Omit<PrecopyOptions, 'stopGuest' | 'writtenSinceLastSync'>>;
   private readonly stopGuest: ((whenStopped: () => void) => void) | undefined;
+  private readonly writtenSinceLastSync: (() => ReadonlySet<number>) | undefined;
   private started = 0n;
   private lastSync = 0n;
   private totalPages = 0;
@@ -70,9 +88,10 @@ export class Precopy {
   result: PrecopyResult | undefined;
 
   constructor(readonly vm: Vm, readonly slot: Memslot, opts: PrecopyOptions, private readonly pauseGuest: () => void) {
-    const { stopGuest, ...rest } = opts;
+    const { stopGuest, writtenSinceLastSync, ...rest } = opts;
     this.o = { zeroPageBytes: 9, pageBytes: PAGE_BYTES + 8, sliceNs: 1_000_000n, ...rest };
     this.stopGuest = stopGuest;
+    this.writtenSinceLastSync = writtenSinceLastSync;
   }
 
   private get slotArg(): number {
@@ -100,6 +119,7 @@ export class Precopy {
     this.started = sim.now;
     this.vm.setUserMemoryRegion({ slot: this.slotArg, flags: this.slot.flags | KVM_MEM_LOG_DIRTY_PAGES, guestPhysAddr: this.slot.baseGpa, memorySize: this.slot.sizeBytes });
     this.vm.getDirtyLog(this.slotArg);
+    this.writtenSinceLastSync?.(); // the oracle's interval starts with the log's
     this.lastSync = sim.now;
     this.bulkPass();
   }
@@ -167,11 +187,22 @@ export class Precopy {
     return bitmapPages(bm).filter((p) => p < this.slot.npages);
   }
 
+  /** The oracle against what a sync reported (slot page indices), if there is an oracle. */
+  private writtenAt(reported: readonly number[]): WrittenAtSync | undefined {
+    const written = this.writtenSinceLastSync?.();
+    if (written === undefined) return undefined;
+    const seen = new Set(reported.map((p) => this.slot.baseGfnNumber + p));
+    let missed = 0;
+    for (const gfn of written) if (!seen.has(gfn)) missed++;
+    return { pagesWritten: written.size, writtenNotReported: missed };
+  }
+
   private endRound(round: number, sent: number, bytes: number, dur: bigint): void {
     const sim = this.vm.hv.sim;
     this.totalPages += sent;
     this.totalBytes += bytes;
     const dirty = this.sync();
+    const truth = this.writtenAt(dirty);
     const since = Number(sim.now - this.lastSync) / 1e9;
     this.lastSync = sim.now;
     this.rounds.push({
@@ -181,6 +212,7 @@ export class Precopy {
       durationMs: Number(dur) / 1e6,
       dirtyPagesAtSync: dirty.length,
       dirtyRateMBps: since > 0 ? (dirty.length * PAGE_BYTES) / since / 1e6 : 0,
+      ...(truth !== undefined ? truth : {}),
     });
     const tr = this.vm.hv.trace;
     if (tr.enabled) {
@@ -206,7 +238,9 @@ export class Precopy {
   private copyStopped(pending: readonly number[], converged: boolean): void {
     const sim = this.vm.hv.sim;
     const last = new Set(pending);
-    for (const p of this.sync()) last.add(p);
+    const reported = this.sync();
+    const truth = this.writtenAt(reported);
+    for (const p of reported) last.add(p);
     let bytes = 0;
     for (const p of last) bytes += this.sendPage(p);
     const downtime = this.nsFor(bytes);
@@ -226,6 +260,7 @@ export class Precopy {
       pagesLost: lost.length,
       lostGfns: lost.slice(0, 32),
       pagesCompared: compared,
+      ...(truth !== undefined ? { stopCopySync: { pagesReported: reported.length, ...truth } } : {}),
     };
   }
 

@@ -71,9 +71,13 @@ export interface SyncRecord {
   readonly dirtyPages: readonly number[];
   /** First qword of each page after the run. */
   readonly qwords: readonly string[];
+  /** Per page of slot 1: whether the test's checks require its dirty bit set (page 0 when expectDirty). */
+  readonly expectedDirty: readonly boolean[];
   readonly passed: boolean;
   /** The first failed TEST_ASSERT's message. */
   readonly failure?: string;
+  /** The page of slot 1 that assertion is about. */
+  readonly failedPage?: number;
 }
 
 export interface SelftestReport {
@@ -153,20 +157,23 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     const q = [0n, 1n, 2n].map((p) => readLe(v.memory.read(GUEST_TEST_MEM + p * 4096n, 8), 0, 8));
     const bit = (i: number): boolean => ((bmap[i >> 3]! >> (i & 7)) & 1) === 1;
     const expectDirty = (u.args[1] ?? 0n) !== 0n;
-    const checks: [boolean, string][] = expectDirty
-      ? [[bit(0), 'Page 0 incorrectly reported clean'], [q[0] === 1n, 'Page 0 not written by guest']]
-      : [[!bit(0), 'Page 0 incorrectly reported dirty'], [q[0] === PATTERN, 'Page 0 written by guest']];
-    checks.push([!bit(1), 'Page 1 incorrectly reported dirty'], [q[1] === PATTERN, 'Page 1 written by guest']);
-    checks.push([!bit(2), 'Page 2 incorrectly reported dirty'], [q[2] === PATTERN, 'Page 2 written by guest']);
-    const failure = checks.find(([ok]) => !ok)?.[1];
+    // [passed, message, page] in the test's order of TEST_ASSERTs
+    const checks: [boolean, string, number][] = expectDirty
+      ? [[bit(0), 'Page 0 incorrectly reported clean', 0], [q[0] === 1n, 'Page 0 not written by guest', 0]]
+      : [[!bit(0), 'Page 0 incorrectly reported dirty', 0], [q[0] === PATTERN, 'Page 0 written by guest', 0]];
+    checks.push([!bit(1), 'Page 1 incorrectly reported dirty', 1], [q[1] === PATTERN, 'Page 1 written by guest', 1]);
+    checks.push([!bit(2), 'Page 2 incorrectly reported dirty', 2], [q[2] === PATTERN, 'Page 2 written by guest', 2]);
+    const failed = checks.find(([ok]) => !ok);
+    const failure = failed?.[1];
     syncs.push({
       sync: syncs.length + 1,
       where: vcpu.x86.guestMode ? 'L2' : 'L1',
       expectDirty,
       dirtyPages: bitmapPages(bmap).filter((p) => p < TEST_MEM_PAGES),
       qwords: q.map((x) => `0x${x.toString(16)}`),
+      expectedDirty: [expectDirty, false, false],
       passed: failure === undefined,
-      ...(failure !== undefined ? { failure } : {}),
+      ...(failure !== undefined ? { failure, failedPage: failed![2] } : {}),
     });
     if (v.hv.trace.enabled) v.hv.trace.instant(vcpu.track, `sync ${syncs.length}: ${failure ?? 'pass'}`, v.hv.sim.now, { dirty: `{${bitmapPages(bmap).join(',')}}` });
     if (failure !== undefined) throw new TestAbort(failure);

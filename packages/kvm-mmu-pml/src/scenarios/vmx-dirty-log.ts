@@ -4,6 +4,7 @@
  * holds the L2 GPA 0xc0002000; merged (5.4) passes all seven syncs.
  */
 import type { ScenarioDef, ScenarioResult } from '@kvmlab/hypervisor-core';
+import { GUEST_TEST_MEM, TEST_MEM_PAGES } from '../constants.js';
 import type { Variant } from '../host/spte.js';
 import { runVmxDirtyLogTest } from './selftest.js';
 
@@ -78,6 +79,19 @@ export const vmxDirtyLogScenario: ScenarioDef = {
         })),
         done: r.done,
         exits: r.exits,
+        // Sync × page of slot 1: the dirty bit the test's checks require and the one
+        // KVM_GET_DIRTY_LOG reported (1 set, 0 clear), and the page of the first failed check.
+        bits: {
+          pageGpas: Array.from({ length: TEST_MEM_PAGES }, (_, p) => `0x${(GUEST_TEST_MEM + BigInt(p) * 4096n).toString(16)}`),
+          syncsPlanned: SELFTEST_SYNCS,
+          syncs: r.syncs.map((s) => ({
+            sync: s.sync,
+            expected: s.expectedDirty.map((d) => (d ? 1 : 0)),
+            reported: Array.from({ length: TEST_MEM_PAGES }, (_, p) => (s.dirtyPages.includes(p) ? 1 : 0)),
+            failedPage: s.failedPage ?? null,
+            message: s.failure ?? null,
+          })),
+        },
       },
       ...(r.trace !== undefined ? { trace: r.trace } : {}),
     };

@@ -56,6 +56,10 @@ function run(input: ScenarioRunInput): ScenarioResult {
   const bad = new Map(r.corruptions.map((c) => [c.frame, Number(c.found)]));
   y['corruption detected'] = r.frames.map((_, i) => bad.get(i) ?? null);
   y['squashed entry'] = r.frames.map((f) => (f.squashed ? Number(f.vmcs02Cr3) : null));
+  const hex = (v: bigint): string => `0x${v.toString(16)}`;
+  // Whose CR3 a wrong value is (another subject's PML4 or VM load), from the system image.
+  const ownerOf = (cr3: bigint): number | null => r.subjects.find((_, i) => r.subjectCr3s[i]?.includes(cr3)) ?? null;
+  const foundCr3Of = new Map(r.corruptions.map((c) => [c.frame, ownerOf(c.found)]));
   return {
     scenario: 'nvmx-hlt-cr3', variant, arch: 'x86_64', seed: input.seed,
     verdict: n > 0 ? 'bug-reproduced' : 'ok',
@@ -75,6 +79,17 @@ function run(input: ScenarioRunInput): ScenarioResult {
       l0ExitsByReason: { ...s.l0Exits },
       l2InterruptsInjected: s.l2Interrupts,
       halted: r.halted,
+      // Per minor frame (index = frame): the subject scheduled, whether its entry was
+      // HLT-squashed (1), whether Muen's check fired after it (1), and then whose CR3 it found
+      // (a subject id; null when the check did not fire or the value is no subject's).
+      frames: {
+        subject: r.frames.map((f) => f.subject),
+        squashed: r.frames.map((f) => (f.squashed ? 1 : 0)),
+        corruption: r.frames.map((_, i) => (bad.has(i) ? 1 : 0)),
+        foundCr3Of: r.frames.map((_, i) => foundCr3Of.get(i) ?? null),
+      },
+      // The CR3 values each subject runs with (a native subject's PML4, a VM subject's own loads).
+      subjectCr3s: Object.fromEntries(r.subjects.map((id, i) => [String(id), (r.subjectCr3s[i] ?? []).map(hex)])),
     },
     ...(input.trace === true ? { trace: r.trace } : {}),
   };

@@ -44,6 +44,8 @@ export interface NvmxHltCr3Run {
   readonly simNs: bigint;
   readonly trace: readonly TraceEvent[];
   readonly subjects: readonly number[];
+  /** Per subject (same order): the CR3 values it runs with (a native subject's one PML4, a VM subject's own loads). */
+  readonly subjectCr3s: readonly (readonly bigint[])[];
 }
 
 const subjectOf = (vmptr: bigint): number => Number((vmptr - MUEN_VMCS_GPA) / 0x1000n);
@@ -105,5 +107,6 @@ export function runNvmxHltCr3(o: NvmxHltCr3Options): NvmxHltCr3Run {
   return {
     log: muen.log, corruptions: muen.corruptions, halted: muen.halted, framesRun: muen.framesRun, stats: nv.stats,
     frames: records, simNs: endNs, trace: hv.trace.events, subjects: subjects.map((s) => s.id),
+    subjectCr3s: subjects.map((s) => (s.kind === 'native' ? [s.cr3] : [...(s.loads ?? [])])),
   };
 }
