@@ -36,9 +36,9 @@ const oneLine = (s: string): string => s.trim().replace(/^error: /, '').split('\
 export async function runCli(args: readonly string[], opts: RunCliOptions = {}): Promise<number> {
   const io = opts.io ?? processIo();
   // The feature packages load only when needed, so a caller with its own catalog needs none.
-  // --version, --help, caps and affected never load them.
+  // --version, --help, caps and affected (without --run) never load them.
   const first = args.find((a) => !a.startsWith('-'));
-  const needsScenarios = first === 'list' || first === 'run' || first === 'demo';
+  const needsScenarios = first === 'list' || first === 'run' || first === 'demo' || (first === 'affected' && args.includes('--run'));
   const catalog = opts.catalog ?? (needsScenarios ? (await import('./scenarios.js')).defaultCatalog() : new ScenarioCatalog([]));
   const ctx: CliContext = { io, catalog, version: KVMLAB_VERSION, status: EXIT_OK };
   let failed: { readonly cmd: Command; readonly message: string } | undefined;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { affectedOutputJson } from '../src/json-output.js';
 import { installedScenarios } from '../src/scenarios.js';
-import { cli, expectUsageError } from './helpers.js';
+import { cli, expectUsageError, spawnCli } from './helpers.js';
 
 type Row = { id: string; status: string; reason: string; variant: string | null };
 const affected = async (args: readonly string[]): Promise<{ rows: Row[]; doc: ReturnType<typeof affectedOutputJson.parse> }> => {
@@ -123,5 +123,15 @@ describe('kvmlab affected --run: the symptoms of that kernel, on the model of it
     const r = await cli(['affected', '--json', '--run', '--kernel', '5.5', '--arch', 'arm64'], installedScenarios);
     const ptp = affectedOutputJson.parse(JSON.parse(r.stdout)).runs!;
     expect(ptp).toEqual([expect.objectContaining({ scenario: 'ptp-sync', verdict: 'skipped', summary: expect.stringMatching(/not in this kernel \(added in 5\.13\)/) })]);
+  });
+});
+
+describe('the built binary', () => {
+  it('affected --run loads the installed scenarios and prints each symptom under the verdicts', () => {
+    const r = spawnCli(['affected', '--kernel', '5.4', '--run', '--arch', 'x86_64']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Run on the model of this kernel:/);
+    expect(r.stdout).toMatch(/nvmx-hlt-cr3\s+pre-fix\s+bug-reproduced\s+\d+ CR3 corruptions? detected/);
+    expect(r.stdout).toMatch(/nested-migration\s+merged\s+ok/);
   });
 });
