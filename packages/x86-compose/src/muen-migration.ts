@@ -9,7 +9,7 @@
  * sides. Every figure is counted from the running model.
  */
 import {
-  createHypervisor, GUEST_CR3, type Hypervisor, PAGE_BYTES, type Plugin, type Vcpu, type Vm,
+  bytesEqual, createHypervisor, GUEST_CR3, type Hypervisor, PAGE_BYTES, type Plugin, type Vcpu, type Vm,
 } from '@kvmlab/hypervisor-core';
 import { kvmMmuOf, kvmMmuPml, Precopy, type PrecopyResult, type RoundRecord, type Variant as PmlVariant } from '@kvmlab/kvm-mmu-pml';
 import {
@@ -161,7 +161,7 @@ function memoryDiff(a: Vm, b: Vm): number[] {
   for (const i of [...pages].sort((x, y) => x - y)) {
     const pa = sa.backing.peek(i);
     const pb = sb.backing.peek(i);
-    const same = isZero(pa) ? isZero(pb) : pb !== undefined && Buffer.compare(pa!, pb) === 0;
+    const same = isZero(pa) ? isZero(pb) : pb !== undefined && bytesEqual(pa!, pb);
     if (!same) out.push(sa.baseGfnNumber + i);
   }
   return out;

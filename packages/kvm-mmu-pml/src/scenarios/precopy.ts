@@ -5,7 +5,7 @@
  * limit), then stop the guest and copy the rest. The destination is a separate sparse page map;
  * at the end it is compared page by page with the source.
  */
-import { bitmapPages, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
+import { bitmapPages, bytesEqual, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
 
 export interface PrecopyOptions {
   readonly bandwidthBytesPerSec: number;
@@ -272,7 +272,7 @@ export class Precopy {
     for (const gfn of [...gfns].sort((a, b) => a - b)) {
       const src = this.slot.backing.peek(gfn - this.slot.baseGfnNumber);
       const dst = this.dest.get(gfn);
-      const same = isZero(src) ? isZero(dst) : dst !== undefined && Buffer.compare(src!, dst) === 0;
+      const same = isZero(src) ? isZero(dst) : dst !== undefined && bytesEqual(src!, dst);
       if (!same) lost.push(gfn);
     }
     return { lost, compared: gfns.size };
