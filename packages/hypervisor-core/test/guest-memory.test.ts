@@ -1,3 +1,6 @@
+import { fc, test as fcTest } from '@fast-check/vitest';
+import { readLe } from '../src/bigint.js';
+import { createHypervisor } from '../src/hypervisor.js';
 import { describe, expect, it } from 'vitest';
 import { KvmError } from '../src/errors.js';
 import { x86Vm } from './helpers.js';
@@ -62,4 +65,53 @@ describe('guest physical memory', () => {
     vm.kvmWriteGuest(0x1ff0n, new Uint8Array(64));
     expect(vm.getDirtyLog(0)[0]).toBe(0b0110);
   });
+});
+
+describe('8-byte accesses inside a page take a fast path that agrees with the general one', () => {
+  const setup = () => {
+    const vm = createHypervisor({ arch: 'x86_64' }).createVm();
+    vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0x1000n, memorySize: 0x3000n });
+    vm.setUserMemoryRegion({ slot: 1, flags: 0, guestPhysAddr: 0x10000n, memorySize: 0x2000n });
+    return vm;
+  };
+  fcTest.prop([fc.bigInt({ min: 0n, max: 0x13000n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })], { numRuns: 300, seed: 7 })(
+    'readU64 / writeU64 / isMapped equal read+readLe / write / the range check, at any GPA (page-crossing, unmapped, untouched)',
+    (gpa, value) => {
+      const vm = setup();
+      const mem = vm.memory;
+      const general = (): unknown => {
+        try {
+          return readLe(mem.read(gpa, 8), 0, 8);
+        } catch (e) {
+          return (e as KvmError).errno;
+        }
+      };
+      const fast = (): unknown => {
+        try {
+          return mem.readU64(gpa);
+        } catch (e) {
+          return (e as KvmError).errno;
+        }
+      };
+      expect(fast()).toEqual(general()); // untouched pages read as zeros
+      let wrote: unknown;
+      try {
+        mem.writeU64(gpa, value);
+        wrote = 'ok';
+      } catch (e) {
+        wrote = (e as KvmError).errno;
+      }
+      expect(wrote).toBe(general() === 'EFAULT' ? 'EFAULT' : 'ok');
+      if (wrote === 'ok') expect(readLe(mem.read(gpa, 8), 0, 8)).toBe(value);
+      for (const len of [1, 8, 4096]) {
+        let slow = true;
+        try {
+          mem.read(gpa, len);
+        } catch {
+          slow = false;
+        }
+        expect(mem.isMapped(gpa, len)).toBe(slow);
+      }
+    },
+  );
 });

@@ -17,6 +17,9 @@ export interface Figure {
   /** e.g. "≤ 2× baseline", "≥ 5e6 events/s". */
   readonly target?: string;
   readonly met?: boolean;
+  /** Paired figures (paired.ts): the per-pair ratios' min and max, and the verdict (noisy: the pairs disagree). */
+  readonly spread?: { readonly min: number; readonly max: number; readonly reps: number };
+  readonly verdict?: 'met' | 'missed' | 'noisy';
 }
 
 export interface Suite {

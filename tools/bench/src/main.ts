@@ -23,9 +23,9 @@ console.table(
     figure: f.id,
     value: `${fmt(f.value)} ${f.unit}`,
     baseline: f.baseline ? `${fmt(f.baseline.value)} ${f.baseline.unit}` : '',
-    ratio: f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '',
+    ratio: f.ratio !== undefined ? `${f.ratio.toFixed(2)}×${f.spread ? ` [${f.spread.min.toFixed(2)}–${f.spread.max.toFixed(2)}, ${f.spread.reps} pairs]` : ''}` : '',
     target: f.target ?? '',
-    met: f.met === undefined ? '' : f.met ? 'yes' : 'NO',
+    met: f.verdict !== undefined ? (f.verdict === 'met' ? 'yes' : f.verdict === 'missed' ? 'NO' : 'noisy') : f.met === undefined ? '' : f.met ? 'yes' : 'NO',
   })),
 );
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -10,7 +10,9 @@ import {
   Scheduler,
   type Vm,
 } from '@kvmlab/hypervisor-core';
-import { meanMs, ratioFigure, type Figure, type Suite } from '../harness.js';
+import { type Figure, type Suite } from '../harness.js';
+import { pairedRatio, verdictOf, type PairResult } from '../paired.js';
+import { runPlainHeap } from '../plain-heap.js';
 
 const GiB = 1n << 30n;
 const SLOT_64G_PAGES = 16 * 1024 * 1024;
@@ -21,15 +23,24 @@ function vm64g(): Vm {
   return vm;
 }
 
+/** A paired figure: value B, baseline A, the median ratio with its spread and a verdict. */
+function pairedFigure(id: string, description: string, r: PairResult, value: number, unit: string, baseline: { description: string; value: number; unit: string }, target: string, ok: (ratio: number) => boolean): Figure {
+  const verdict = verdictOf(r.ratio, ok);
+  return {
+    suite: 'core', id, description, value, unit, baseline, ratio: r.ratio.median, spread: { min: r.ratio.min, max: r.ratio.max, reps: r.reps },
+    target, verdict, met: verdict === 'met',
+  };
+}
+
 async function dirtyLogFigures(): Promise<Figure[]> {
   // Baseline: what any GET must at least do, copy a 2 MiB bitmap out and zero it.
   const src = new Uint8Array(2 * 1024 * 1024).fill(0x5a);
   let sink = 0;
-  const baseline = await meanMs('copy+zero 2 MiB', () => {
+  const copyZero = (): void => {
     const out = src.slice();
     src.fill(0);
     sink += out[0]!;
-  });
+  };
   const out: Figure[] = [];
   for (const pct of [0, 1, 100]) {
     const vm = vm64g();
@@ -39,20 +50,11 @@ async function dirtyLogFigures(): Promise<Figure[]> {
       if (step === 0) return;
       for (let p = 0; p < SLOT_64G_PAGES; p += step) bm.set(p);
     };
-    const ms = await meanMs(`GET 64 GiB ${pct}%`, () => (sink += vm.getDirtyLog(0)[0]!), { beforeEach: dirty, timeMs: 600 });
-    out.push(
-      ratioFigure(
-        {
-          suite: 'core',
-          id: `get-dirty-log-64g-${pct}pct`,
-          description: `KVM_GET_DIRTY_LOG of a 64 GiB slot (16 Mi pages), ${pct} % dirty`,
-          value: ms,
-          unit: 'ms',
-          baseline: { description: 'copy + zero of a 2 MiB buffer', value: baseline, unit: 'ms' },
-        },
-        2,
-      ),
-    );
+    const r = await pairedRatio(`GET 64 GiB ${pct}%`, copyZero, () => (sink += vm.getDirtyLog(0)[0]!), { beforeEachB: dirty, timeMs: 200 });
+    out.push(pairedFigure(
+      `get-dirty-log-64g-${pct}pct`, `KVM_GET_DIRTY_LOG of a 64 GiB slot (16 Mi pages), ${pct} % dirty`, r, r.bMs, 'ms',
+      { description: 'copy + zero of a 2 MiB buffer', value: r.aMs, unit: 'ms' }, '≤ 2× baseline (median of pairs)', (x) => x <= 2,
+    ));
   }
   if (sink === -1) console.log(sink);
   return out;
@@ -63,43 +65,43 @@ async function trackedWriteFigure(): Promise<Figure> {
   const BATCH = 1024;
   const page = new Uint8Array(4096).fill(7);
   const raw = Array.from({ length: BATCH }, () => new Uint8Array(4096));
-  const rawMs = await meanMs('raw 4 KiB set ×1024', () => {
-    for (let i = 0; i < BATCH; i++) raw[i]!.set(page);
-  });
   const vm = vm64g();
   const vcpu = vm.createVcpu(0);
   for (let i = 0; i < BATCH; i++) vcpu.write(BigInt(i) << 12n, page);
   // After each GET the pages are write-protected again: every write below takes the fault path.
-  const ms = await meanMs('tracked 4 KiB guest write ×1024', () => {
+  const r = await pairedRatio('tracked 4 KiB write ×1024', () => {
+    for (let i = 0; i < BATCH; i++) raw[i]!.set(page);
+  }, () => {
     for (let i = 0; i < BATCH; i++) vcpu.write(BigInt(i) << 12n, page);
-  }, { beforeEach: () => void vm.getDirtyLog(0) });
-  return ratioFigure(
-    {
-      suite: 'core',
-      id: 'tracked-4k-write',
-      description: 'guest 4 KiB page write through the MMU, each taking the write-protect fault path (per write)',
-      value: ms / BATCH,
-      unit: 'ms',
-      baseline: { description: 'Uint8Array.set of 4 KiB (per write)', value: rawMs / BATCH, unit: 'ms' },
-    },
-    3,
+  }, { beforeEachB: () => void vm.getDirtyLog(0) });
+  return pairedFigure(
+    'tracked-4k-write', 'guest 4 KiB page write through the MMU, each taking the write-protect fault path (per write)', r, r.bMs / BATCH, 'ms',
+    { description: 'Uint8Array.set of 4 KiB (per write)', value: r.aMs / BATCH, unit: 'ms' }, '≤ 3× baseline (median of pairs)', (x) => x <= 3,
   );
 }
 
 async function schedulerFigure(): Promise<Figure> {
   const N = 200_000;
-  const ms = await meanMs('scheduler 200k events', () => {
+  // A self-rescheduling workload with 64 interleaved timers, as a model's vCPUs and timers are;
+  // the reference runs the same events on a plain binary heap of numbers (plain-heap.ts).
+  const model = (): void => {
     const s = new Scheduler();
     let n = 0;
-    // A self-rescheduling workload with 64 interleaved timers, as a model's vCPUs and timers are.
     const tick = (): void => {
       if (++n < N) s.after(BigInt((n * 7919) % 1000) + 1n, tick);
     };
     for (let i = 0; i < 64; i++) s.schedule(BigInt(i), tick);
     s.run();
-  }, { timeMs: 1500, iterations: 5 });
-  const perSec = (N / ms) * 1000;
-  return { suite: 'core', id: 'scheduler-throughput', description: 'discrete-event scheduler, events run per second (64 pending timers)', value: perSec, unit: 'events/s', target: '≥ 5 M events/s', met: perSec >= 5e6 };
+  };
+  const r = await pairedRatio('scheduler 200k events', () => runPlainHeap(N), model, { timeMs: 300, reps: 5 });
+  const perSec = (N / r.bMs) * 1000;
+  const speed = 1 / r.ratio.median; // throughput relative to the plain heap
+  const verdict = verdictOf({ median: r.ratio.median, min: r.ratio.min, max: r.ratio.max }, (x) => x <= 1);
+  return {
+    suite: 'core', id: 'scheduler-throughput', description: 'discrete-event scheduler, events run per second (64 pending timers), against a plain number binary heap',
+    value: perSec, unit: 'events/s', baseline: { description: 'plain binary heap of numbers, same events', value: (N / r.aMs) * 1000, unit: 'events/s' },
+    ratio: speed, spread: { min: 1 / r.ratio.max, max: 1 / r.ratio.min, reps: r.reps }, target: '≥ 1× the plain heap (median of pairs)', verdict, met: verdict === 'met',
+  };
 }
 
 function rssFigure(): Figure {

@@ -10,28 +10,34 @@ import { ptpSyncScenario } from '@kvmlab/ptp-kvm-arm64';
 import { x86PtpSyncScenario } from '@kvmlab/ptp-kvm-x86';
 import { nestedMuenMigration } from '@kvmlab/x86-compose';
 import { meanMs, type Figure, type Suite } from '../harness.js';
+import { pairedRatio } from '../paired.js';
 
 export const pmlSuite: Suite = {
   name: 'kvm-mmu-pml',
   async run() {
     const tasks = benchTasks();
-    const perOp = new Map<string, number>();
-    for (const t of tasks) {
-      const ms = await meanMs(t.name, t.fn, t.beforeEach ? { beforeEach: t.beforeEach } : {});
-      perOp.set(t.name, (ms * 1e6) / t.opsPerCall);
-    }
-    const raw = perOp.get('raw store')!;
+    const raw = tasks.find((t) => t.name === 'raw store')!;
     const out: Figure[] = [];
     for (const t of tasks) {
-      if (t.name === 'raw store') continue;
-      const ns = perOp.get(t.name)!;
+      if (t === raw) continue;
+      if (t.opsPerCall <= 1) {
+        const ms = await meanMs(t.name, t.fn, t.beforeEach ? { beforeEach: t.beforeEach } : {});
+        out.push({ suite: 'kvm-mmu-pml', id: t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(), description: t.description, value: ms * 1000, unit: 'µs per flush' });
+        continue;
+      }
+      // Interleaved with the raw store it is compared with (paired.ts): per-op times, the median ratio and its spread.
+      const r = await pairedRatio(t.name, raw.fn, t.fn, { ...(raw.beforeEach ? { beforeEachA: raw.beforeEach } : {}), ...(t.beforeEach ? { beforeEachB: t.beforeEach } : {}) });
+      const perOp = (ms: number, ops: number): number => (ms * 1e6) / ops;
       out.push({
         suite: 'kvm-mmu-pml',
         id: t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(),
         description: t.description,
-        value: t.opsPerCall > 1 ? 1e9 / ns : ns / 1000,
-        unit: t.opsPerCall > 1 ? 'stores/s' : 'µs per flush',
-        ...(t.opsPerCall > 1 ? { baseline: { description: 'raw 8-byte Uint8Array.set', value: 1e9 / raw, unit: 'stores/s' }, ratio: ns / raw } : {}),
+        value: 1e9 / perOp(r.bMs, t.opsPerCall),
+        unit: 'stores/s',
+        baseline: { description: 'raw 8-byte Uint8Array.set', value: 1e9 / perOp(r.aMs, raw.opsPerCall), unit: 'stores/s' },
+        ratio: (r.ratio.median * raw.opsPerCall) / t.opsPerCall,
+        spread: { min: (r.ratio.min * raw.opsPerCall) / t.opsPerCall, max: (r.ratio.max * raw.opsPerCall) / t.opsPerCall, reps: r.reps },
+        ...(r.ratio.max / r.ratio.min > 1.5 ? { verdict: 'noisy' as const } : {}),
       });
     }
     const mig = benchNestedMigration(16, 'merged');
