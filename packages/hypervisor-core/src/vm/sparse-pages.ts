@@ -4,9 +4,13 @@
  * memory (MAP_NORESERVE) behind a real memslot.
  */
 export const PAGE_BYTES = 4096;
+/** Pages are carved out of 256 KiB blocks, in order of first touch: one allocation (and one zero-fill) per 64 pages. */
+const PAGES_PER_BLOCK = 64;
 
 export class SparsePages {
   private readonly pages = new Map<number, Uint8Array>();
+  private block: Uint8Array | null = null;
+  private blockUsed = PAGES_PER_BLOCK;
 
   /** Number of pages that have been materialised. */
   get residentPages(): number {
@@ -22,7 +26,12 @@ export class SparsePages {
   page(index: number): Uint8Array {
     let p = this.pages.get(index);
     if (p === undefined) {
-      p = new Uint8Array(PAGE_BYTES);
+      if (this.blockUsed === PAGES_PER_BLOCK) {
+        this.block = new Uint8Array(PAGE_BYTES * PAGES_PER_BLOCK);
+        this.blockUsed = 0;
+      }
+      p = this.block!.subarray(this.blockUsed * PAGE_BYTES, (this.blockUsed + 1) * PAGE_BYTES);
+      this.blockUsed++;
       this.pages.set(index, p);
     }
     return p;

@@ -105,7 +105,9 @@ export class Precopy {
       this.dest.delete(gfn);
       return this.o.zeroPageBytes;
     }
-    this.dest.set(gfn, src!.slice());
+    const held = this.dest.get(gfn);
+    if (held !== undefined) held.set(src!); // a page sent again overwrites the copy the destination holds
+    else this.dest.set(gfn, src!.slice());
     return this.o.pageBytes;
   }
 
