@@ -3,6 +3,7 @@
  * set up once, in that order, against a context that records what they register; every
  * composition mistake is a CompositionError before any VM exists.
  */
+import { installArmTimer } from './arm64/arch-timer.js';
 import { coreCapabilities } from './core-capabilities.js';
 import { CompositionError } from './errors.js';
 import { HostClock, type HostOptions } from './host/host-clock.js';
@@ -90,6 +91,13 @@ export class Hypervisor {
     this.sim = new Simulation(this.seed);
     this.host = new HostClock(this.sim, HOST_DEFAULTS[this.arch], opts.host);
     for (const [cap, def] of coreCapabilities(this.arch, this.kernel, kernel.release)) this.registry.addCapability('hypervisor-core', cap, def);
+    if (this.arch === 'arm64') {
+      installArmTimer(
+        this.kernelInfo,
+        (id, get, set) => this.registry.addOneReg('hypervisor-core', id, { get, set }),
+        (cap) => this.registry.addCapability('hypervisor-core', cap, { check: () => 1 }),
+      );
+    }
     const ordered = orderPlugins(opts.plugins ?? [], this.arch);
     for (const p of ordered) this.pluginMap.set(p.name, p);
     for (const p of ordered) p.setup(this.contextFor(p));

@@ -3,6 +3,7 @@ export { createHypervisor, Hypervisor, type HypervisorOptions } from './hypervis
 export { definePlugin } from './plugin/define-plugin.js';
 export type {
   Arch,
+  ArmTrapAction,
   ArmTrapPolicy,
   CapabilityDef,
   Conduit,
@@ -81,3 +82,8 @@ export {
 export {
   cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
 } from './scenario-variants.js';
+export {
+  ArmVmTimer, armTimerEra, arm64SysReg, KVM_ARM_SET_COUNTER_OFFSET, KVM_CAP_COUNTER_OFFSET, KVM_REG_ARM_PTIMER_CNT, KVM_REG_ARM_TIMER_CNT,
+  KVM_REG_ARM_TIMER_CVAL, type ArmTimerEra, type KvmArmCounterOffset,
+} from './arm64/arch-timer.js';
+export { ARM64_HOST_CHANGES, arm64HostHas, type Arm64HostChange, type Arm64HostChangeName } from './arm64/host-timeline.js';

@@ -84,6 +84,18 @@ describe('arm64 HVC/SMC dispatch', () => {
     expect(v.hvc([BigInt(fid), 1n], 0x1234)[0]).toBe(2n);
   });
 
+  it("handle_smc()'s refusal writes only x0 (vcpu_set_reg(vcpu, 0, ~0UL)); a DENY writes x0..x3 like smccc_set_retval()", () => {
+    const policy = definePlugin({
+      name: 'policy',
+      setup: (ctx) => ctx.armTrapPolicy((c, _imm, _v, f) => (c === 'smc' ? 'not-supported' : f === fid ? 'deny' : { regs: [7n, 8n] })),
+    });
+    const v = createHypervisor({ arch: 'arm64', plugins: [svc, policy] }).createVm().createVcpu(0);
+    expect(v.smc([BigInt(fid), 11n, 12n, 13n])).toEqual([ALL_ONES, 11n, 12n, 13n]);
+    expect(v.hvc([BigInt(fid), 11n, 12n, 13n])).toEqual([ALL_ONES, 0n, 0n, 0n]);
+    expect(v.hvc([0x8400_0000n, 11n, 12n, 13n])).toEqual([7n, 8n, 0n, 0n]);
+    expect(v.stats.exits).toEqual({ smc: 1, hvc: 2 });
+  });
+
   it('the guest virtual counter starts at 0 (CNTVOFF = count at vCPU creation)', () => {
     const hv = createHypervisor({ arch: 'arm64', host: { counterHz: 25_000_000n, counterStart: 1_000_000n } });
     hv.sim.runUntil(1_000_000n);

@@ -12,6 +12,8 @@ export {
   type PsciConduitHost,
   type PsciConduitOptions,
 } from './host/plugin.js';
+export { ARM_HOST_PROFILES, armHostProfileFor, type ArmHostProfile, type ArmHostProfileName } from './host/host-profile.js';
+export * from './host/smccc-filter.js';
 export { VENDOR_HYP_REGISTRY, uuidToWords, type VendorHypRegistry, type VendorHypService } from './host/vendor-hyp.js';
 export { psciFeaturesCall, psciVersionCall, smcccArchFeaturesCall, smcccVersionCall } from './host/psci.js';
 // guest (Linux)

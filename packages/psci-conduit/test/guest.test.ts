@@ -92,9 +92,16 @@ describe('guest PSCI conduit discovery (drivers/firmware/psci/psci.c)', () => {
     expect(psciDtInit(mk({ uid: '6.16-rc' }).vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v5.13' }).hypServices.available(1)).toBe(false);
     expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v5.13' }).hypServices.available(1)).toBe(true);
   });
-  it('v5.13–v6.15 discovery requires the HVC conduit; v6.16 also finds the services over SMC', () => {
+  it('v5.13–v6.15 and v6.16 as released (13423063c7cb) require the HVC conduit; the later both-conduits change (the default) finds the services over SMC', () => {
     expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc'), { kernel: 'v5.13' }).hypServices.bitmap).toBe(0n);
+    const v616 = psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc'), { kernel: 'v6.16' });
+    expect([v616.hypServices.bitmap, v616.firmware.stats.traps]).toEqual([0n, 3]); // PSCI_VERSION, PSCI_FEATURES, SMCCC_VERSION: no CALL_UID
+    expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v6.16' }).hypServices.bitmap).toBe(0x3n);
     expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc')).hypServices.bitmap).toBe(0x3n);
+    expect(psciDtInit(mk().vcpu, dt('arm,psci-1.0', 'smc'), { kernel: 'both-conduits' }).hypServices.bitmap).toBe(0x3n);
+  });
+  it('v6.16 compares bytes: the 6.16-rc swapped UID fails over HVC too', () => {
+    expect(psciDtInit(mk({ uid: '6.16-rc' }).vcpu, dt('arm,psci-1.0', 'hvc'), { kernel: 'v6.16' }).hypServices.bitmap).toBe(0n);
   });
   it('case 20: FEATURES denied (-1) but UID allowed → the guest reads services 0–31 as present (no -1 check)', () => {
     // Stands in for a VMM SMCCC filter that denies only KVM_FEATURES (not modelled by psci-conduit).

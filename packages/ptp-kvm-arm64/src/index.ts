@@ -15,7 +15,7 @@ export { archSysCounter, archSchedClock, archCounterKind, ARCH_COUNTER_MASK_BITS
 export { PtpKvmArmGuest, decodePtpReply, type PtpKvmArmGuestOptions, type PtpKvmReply } from './guest/ptp-kvm-arm.js';
 export { PtpKvmArmRfcV4Guest, type RfcV4Reply } from './guest/ptp-kvm-arm-rfc-v4.js';
 // scenario
-export { arm64PtpSyncAdapter, ARM64_HVC_LATENCY, ARM64_HVC_LATENCY_SOURCE } from './scenario/adapter.js';
+export { arm64PtpSyncAdapter, ARM64_HVC_LATENCY, ARM64_HVC_LATENCY_SOURCE, RFC_V4_BASE_KERNEL, VCPU_CREATE_GAP_NS } from './scenario/adapter.js';
 
 export const ptpSyncScenario: ScenarioDef = definePtpSyncScenario(arm64PtpSyncAdapter);
 

@@ -1,7 +1,7 @@
 import { resolveScenarioOptions, type ScenarioResult } from '@kvmlab/hypervisor-core';
-import type { MethodSummary } from '@kvmlab/ptp-kvm-core';
+import { runPtpSync, type MethodSummary, type PtpKvmArchHooks } from '@kvmlab/ptp-kvm-core';
 import { describe, expect, it } from 'vitest';
-import { ARM64_HVC_LATENCY, ptpSyncScenario, scenarios } from '../src/index.js';
+import { ARM64_HVC_LATENCY, arm64PtpSyncAdapter, ptpSyncScenario, scenarios } from '../src/index.js';
 
 const run = (opts: Record<string, unknown> = {}, seed = 1): ScenarioResult =>
   ptpSyncScenario.run({ variant: 'merged', arch: 'arm64', seed, options: resolveScenarioOptions(ptpSyncScenario, opts) });
@@ -50,6 +50,38 @@ describe('ptp-sync scenario (arm64)', () => {
     const r = methods(run({ latencyScale: 0, counterHz: 1e9, durationS: 200 }));
     expect(Math.abs(r['sys-offset']!.offset.meanNs)).toBeLessThan(3);
     expect(r['half-delay']!.offset.meanNs).toBeLessThan(3);
+  });
+  it('vcpus: 4 (created 1 ms apart): every vCPU\'s PHC agrees with vCPU 0\'s within 2 ns and the run passes; the default run has no vCPU figures', () => {
+    const r = run({ vcpus: 4, durationS: 120 });
+    const mm = methods(r);
+    expect(r.verdict).toBe('ok');
+    expect(mm.precise!.vcpuSpreadMaxNs).toBeLessThanOrEqual(2);
+    expect(mm.precise!.vcpuFailures).toBe(0);
+    expect(r.figures.map((f) => f.label)).toContain('PTP_SYS_OFFSET_PRECISE: max PHC disagreement between vCPUs');
+    expect(base.figures.some((f) => f.label.includes('vCPUs'))).toBe(false);
+    expect(m.precise!.vcpuSpreadMaxNs).toBeUndefined();
+    expect((base.details.params as Record<string, unknown>).vcpus).toBeUndefined();
+  });
+  it('a vCPU whose PTP cycles ran 1000 ticks ahead (what a per-vCPU CNTVOFF gave) fails the cross-vCPU check and the verdict', () => {
+    const adapter = {
+      ...arm64PtpSyncAdapter,
+      build: (i: Parameters<typeof arm64PtpSyncAdapter.build>[0]) => {
+        const setup = arm64PtpSyncAdapter.build(i);
+        const ahead = (h: PtpKvmArchHooks): PtpKvmArchHooks => ({
+          init: () => h.init(),
+          getClock: () => h.getClock(),
+          getCrosststamp: () => {
+            const x = h.getCrosststamp();
+            return { ...x, cycles: x.cycles + 1000n };
+          },
+          exit: () => h.exit(),
+        });
+        return { ...setup, otherCpus: setup.otherCpus!.map(ahead) };
+      },
+    };
+    const r = runPtpSync(adapter, { variant: 'merged', arch: 'arm64', seed: 1, options: resolveScenarioOptions(ptpSyncScenario, { vcpus: 2, durationS: 64 }) });
+    expect(methods(r).precise!.vcpuFailures).toBeGreaterThan(0);
+    expect(r.verdict).toBe('fail');
   });
   it('returns an offset series per method for charts', () => {
     const s = base.series.find((x) => x.name === 'offset')!;

@@ -33,11 +33,19 @@ export interface CapabilityDef {
 export type SmcccHandler = (vcpu: Vcpu, x: readonly bigint[], conduit: Conduit) => readonly bigint[];
 
 /**
- * What KVM does with a trapped HVC/SMC before looking at the function id (arm64).
- * 'dispatch': call the function-id handler; 'not-supported': x0 = -1 without dispatch.
- * Optional and single-owner; without one, every HVC and SMC is dispatched.
+ * What KVM does with a trapped HVC/SMC before the function-id handler runs (arm64):
+ * - 'dispatch': the handler for the function id (kvm_smccc_call_handler()'s HANDLE);
+ * - 'not-supported': handle_smc()'s refusal, vcpu_set_reg(vcpu, 0, ~0UL) — x0 only;
+ * - 'deny': smccc_set_retval(NOT_SUPPORTED, 0, 0, 0), as a DENY of the filter or bitmap does;
+ * - `{ regs }`: x0..x3 as given (e.g. what the VMM left after a KVM_EXIT_HYPERCALL).
  */
-export type ArmTrapPolicy = (conduit: Conduit, imm: number) => 'dispatch' | 'not-supported';
+export type ArmTrapAction = 'dispatch' | 'not-supported' | 'deny' | { readonly regs: readonly bigint[] };
+
+/**
+ * The trap policy (arm64): optional and single-owner; without one, every HVC and SMC is
+ * dispatched. Gets the conduit, the immediate, the vCPU and the u32 function id in x0.
+ */
+export type ArmTrapPolicy = (conduit: Conduit, imm: number, vcpu: Vcpu, functionId: number) => ArmTrapAction;
 
 /** Arguments of a KVM hypercall (x86): a0 = RBX, a1 = RCX, a2 = RDX, a3 = RSI. */
 export interface HypercallArgs {

@@ -75,9 +75,11 @@ export class Vcpu {
   readonly stats: VcpuStats = { exits: {}, hypercalls: 0 };
   /** arm64 general-purpose registers x0..x30 (u64). */
   readonly x: bigint[] = Array.from({ length: 31 }, () => 0n);
-  /** arm64 CNTVOFF_EL2 and the physical offset: guest counters read host counter − offset. */
-  cntvoff = 0n;
-  cntpoff = 0n;
+  /**
+   * arm64 before 6.3: this vCPU's CNTVOFF_EL2 (vcpu_vtimer(vcpu)->cntvoff), which
+   * update_vtimer_cntvoff() keeps equal across the VM. Later kernels keep one VM-wide offset.
+   */
+  vtimerCntvoff = 0n;
   readonly x86: X86State = {
     guestMode: false,
     cpl: 0,
@@ -97,10 +99,25 @@ export class Vcpu {
   constructor(vm: Vm, id: number) {
     this.vm = vm;
     this.id = id;
-    if (vm.arch === 'arm64') {
-      // kvm_timer_vcpu_init(): CNTVOFF = the physical count at creation, so CNTVCT starts at 0.
-      this.cntvoff = vm.hv.host.counter();
-    }
+    // kvm_timer_vcpu_init(): the VM's virtual count restarts at 0 for every vCPU (arm64/arch-timer.ts).
+    if (vm.arch === 'arm64') vm.armTimer.vcpuInit(this);
+  }
+
+  /**
+   * arm64: the virtual offset this vCPU runs with (CNTVOFF_EL2). Setting it writes what
+   * timer_set_offset() writes: before 6.3 the offset of every vCPU of the VM, after it the VM's.
+   */
+  get cntvoff(): bigint {
+    return this.vm.armTimer.voffsetOf(this);
+  }
+
+  set cntvoff(v: bigint) {
+    this.vm.armTimer.setVoffset(this, v);
+  }
+
+  /** arm64: the physical offset (the VM's poffset from 6.4, 0 before: the guest's CNTPCT is the host counter). */
+  get cntpoff(): bigint {
+    return this.vm.armTimer.poffsetOf();
   }
 
   get track(): string {
@@ -137,14 +154,22 @@ export class Vcpu {
     this.countExit(conduit);
     for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
     const reg = this.vm.hv.registry;
-    const policy = reg.armTrapPolicy?.value(conduit, imm & 0xffff) ?? 'dispatch';
     const fid = Number(u32(this.x[0]!));
-    let ret: readonly bigint[] = [SMCCC_NOT_SUPPORTED_U64, 0n, 0n, 0n];
-    if (policy === 'dispatch') {
-      const h = reg.smccc.get(fid);
-      if (h !== undefined) ret = h.value(this, this.x.slice(0, 18), conduit);
+    const action = reg.armTrapPolicy?.value(conduit, imm & 0xffff, this, fid) ?? 'dispatch';
+    if (action === 'not-supported') {
+      // handle_smc(): vcpu_set_reg(vcpu, 0, ~0UL) — x0 only; x1..x3 keep what the guest had.
+      this.x[0] = SMCCC_NOT_SUPPORTED_U64;
+    } else {
+      let ret: readonly bigint[] = [SMCCC_NOT_SUPPORTED_U64, 0n, 0n, 0n];
+      if (action === 'dispatch') {
+        const h = reg.smccc.get(fid);
+        if (h !== undefined) ret = h.value(this, this.x.slice(0, 18), conduit);
+      } else if (action !== 'deny') {
+        ret = action.regs;
+      }
+      // smccc_set_retval(): x0..x3 (missing values are 0).
+      for (let i = 0; i < 4; i++) this.x[i] = u64(ret[i] ?? 0n);
     }
-    for (let i = 0; i < 4; i++) this.x[i] = u64(ret[i] ?? 0n);
     this.vm.hv.trace.instant(this.track, conduit, this.vm.hv.sim.now, {
       fid: `0x${fid.toString(16)}`,
       x0: `0x${this.x[0]!.toString(16)}`,
@@ -356,8 +381,7 @@ export class Vcpu {
   /** arm64: CNTVCT_EL0 (virt) or CNTPCT_EL0 (phys) as the guest reads them. */
   readCounter(which: 'virt' | 'phys' = 'virt'): bigint {
     this.requireArch('arm64', 'MRS CNTxCT_EL0');
-    const host = this.vm.hv.host.counter();
-    return u64(host - (which === 'virt' ? this.cntvoff : this.cntpoff));
+    return this.vm.armTimer.getCnt(this, which);
   }
 
   /** x86: RDTSC as the guest sees it (kvm_read_l1_tsc of the host TSC now). */

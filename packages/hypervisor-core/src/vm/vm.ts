@@ -10,6 +10,7 @@ import {
 import { KvmError } from '../errors.js';
 import type { Hypervisor } from '../hypervisor.js';
 import type { Arch, ExitInfo } from '../plugin/types.js';
+import { ArmVmTimer, type KvmArmCounterOffset } from '../arm64/arch-timer.js';
 import { Vcpu } from '../vcpu/vcpu.js';
 import { DirtyBitmap } from './dirty-bitmap.js';
 import { GuestMemory } from './guest-memory.js';
@@ -57,6 +58,8 @@ export class Vm {
   onMmio: MmioHandler | undefined;
   /** The VMM's handler for port I/O exits (KVM_EXIT_IO) no plugin took: fill `exit.data` for IN. */
   onIo: MmioHandler | undefined;
+  /** arm64: the counter offsets (kvm->arch.timer_data); x86 VMs have one too, unused. */
+  readonly armTimer: ArmVmTimer;
   private mmuInstance: Mmu | undefined;
 
   constructor(hv: Hypervisor, id: number, opts: VmOptions = {}) {
@@ -70,6 +73,13 @@ export class Vm {
       maxGpaBits: hv.arch === 'x86_64' ? hv.kernel.maxGpaBits : undefined,
     });
     this.memory = new GuestMemory(this.memslots);
+    this.armTimer = new ArmVmTimer(this);
+  }
+
+  /** arm64 KVM_ARM_SET_COUNTER_OFFSET (6.4+; EINVAL before, as kvm_arch_vm_ioctl's default case). */
+  armSetCounterOffset(arg: KvmArmCounterOffset): void {
+    if (this.arch !== 'arm64') throw new KvmError('EINVAL', 'KVM_ARM_SET_COUNTER_OFFSET is an arm64 ioctl', 'ioctl');
+    this.armTimer.setCounterOffset(arg);
   }
 
   /** The MMU guest accesses go through (a plugin's, or write protection). */

@@ -30,6 +30,18 @@ export class GuestFirmware {
     this.vcpu = vcpu;
   }
 
+  /**
+   * The same firmware state seen from another CPU: psci_ops and smccc_version are global in the
+   * kernel, only the instruction runs on `vcpu`.
+   */
+  onCpu(vcpu: Vcpu): GuestFirmware {
+    const fw = new GuestFirmware(vcpu);
+    fw.psciConduit = this.psciConduit;
+    fw.psciVersion = this.psciVersion;
+    fw.smcccVersionInit(this.smcccVersion, this.smcccConduit);
+    return fw;
+  }
+
   /** The exported conduit (psci_ops.conduit in the 2019 series). */
   getConduit(): GuestConduit {
     return this.psciConduit;

@@ -40,11 +40,15 @@ function uuidBytes(uuid: string): number[] {
 }
 
 /**
- * models arm_smccc_hypervisor_has_uuid() (drivers/firmware/smccc/smccc.c, ≥ v6.16 with the
- * endianness fix): CALL_UID; -1 in a0 means no; else the bytes of (u32)a0..a3, little-endian,
- * must equal the UUID's 16 bytes.
+ * models arm_smccc_hypervisor_has_uuid() (drivers/firmware/smccc/smccc.c): CALL_UID; -1 in a0
+ * means no; else the bytes of (u32)a0..a3, little-endian, must equal the UUID's 16 bytes.
+ * `hvcOnly` is the function as 6.16 released it (13423063c7cb: "if (arm_smccc_1_1_get_conduit()
+ * != SMCCC_CONDUIT_HVC) return false;" then arm_smccc_1_1_hvc()); without it, the later
+ * "firmware: smccc: support both conduits for getting hyp UUID" (posted 2025-05-21), which calls
+ * arm_smccc_1_1_invoke() and so also works over SMC.
  */
-export function smcccHypervisorHasUuid(fw: GuestFirmware, uuid: string = ARM_SMCCC_VENDOR_HYP_UID_KVM): boolean {
+export function smcccHypervisorHasUuid(fw: GuestFirmware, uuid: string = ARM_SMCCC_VENDOR_HYP_UID_KVM, opts: { readonly hvcOnly?: boolean } = {}): boolean {
+  if (opts.hvcOnly === true && fw.smccc11GetConduit() !== 'hvc') return false;
   const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID)]);
   if (r[0] === SMCCC_RET_NOT_SUPPORTED_U64) return false;
   const want = uuidBytes(uuid);
@@ -67,17 +71,21 @@ export function kvmHypUidMatchesV513(fw: GuestFirmware): boolean {
   return want.every((w, i) => r[i] === BigInt(w));
 }
 
-/** Which kernel's hypervisor-service discovery the guest runs. */
-export type HypDiscoveryKernel = 'v5.13' | 'v6.16';
+/**
+ * Which kernel's hypervisor-service discovery the guest runs: 'v5.13' (to 6.15: HVC only, words
+ * compared), 'v6.16' (as released: arm_smccc_hypervisor_has_uuid(), still HVC only, bytes
+ * compared), 'both-conduits' (the later smccc.c change: any conduit; the default, today's code).
+ */
+export type HypDiscoveryKernel = 'v5.13' | 'v6.16' | 'both-conduits';
 
 /**
  * models kvm_init_hyp_services() (drivers/firmware/smccc/kvm_guest.c). The KVM_FEATURES reply
  * is not checked for -1: a denied call leaves 0xFFFFFFFF in the low word, which reads as
  * "services 0–31 available" (spec case 20).
  */
-export function kvmInitHypServices(fw: GuestFirmware | undefined, log: string[], kernel: HypDiscoveryKernel = 'v6.16'): HypServices {
+export function kvmInitHypServices(fw: GuestFirmware | undefined, log: string[], kernel: HypDiscoveryKernel = 'both-conduits'): HypServices {
   if (fw === undefined) return hypServicesFrom(0n);
-  const isKvm = kernel === 'v5.13' ? kvmHypUidMatchesV513(fw) : smcccHypervisorHasUuid(fw);
+  const isKvm = kernel === 'v5.13' ? kvmHypUidMatchesV513(fw) : smcccHypervisorHasUuid(fw, ARM_SMCCC_VENDOR_HYP_UID_KVM, { hvcOnly: kernel === 'v6.16' });
   if (!isKvm) return hypServicesFrom(0n);
   const r = fw.smccc11Invoke([BigInt(ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID)]);
   const w = r.map(u32);

@@ -36,7 +36,7 @@ export interface GuestPsci {
 }
 
 export interface GuestPsciOptions {
-  /** Hypervisor-service discovery of which kernel: 'v6.16' (default; byte UUID compare, any conduit) or 'v5.13' (HVC only, word compare). */
+  /** Hypervisor-service discovery of which kernel: 'both-conduits' (default, today's: byte UUID compare, any conduit), 'v6.16' (as released: byte compare, HVC only) or 'v5.13' (HVC only, word compare). */
   readonly kernel?: HypDiscoveryKernel;
 }
 
@@ -93,7 +93,7 @@ export function psciDtInit(vcpu: Vcpu, nodes: readonly DtPsciNode[], opts: Guest
   fw.psciConduit = conduitFromMethod(node.method);
   const log: string[] = [];
   const compat = PSCI_MATCH.find((c) => node.compatible.includes(c))!;
-  const hypServices = compat === 'arm,psci' ? kvmInitHypServices(undefined, log) : psciProbe(fw, log, opts.kernel ?? 'v6.16');
+  const hypServices = compat === 'arm,psci' ? kvmInitHypServices(undefined, log) : psciProbe(fw, log, opts.kernel ?? 'both-conduits');
   return { firmware: fw, hypServices, log };
 }
 
@@ -103,6 +103,6 @@ export function psciAcpiInit(vcpu: Vcpu, armBootFlags: number, opts: GuestPsciOp
   const fw = new GuestFirmware(vcpu);
   fw.psciConduit = (armBootFlags & ACPI_FADT_PSCI_USE_HVC) !== 0 ? 'hvc' : 'smc';
   const log: string[] = [];
-  const hypServices = psciProbe(fw, log, opts.kernel ?? 'v6.16');
+  const hypServices = psciProbe(fw, log, opts.kernel ?? 'both-conduits');
   return { firmware: fw, hypServices, log };
 }

@@ -2,10 +2,15 @@
  * The KVM vendor-hypervisor service (arch/arm64/kvm/hypercalls.c): CALL_UID, KVM_FEATURES and
  * the registry other plugins add services to. Each service is a feature bit of the VM's
  * vendor_hyp_bmap (KVM_REG_ARM_VENDOR_HYP_BMAP) plus a function id; a call whose bit is clear
- * is denied with NOT_SUPPORTED, like kvm_smccc_test_fw_bmap() does.
+ * is denied with NOT_SUPPORTED (5.19+), like kvm_smccc_test_fw_bmap() does.
  */
 import { CompositionError, KvmError, type SmcccHandler, type Vm } from '@kvmlab/hypervisor-core';
-import { ARM_SMCCC_KVM_NUM_FUNCS, KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT } from '../constants.js';
+import {
+  ARM_SMCCC_KVM_NUM_FUNCS,
+  ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
+  KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT,
+} from '../constants.js';
 
 /** The decoration key psci-conduit offers the registry under. */
 export const VENDOR_HYP_REGISTRY = 'psci-conduit/vendor-hyp';
@@ -72,9 +77,22 @@ export class VendorHypServices implements VendorHypRegistry {
     return this.state(vm).bmap;
   }
 
-  /** models kvm_smccc_test_fw_bmap() for the vendor range. */
+  /** Whether the VM's vendor_hyp_bmap has `bit`. */
   allowed(vm: Vm, bit: number): boolean {
     return ((this.bitmap(vm) >> BigInt(bit)) & 1n) === 1n;
+  }
+
+  /**
+   * models kvm_smccc_test_fw_bmap() for the vendor range: UID and FEATURES need FUNC_FEAT, a
+   * service its own bit. Other ids pass (KVM denies the ones kvm_smccc_default_allowed() does not
+   * list, which answers the same -1 the PSCI fallback gives; TRNG and PV time are not modelled).
+   */
+  callAllowed(vm: Vm, functionId: number): boolean {
+    if (functionId === ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID || functionId === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) {
+      return this.allowed(vm, KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT);
+    }
+    const s = this.services.find((x) => x.functionId === functionId);
+    return s === undefined || this.allowed(vm, s.bit);
   }
 
   /** models kvm_arm_set_fw_reg_bmap() (arch/arm64/kvm/hypercalls.c). */

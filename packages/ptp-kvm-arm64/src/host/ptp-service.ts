@@ -29,6 +29,7 @@ export function kvmPtpGetTime(host: HostClock, vcpu: Vcpu, x: readonly bigint[],
         cycles = u64(snap.cycles - vcpu.cntvoff);
         break;
       case KVM_PTP_PHYS_COUNTER:
+        // [≥6.4] minus the VM poffset; before, "cycles = systime_snapshot.cycles" — cntpoff is 0 in those eras (core arch-timer.ts).
         cycles = u64(snap.cycles - vcpu.cntpoff);
         break;
       default:

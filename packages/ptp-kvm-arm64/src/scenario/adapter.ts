@@ -1,11 +1,13 @@
 /**
  * The arm64 adapter of the ptp-sync harness (@kvmlab/ptp-kvm-core): a hypervisor with
- * psci-conduit (timing each HVC) and ptp-kvm-arm64, one vCPU, a guest booted from a
- * "arm,psci-1.0" device-tree node with method "hvc", and the merged or RFC v4 guest hooks.
+ * psci-conduit (timing each HVC) and ptp-kvm-arm64, on the host each variant ran on — merged on
+ * today's kernel, RFC v4 on its 5.3 base (RFC_V4_BASE_KERNEL) — `vcpus` vCPUs created
+ * VCPU_CREATE_GAP_NS apart, a guest booted on the first from a "arm,psci-1.0" device-tree node
+ * with method "hvc", and the merged or RFC v4 guest hooks (also bound to every other vCPU).
  */
 import { createHypervisor } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncGuestSetup } from '@kvmlab/ptp-kvm-core';
-import { psciConduit, psciDtInit } from '@kvmlab/psci-conduit';
+import { psciConduit, psciDtInit, type GuestPsci } from '@kvmlab/psci-conduit';
 import { archSysCounter } from '../guest/arch-timer.js';
 import { PtpKvmArmGuest } from '../guest/ptp-kvm-arm.js';
 import { PtpKvmArmRfcV4Guest } from '../guest/ptp-kvm-arm-rfc-v4.js';
@@ -28,6 +30,11 @@ export const ARM64_HVC_LATENCY = {
 export const ARM64_HVC_LATENCY_SOURCE =
   'Dall et al., ISCA 2016 (KVM/ARM hypercall ~6,500 cycles without VHE; VHE removes most world-switch cost): ~1.25 µs round trip assumed, split 800/450 ns entry/exit (assumption)';
 
+/** The kernel the RFC v4 host runs on: it was posted (26 Sep 2019) against Will Deacon's kvm/hvc branch on 5.3. */
+export const RFC_V4_BASE_KERNEL = '5.3';
+/** Between two vCPU creations (an odd count of ns, so creations fall at different phases of the counter tick). */
+export const VCPU_CREATE_GAP_NS = 1_000_003n;
+
 export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
   arch: 'arm64',
   packageName: '@kvmlab/ptp-kvm-arm64',
@@ -40,13 +47,20 @@ export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
     const hv = createHypervisor({
       arch: 'arm64',
       seed: input.seed,
+      ...(variant === 'rfc-v4' ? { kernel: RFC_V4_BASE_KERNEL } : {}),
       plugins: [psciConduit({ latency: input.latency }), ptpKvmArm64({ variant })],
       host: { counterHz: input.counterHz, driftPpm: input.driftPpm },
     });
     const vm = hv.createVm();
     const vcpu = vm.createVcpu(0);
+    for (let k = 1; k < (input.vcpus ?? 1); k++) {
+      hv.sim.runFor(VCPU_CREATE_GAP_NS);
+      vm.createVcpu(k);
+    }
     const psci = psciDtInit(vcpu, [{ compatible: ['arm,psci-1.0', 'arm,psci-0.2'], method: 'hvc' }]);
-    const hooks = variant === 'merged' ? new PtpKvmArmGuest(psci) : new PtpKvmArmRfcV4Guest(psci.firmware, vcpu);
-    return { sim: hv.sim, host: hv.host, clocksource: archSysCounter(vcpu, 'virt'), hooks, trace: hv.trace };
+    const hooksOn = (v: typeof vcpu, p: GuestPsci) => (variant === 'merged' ? new PtpKvmArmGuest(p) : new PtpKvmArmRfcV4Guest(p.firmware, v));
+    const hooks = hooksOn(vcpu, psci);
+    const otherCpus = vm.vcpus.slice(1).map((v) => hooksOn(v, { ...psci, firmware: psci.firmware.onCpu(v) }));
+    return { sim: hv.sim, host: hv.host, clocksource: archSysCounter(vcpu, 'virt'), hooks, trace: hv.trace, otherCpus };
   },
 };

@@ -34,6 +34,8 @@ export interface PtpSyncBuildInput {
   readonly driftPpm: number;
   /** Hypercall latency the host side must apply (elapse entry before reading the clock, exit after). */
   readonly latency: HypercallLatency;
+  /** vCPUs the VMM creates (default 1), at different instants; the guest boots on the first. */
+  readonly vcpus?: number;
 }
 
 /** What the adapter returns: a booted guest whose ptp_kvm arch hooks are ready for ptp_kvm_init(). */
@@ -48,6 +50,8 @@ export interface PtpSyncGuestSetup {
   readonly hooks: PtpKvmArchHooks;
   /** Optional: hv.trace, so a traced run records the hypercalls beside the harness's events. */
   readonly trace?: Tracer;
+  /** The same guest driver's arch hooks issuing their calls on each other vCPU (vcpus > 1). */
+  readonly otherCpus?: readonly PtpKvmArchHooks[];
 }
 
 export interface PtpSyncArchAdapter {

@@ -6,7 +6,7 @@
  */
 import { Rng, type HostClock, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { GuestTimekeeper } from '../guest/timekeeping.js';
-import { ptpKvmInit } from '../ptp/ptp-kvm-common.js';
+import { PtpClockRegistry, ptpKvmInit } from '../ptp/ptp-kvm-common.js';
 import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod } from './adapter.js';
 import { measurePrecise, measureSysOffset, type OffsetSample } from './methods.js';
 import { chronyClockServo } from './chrony-servo.js';
@@ -29,6 +29,8 @@ export interface PtpSyncParams {
   readonly samplesPerPoll: number;
   /** Record trace events (hypercalls from hv.trace, polls and offsets from the harness). */
   readonly trace?: boolean;
+  /** vCPUs of the guest (default 1); with more, every poll also reads the PHC from each of them. */
+  readonly vcpus?: number;
 }
 
 export interface MethodTrace {
@@ -48,6 +50,13 @@ export interface MethodTrace {
   readonly finalFreqPpb: number;
   /** Trace events when `trace` was asked for and the adapter exposes its tracer. */
   readonly events?: readonly TraceEvent[];
+  /**
+   * With vcpus > 1, per poll: the largest |offset read on vCPU k − offset read on vCPU 0| over k,
+   * both by PTP_SYS_OFFSET_PRECISE right after each other, ns (the PHCs of all vCPUs agree if ~0).
+   */
+  readonly vcpuSpread: number[];
+  /** Cross-vCPU readings that failed (an errno, e.g. EINVAL when a vCPU's cycles lie outside the guest's clocksource interval). */
+  readonly vcpuFailures: number;
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -88,6 +97,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     counterHz: p.counterHz,
     driftPpm: p.driftPpm,
     latency: scaleLatency(adapter.defaultLatency, p.latencyScale),
+    ...(p.vcpus !== undefined && p.vcpus > 1 ? { vcpus: p.vcpus } : {}),
   });
   const { sim, host } = setup;
   const tracer = p.trace === true ? setup.trace : undefined;
@@ -97,7 +107,10 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   // guest's clock runs on the raw counter rate, so it drifts by driftPpm against the host.
   host.adjustFrequency((-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000);
   const tk = new GuestTimekeeper(setup.clocksource, { realtimeNs: host.realtime() + p.offsetNs });
-  const driver = ptpKvmInit(setup.hooks, tk);
+  const registry = new PtpClockRegistry();
+  const driver = ptpKvmInit(setup.hooks, tk, { registry });
+  // The PHC as each other vCPU reads it: the same driver, its calls issued on that vCPU.
+  const others = (setup.otherCpus ?? []).map((h) => ptpKvmInit(h, tk, { registry }));
   const tk0 = tk.realtime(); // local times handed to the servo are relative (doubles keep ns precision)
   const ptp = driver.clock;
   const intervalNs = (1n << BigInt(p.pollLog2)) * NS_PER_S;
@@ -115,8 +128,11 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     failedPolls: 0,
     steps: 0,
     finalFreqPpb: 0,
+    vcpuSpread: [],
+    vcpuFailures: 0,
   };
   let failed = 0;
+  let vcpuFailures = 0;
   let steps = 0;
 
   const poll = (): void => {
@@ -136,6 +152,16 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
       steps++;
     }
     if (act.freqPpb !== undefined) tk.adjFrequencyPpb(act.freqPpb);
+    if (others.length > 0) {
+      let spread = 0;
+      try {
+        const ref = measurePrecise(ptp).offsetNs;
+        for (const o of others) spread = Math.max(spread, Math.abs(Number(measurePrecise(o.clock).offsetNs - ref)));
+        tr.vcpuSpread.push(spread);
+      } catch {
+        vcpuFailures++;
+      }
+    }
   };
   for (let t = start + readEveryNs; t <= end; t += readEveryNs) sim.schedule(t, poll, 'ptp-sync poll');
 
@@ -153,6 +179,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     sim.schedule(t + BigInt(Math.floor(when.next() * Number(slot))), observe, 'ptp-sync observe');
   }
   sim.runUntil(end);
+  for (const o of others) o.exit();
   driver.exit();
-  return { ...tr, failedPolls: failed, steps, finalFreqPpb: tk.frequencyPpb, ...(tracer ? { events: tracer.events.map((e) => (e.track.startsWith('guest/') ? e : { ...e, track: `${method}/${e.track}` })) } : {}) };
+  return { ...tr, failedPolls: failed, vcpuFailures, steps, finalFreqPpb: tk.frequencyPpb, ...(tracer ? { events: tracer.events.map((e) => (e.track.startsWith('guest/') ? e : { ...e, track: `${method}/${e.track}` })) } : {}) };
 }

@@ -22,6 +22,7 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
       sysOffsetSamples: { type: 'number', default: 5, min: 1, max: 25, integer: true, description: 'PTP_SYS_OFFSET samples per poll (phc2sys -N)' },
       convergeNs: { type: 'number', default: 1000, min: 1, max: 1e9, unit: 'ns', description: '|offset| bound that counts as converged' },
       servo: { type: 'enum', default: 'pi', values: ['pi', 'chrony'], description: "clock servo: 'pi' (phc2sys, kp 0.7 ki 0.3) or 'chrony' (refclock median filter + regression)" },
+      vcpus: { type: 'number', default: 1, min: 1, max: 64, integer: true, description: 'vCPUs the VMM creates (1 ms apart); each poll also reads the PHC from every vCPU and the run checks they agree' },
       dpollLog2: { type: 'number', default: -2, min: -6, max: 6, integer: true, description: "chrony servo: read the PHC every 2^dpollLog2 s (Kata: dpoll -2)" },
     },
     run: (input) => runPtpSync(adapter, input),
