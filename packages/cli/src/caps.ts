@@ -103,7 +103,8 @@ function armDiscovery(vcpu: Vcpu): CapsReport['discovery'] {
 function x86Discovery(vcpu: Vcpu): CapsReport['discovery'] {
   const sigLeaf = constant('KVM_CPUID_SIGNATURE') ?? 0x4000_0000;
   const [a, b, c, d] = vcpu.cpuid(sigLeaf);
-  const ascii = [b, c, d].map((r) => Buffer.from([0, 8, 16, 24].map((s) => Number((r >> BigInt(s)) & 0xffn))).toString('latin1')).join('').replace(/\0/g, '');
+  // The signature's bytes as latin-1 (no Buffer: the playground runs this in a browser worker).
+  const ascii = [b, c, d].map((r) => String.fromCharCode(...[0, 8, 16, 24].map((s) => Number((r >> BigInt(s)) & 0xffn)))).join('').replace(/\0/g, '');
   const out = [{ probe: `CPUID ${hex(sigLeaf)}`, result: `eax=${hex(a)} "${ascii}"`, meaning: ascii === 'KVMKVMKVM' ? 'KVM signature; max leaf in EAX' : 'not KVM' }];
   const featLeaf = constant('KVM_CPUID_FEATURES') ?? 0x4000_0001;
   const [fa] = vcpu.cpuid(featLeaf);

@@ -11,6 +11,7 @@ import { registerCaps } from './commands/caps.js';
 import { registerConform } from './commands/conform.js';
 import { registerDemo } from './commands/demo.js';
 import { registerList } from './commands/list.js';
+import { registerPlayground } from './commands/playground.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { usageLine, type CliContext, type CliIo } from './context.js';
@@ -63,6 +64,7 @@ export async function runCli(args: readonly string[], opts: RunCliOptions = {}):
   registerAffected(program, ctx);
   registerConform(program, ctx);
   registerSchema(program, ctx);
+  registerPlayground(program, ctx);
   for (const c of program.commands) wire(c);
   program.hook('preAction', (_root, cmd) => {
     active = cmd;

@@ -20,7 +20,7 @@ import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
 import { Ept12Tracker } from './ept12-tracking.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
 import { vmxFlushPmlBuffer } from './pml.js';
-import type { KvmMmuState, KvmMmuStats } from './shapes.js';
+import type { KvmMmuState, KvmMmuStats, MmuObservers } from './shapes.js';
 import { VcpuVmx } from './vcpu-vmx.js';
 
 /** Host-physical addresses the model hands out for roots and PML pages (fake, 4 KiB apart). */
@@ -39,6 +39,8 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   readonly tracker = new Ept12Tracker();
   readonly tdp: SpteTable;
   readonly stats: KvmMmuStats = { sptesSet: 0, gfnsMarked: 0, gfnsDropped: 0, hostPfnsDirtied: 0, kicks: 0, zapped: 0 };
+  /** Set a watcher here to see guest stores and PML flushes (the model never reads them). */
+  readonly observers: MmuObservers = {};
   private readonly tables = new Map<bigint, SpteTable>();
   private readonly shadowByEptp = new Map<string, SpteTable>();
   private readonly vcpus = new Map<Vcpu, VcpuVmx>();
@@ -139,6 +141,7 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   }
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
+    this.observers.guestStore?.(vcpu, gpa, vcpu.x86.guestMode);
     cpuWrite(this, this.vcpuVmx(vcpu), gpa, bytes);
   }
 

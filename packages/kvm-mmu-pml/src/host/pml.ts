@@ -17,6 +17,7 @@ export function vmxFlushPmlBuffer(m: KvmMmuState, v: VcpuVmx): void {
   v.exits.pmlFlushes++;
   // An index of 0xFFFF (or anything ≥ 512) means the log is full.
   const start = idx >= PML_ENTITY_NUM ? 0 : idx + 1;
+  if (m.observers.pmlFlush !== undefined) m.observers.pmlFlush(v.vcpu, Array.from(v.pmlBuffer.subarray(start)));
   for (let i = start; i < PML_ENTITY_NUM; i++) {
     v.exits.pmlGfnsFlushed++;
     m.markPageDirty(Number(v.pmlBuffer[i]! >> 12n));

@@ -4,7 +4,7 @@
  * an exit taken inside an access. The mechanisms import these and never kvm-mmu.ts, so each
  * reads on its own: shapes → mechanisms (cpu, exits, faults, set-spte, dirty-log, pml) → kvm-mmu → plugin.
  */
-import type { Memslot, NestedVmxApi, Vm } from '@kvmlab/hypervisor-core';
+import type { Memslot, NestedVmxApi, Vcpu, Vm } from '@kvmlab/hypervisor-core';
 import type { L0Config } from './config.js';
 import type { Ept12Tracker } from './ept12-tracking.js';
 import type { Rmap, Spte, SpteTable } from './mmu-pages.js';
@@ -50,6 +50,16 @@ export interface KvmMmuState {
   zapSlot(slot: Memslot): void;
   /** L0 emulating a store into a write-tracked L1 page. */
   emulateTrackedWrite(v: VcpuVmx, l1Gpa: bigint, bytes: Uint8Array): void;
+  /** Watchers (tests, scenarios that report what happened): called, never consulted. */
+  readonly observers: MmuObservers;
+}
+
+/** What a scenario may watch the MMU do; observers change nothing in the model. */
+export interface MmuObservers {
+  /** A guest store (L1, or L2 when `l2`) at `gpa` (an L2 GPA when `l2`). */
+  guestStore?: ((vcpu: Vcpu, gpa: bigint, l2: boolean) => void) | undefined;
+  /** vmx_flush_pml_buffer(): the GPAs the log held, as KVM marks them. */
+  pmlFlush?: ((vcpu: Vcpu, gpas: readonly bigint[]) => void) | undefined;
 }
 
 /**

@@ -41,7 +41,7 @@ import {
 import { eptAdOffered } from './nested-guest.js';
 import { getUcall, guestDone, guestSync, guestSyncAsm, ucall } from '../guest/ucall.js';
 import { kvmMmuPml, kvmMmuOf } from '../host/plugin.js';
-import type { Variant } from '../host/spte.js';
+import { spteKindName, spteKinds, type Variant } from '../host/spte.js';
 
 /** Slot 0's guest pages the test uses (identity-mapped in EPT12, as nested_map_memslot() does). */
 const VMXON_GPA = 0x10000n;
@@ -78,6 +78,12 @@ export interface SyncRecord {
   readonly failure?: string;
   /** The page of slot 1 that assertion is about. */
   readonly failedPage?: number;
+  /** L2's stores since the previous sync (L2 GPAs, hex), as the MMU saw them. */
+  readonly l2Stores: readonly string[];
+  /** The GPAs PML logged and KVM flushed since the previous sync (hex): an L2 GPA taken for an L1 gfn is the bug. */
+  readonly pmlEntries: readonly string[];
+  /** Every SPTE that maps a page of slot 1 at the sync: table kind, input gfn, SPTE kind. */
+  readonly spteKinds: readonly string[];
 }
 
 export interface SelftestReport {
@@ -143,6 +149,19 @@ function buildEpt12(vm: Vm): bigint {
 export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
   const syncs: SyncRecord[] = [];
   let done = false;
+  // What the MMU did between two syncs (observers: they change nothing).
+  let l2Stores: string[] = [];
+  let pmlEntries: string[] = [];
+  const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+  const slot1Sptes = (vm: Vm): string[] => {
+    const m = kvmMmuOf(vm);
+    const k = spteKinds(m.cfg.variant);
+    const out: string[] = [];
+    for (let p = 0; p < TEST_MEM_PAGES; p++) {
+      for (const sp of m.rmap.get(Number(GUEST_TEST_MEM >> 12n) + p)) out.push(`${sp.table.kind} ${hex(sp.inGfn)}→${hex(sp.gfn)}: ${spteKindName(k, sp.value)}`);
+    }
+    return out;
+  };
   // The test's main loop body after each KVM_EXIT_IO, as a VMM exit handler.
   const onUcall = (vcpu: Vcpu): void => {
     const u = getUcall(vcpu);
@@ -174,7 +193,12 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
       expectedDirty: [expectDirty, false, false],
       passed: failure === undefined,
       ...(failure !== undefined ? { failure, failedPage: failed![2] } : {}),
+      l2Stores,
+      pmlEntries,
+      spteKinds: slot1Sptes(v),
     });
+    l2Stores = [];
+    pmlEntries = [];
     if (v.hv.trace.enabled) v.hv.trace.instant(vcpu.track, `sync ${syncs.length}: ${failure ?? 'pass'}`, v.hv.sim.now, { dirty: `{${bitmapPages(bmap).join(',')}}` });
     if (failure !== undefined) throw new TestAbort(failure);
     v.memory.fill(GUEST_TEST_MEM, TEST_MEM_PAGES * 4096, 0xaa); // memset before the next run
@@ -206,6 +230,13 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     memorySize: BigInt(TEST_MEM_PAGES) * 4096n,
   });
   vm.memory.write(L2_CODE, l2GuestCode()); // the test's image: L2's code in slot 0
+  const watched = kvmMmuOf(vm).observers;
+  watched.guestStore = (_v, gpa, l2) => {
+    if (l2) l2Stores.push(hex(gpa));
+  };
+  watched.pmlFlush = (_v, gpas) => {
+    for (const g of gpas) pmlEntries.push(hex(g));
+  };
   const eptPml4 = buildEpt12(vm);
   vm.memory.fill(GUEST_TEST_MEM, TEST_MEM_PAGES * 4096, 0xaa);
   try {

@@ -60,6 +60,9 @@ function run(input: ScenarioRunInput): ScenarioResult {
   // Whose CR3 a wrong value is (another subject's PML4 or VM load), from the system image.
   const ownerOf = (cr3: bigint): number | null => r.subjects.find((_, i) => r.subjectCr3s[i]?.includes(cr3)) ?? null;
   const foundCr3Of = new Map(r.corruptions.map((c) => [c.frame, ownerOf(c.found)]));
+  // Muen logs one "CR3 of subject … changed" line per corruption it records, in the same order.
+  const cr3Lines = r.log.filter((l) => l.startsWith('ERROR CR3 of subject'));
+  const checkLine = new Map(r.corruptions.map((c, i) => [c.frame, cr3Lines[i] ?? null]));
   return {
     scenario: 'nvmx-hlt-cr3', variant, arch: 'x86_64', seed: input.seed,
     verdict: n > 0 ? 'bug-reproduced' : 'ok',
@@ -87,6 +90,10 @@ function run(input: ScenarioRunInput): ScenarioResult {
         squashed: r.frames.map((f) => (f.squashed ? 1 : 0)),
         corruption: r.frames.map((_, i) => (bad.has(i) ? 1 : 0)),
         foundCr3Of: r.frames.map((_, i) => foundCr3Of.get(i) ?? null),
+        // Added for the playground's step-through (issue 19): the reason of the nested exit
+        // that ended the frame, and the line Muen logged when its check fired (else null).
+        exitReason: r.frames.map((f) => f.exitReason),
+        muenLog: r.frames.map((_, i) => checkLine.get(i) ?? null),
       },
       // The CR3 values each subject runs with (a native subject's PML4, a VM subject's own loads).
       subjectCr3s: Object.fromEntries(r.subjects.map((id, i) => [String(id), (r.subjectCr3s[i] ?? []).map(hex)])),

@@ -2,6 +2,7 @@ import type { Suite } from '../harness.js';
 import { coreSuite } from './core.js';
 import { linuxKvmSuite, pmlSuite, scenarioSuite } from './features.js';
 import { nestedVmxSuite } from './nested-vmx.js';
+import { playgroundSuite } from './playground.js';
 
 /** Every suite `npm run bench` runs, in order (`npm run bench -- <name>…` picks some). */
-export const suites: readonly Suite[] = [coreSuite, nestedVmxSuite, pmlSuite, linuxKvmSuite, scenarioSuite];
+export const suites: readonly Suite[] = [coreSuite, nestedVmxSuite, pmlSuite, linuxKvmSuite, scenarioSuite, playgroundSuite];
