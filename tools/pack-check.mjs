@@ -67,7 +67,9 @@ const tarballs = new Map();
 function pack(folder, dest) {
   if (!tarballs.has(folder)) {
     const out = run('npm', ['pack', '--json', '--pack-destination', dest], pkgDir(folder));
-    const info = JSON.parse(out.slice(out.indexOf('[')))[0];
+    // npm's JSON starts with a line of its own "["; a prepack script may print before it.
+    const start = out.search(/^\[\s*$/m);
+    const info = JSON.parse(out.slice(start >= 0 ? start : out.indexOf('[')))[0];
     tarballs.set(folder, { file: join(dest, info.filename), files: info.files.map((f) => f.path) });
   }
   return tarballs.get(folder);
