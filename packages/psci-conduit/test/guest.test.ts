@@ -1,16 +1,8 @@
-import { createHypervisor, definePlugin, isKvmError } from '@kvmlab/hypervisor-core';
+import { createHypervisor, definePlugin } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import { KVM_REG_ARM_PSCI_VERSION, KVM_REG_ARM_VENDOR_HYP_BMAP, psciAcpiInit, psciDtInit } from '../src/index.js';
-import { ALL_ONES, mk } from './helpers.js';
+import { ALL_ONES, errno, mk } from './helpers.js';
 
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : String(e);
-  }
-};
 const dt = (compatible: string, method?: string) => [{ compatible: [compatible], method }];
 
 describe('guest PSCI conduit discovery (drivers/firmware/psci/psci.c)', () => {

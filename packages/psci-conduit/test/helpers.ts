@@ -1,3 +1,4 @@
+import { isKvmError } from '@kvmlab/hypervisor-core';
 import { createHypervisor, definePlugin, type Plugin } from '@kvmlab/hypervisor-core';
 import { psciConduit, VENDOR_HYP_REGISTRY, type PsciConduitOptions, type VendorHypRegistry } from '../src/index.js';
 
@@ -25,3 +26,13 @@ export function mk(opts: PsciConduitOptions = {}, extra: readonly Plugin[] = [fa
 }
 
 export const ALL_ONES = 0xffff_ffff_ffff_ffffn;
+
+/** The errno a call fails with ('ok' if it returns, the error's text for anything not a KvmError). */
+export const errno = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return isKvmError(e) ? e.errno : String(e);
+  }
+};

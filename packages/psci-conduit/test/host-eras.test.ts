@@ -4,7 +4,7 @@
  * handle_smc() before and after c2d2e9b3d8ce (6.4), and kvm_smccc_set_filter() /
  * kvm_smccc_get_action() (6.4).
  */
-import { createHypervisor, isKvmError, type Vm } from '@kvmlab/hypervisor-core';
+import { createHypervisor, type Vm } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import {
   armHostProfileFor,
@@ -20,16 +20,8 @@ import {
   type KvmSmcccFilter,
   type PsciConduitHost,
 } from '../src/index.js';
-import { ALL_ONES, fakePtp } from './helpers.js';
+import { ALL_ONES, errno, fakePtp } from './helpers.js';
 
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : String(e);
-  }
-};
 const on = (kernel?: string) => {
   const hv = createHypervisor({ arch: 'arm64', seed: 1, ...(kernel !== undefined ? { kernel } : {}), plugins: [psciConduit(), fakePtp()] });
   const vm = hv.createVm();

@@ -1,4 +1,4 @@
-import { CompositionError, createHypervisor, isKvmError } from '@kvmlab/hypervisor-core';
+import { CompositionError, createHypervisor } from '@kvmlab/hypervisor-core';
 import { fc, test as ftest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,17 +8,9 @@ import {
   KVM_REG_ARM_VENDOR_HYP_BMAP,
   psciConduit,
 } from '../src/index.js';
-import { ALL_ONES, fakePtp, mk } from './helpers.js';
+import { ALL_ONES, errno, fakePtp, mk } from './helpers.js';
 
 const runs = process.env.KVMLAB_SOAK ? 5000 : 200;
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : String(e);
-  }
-};
 
 describe('KVM SMCCC handler (arch/arm64/kvm/hypercalls.c)', () => {
   it('case 1: HVC x0=0x80000000 → x0=0x10001', () => {

@@ -1,17 +1,8 @@
-import { isKvmError } from '@kvmlab/hypervisor-core';
+
 import { GuestTimekeeper, PtpClockRegistry, ptpKvmInit, timespec64ToNs } from '@kvmlab/ptp-kvm-core';
 import { describe, expect, it } from 'vitest';
 import { archSysCounter, decodePtpReply, PtpKvmArmGuest, PtpKvmArmRfcV4Guest } from '../src/index.js';
-import { bootGuest, CASE4_HOST, mk } from './helpers.js';
-
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : String(e);
-  }
-};
+import { bootGuest, CASE4_HOST, errno, mk } from './helpers.js';
 
 describe('merged arm64 guest hooks', () => {
   it('case 17: decode a0=0x17979cfe a1=0x3d85cd15 a2=0x123 a3=0x356789ab → ts {1700000000, 123456789}, cycle 0x123356789AB, ARCH_COUNTER', () => {

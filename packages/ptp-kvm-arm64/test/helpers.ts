@@ -1,3 +1,4 @@
+import { isKvmError } from '@kvmlab/hypervisor-core';
 import { createHypervisor, type HostOptions, type Latency } from '@kvmlab/hypervisor-core';
 import { psciConduit, psciDtInit } from '@kvmlab/psci-conduit';
 import { ptpKvmArm64, type PtpKvmArm64Variant } from '../src/index.js';
@@ -24,3 +25,13 @@ export const bootGuest = (vcpu: ReturnType<typeof mk>['vcpu']) => psciDtInit(vcp
 
 /** Spec case 4's host: realtime 1700000000123456789 ns, counter 0x123456789AB, voffset 0x10000000. */
 export const CASE4_HOST: HostOptions = { realtimeStartNs: 1_700_000_000_123_456_789n, counterStart: 0x123_4567_89abn };
+
+/** The errno a call fails with ('ok' if it returns, the error's text for anything not a KvmError). */
+export const errno = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return isKvmError(e) ? e.errno : String(e);
+  }
+};

@@ -8,16 +8,8 @@ import { GuestTimekeeper, PtpClockRegistry, ptpKvmInit, timespec64ToNs } from '@
 import { psciConduit, psciDtInit } from '@kvmlab/psci-conduit';
 import { describe, expect, it } from 'vitest';
 import { archSysCounter, joinHiLo, PtpKvmArmGuest, PtpKvmArmRfcV4Guest, ptpKvmArm64, type PtpKvmArm64Variant } from '../src/index.js';
-import { CASE4_HOST } from './helpers.js';
+import { CASE4_HOST, errno } from './helpers.js';
 
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : String(e);
-  }
-};
 const build = (kernel: string | undefined, variant: PtpKvmArm64Variant, host: HostOptions = CASE4_HOST) =>
   createHypervisor({ arch: 'arm64', seed: 5, ...(kernel !== undefined ? { kernel } : {}), plugins: [psciConduit(), ptpKvmArm64({ variant })], host });
 const cycles = (r: readonly bigint[]): bigint => joinHiLo(r[2]!, r[3]!);
