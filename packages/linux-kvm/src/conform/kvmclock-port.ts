@@ -5,6 +5,7 @@
  * CLOCK_REALTIME, TSC readings) are turned into relations here, the same code on both sides,
  * so one recording checks the model on any machine.
  */
+import { kvmGetTimeScale } from '@kvmlab/hypervisor-core';
 import type { U64 } from './script.js';
 
 /** struct kvm_clock_data (include/uapi/linux/kvm.h). */
@@ -71,28 +72,6 @@ const NSEC_PER_SEC = 1_000_000_000n; // include/vdso/time64.h
 const PVCLOCK_FLAGS = ['TSC_STABLE', 'GUEST_STOPPED'] as const; // arch/x86/include/asm/pvclock-abi.h bits 0, 1
 const CLOCK_FLAGS: readonly (readonly [number, string])[] = [[2, 'TSC_STABLE'], [4, 'REALTIME'], [8, 'HOST_TSC']]; // include/uapi/linux/kvm.h
 
-/**
- * The reference kvm_get_time_scale() (arch/x86/kvm/x86.c), so a pvclock area's mul/shift can
- * be reported as "the scale for the host rate" instead of machine-dependent numbers.
- */
-export function referenceTimeScale(scaledHz: bigint, baseHz: bigint): { shift: number; mul: bigint } {
-  const HI = 0xffff_ffff_0000_0000n;
-  let tps64 = baseHz;
-  let scaled64 = scaledHz;
-  let shift = 0;
-  while (tps64 > scaled64 * 2n || (tps64 & HI) !== 0n) {
-    tps64 >>= 1n;
-    shift--;
-  }
-  let tps32 = tps64 & 0xffff_ffffn;
-  while (tps32 <= scaled64 || (scaled64 & HI) !== 0n) {
-    if ((scaled64 & HI) !== 0n || (tps32 & 0x8000_0000n) !== 0n) scaled64 >>= 1n;
-    else tps32 <<= 1n;
-    shift++;
-  }
-  return { shift, mul: ((scaled64 << 32n) / tps32) & 0xffff_ffffn };
-}
-
 function flagNames(flags: number, names: readonly (readonly [number, string])[]): string {
   const on = names.filter(([b]) => (flags & b) !== 0).map(([, n]) => n);
   const rest = names.reduce((f, [b]) => f & ~b, flags);
@@ -134,7 +113,7 @@ function readPvclock(p: KvmclockPort, memo: KvmclockMemo, gpa: bigint): string {
   const mul = BigInt(le32(b, 24));
   const shift = (b[28]! << 24) >> 24;
   const flags = flagNames(b[29]!, PVCLOCK_FLAGS.map((n, i) => [1 << i, n] as const));
-  const ref = referenceTimeScale(NSEC_PER_SEC, p.hostTscKhz * 1000n);
+  const ref = kvmGetTimeScale(NSEC_PER_SEC, p.hostTscKhz * 1000n); // what the kernel should give for the host rate
   const scale = ref.mul === mul && ref.shift === shift ? 'scale=host' : `mul=0x${mul.toString(16)} shift=${shift}`;
   // tsc_timestamp vs system_time: the guest's kvmclock at its TSC now is KVM_GET_CLOCK's. The
   // TSC read is bracketed by two KVM_GET_CLOCKs (no side effects), so a host that preempts the
