@@ -60,43 +60,43 @@ export class GuestMemory {
   }
 
   /**
-   * The page and in-page offset of an 8-byte access that stays inside one page of one slot (what
-   * every page-table entry is), or undefined for the general path. Table walks read thousands of
-   * entries per second of a migration; this path allocates nothing.
+   * The slot of an 8-byte access that stays inside one page (what every page-table entry is),
+   * or undefined for the general path. Table walks read thousands of entries per second of a
+   * migration; this path allocates nothing.
    */
-  private u64Page(gpa: bigint, create: boolean): { page: Uint8Array | undefined; at: number } | undefined {
+  private u64Slot(gpa: bigint): Memslot | undefined {
     if (gpa < 0n || (gpa & 0xfffn) > 0xff8n) return undefined;
-    const slot = this.slots.findByGfn(gpa >> 12n, this.asId);
-    if (slot === undefined) return undefined; // the general path raises the EFAULT
-    const off = Number(gpa - slot.baseGpa);
-    const index = Math.floor(off / PAGE_BYTES);
-    return { page: create ? slot.backing.page(index) : slot.backing.peek(index), at: off - index * PAGE_BYTES };
+    return this.slots.findByGfn(gpa >> 12n, this.asId); // none: the general path raises the EFAULT
   }
 
   readU64(gpa: bigint): bigint {
-    const hit = this.u64Page(gpa, false);
-    if (hit === undefined) return readLe(this.read(gpa, 8), 0, 8);
-    const p = hit.page;
+    const slot = this.u64Slot(gpa);
+    if (slot === undefined) return readLe(this.read(gpa, 8), 0, 8);
+    const off = Number(gpa - slot.baseGpa);
+    const index = Math.floor(off / PAGE_BYTES);
+    const p = slot.backing.peek(index);
     if (p === undefined) return 0n; // an untouched page reads as zeros
-    const o = hit.at;
+    const o = off - index * PAGE_BYTES;
     const lo = (p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16) | (p[o + 3]! << 24)) >>> 0;
     const hi = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   writeU64(gpa: bigint, value: bigint): void {
-    const hit = this.u64Page(gpa, true);
-    if (hit === undefined) {
+    const slot = this.u64Slot(gpa);
+    if (slot === undefined) {
       const b = new Uint8Array(8);
       writeLe(b, 0, 8, value);
       this.write(gpa, b);
       return;
     }
-    const p = hit.page!;
+    const off = Number(gpa - slot.baseGpa);
+    const index = Math.floor(off / PAGE_BYTES);
+    const p = slot.backing.page(index);
+    const o = off - index * PAGE_BYTES;
     const v = BigInt.asUintN(64, value);
     const lo = Number(v & 0xffff_ffffn);
     const hi = Number(v >> 32n);
-    const o = hit.at;
     p[o] = lo & 0xff; p[o + 1] = (lo >>> 8) & 0xff; p[o + 2] = (lo >>> 16) & 0xff; p[o + 3] = lo >>> 24;
     p[o + 4] = hi & 0xff; p[o + 5] = (hi >>> 8) & 0xff; p[o + 6] = (hi >>> 16) & 0xff; p[o + 7] = hi >>> 24;
   }
