@@ -4,7 +4,7 @@
  * own time. Everything else is instantaneous. Guest code sees only the X86GuestCpu shape.
  */
 import { drawLatency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
-import type { HypercallLatency } from '@kvmlab/ptp-kvm-core';
+import { drawSteal, type HypercallLatency } from '@kvmlab/ptp-kvm-core';
 import type { X86GuestCpu } from '../guest/cpu.js';
 
 /** `entry`: guest VMCALL → KVM's handler runs; `exit`: handler done → the guest resumes. */
@@ -44,7 +44,7 @@ export class TimedX86Cpu implements X86GuestCpu {
   vmcall(nr: bigint | number, args?: readonly bigint[]): bigint {
     this.sim.elapse(drawLatency(this.sim.rng, this.timing.entry));
     const rax = this.vcpu.vmcall(nr, args);
-    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit));
+    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit) + drawSteal(this.sim.rng, this.timing.steal));
     return rax;
   }
 }
