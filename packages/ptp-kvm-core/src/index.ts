@@ -45,6 +45,7 @@ export {
   STEAL_MEDIAN_US,
   STEAL_GSD,
   PTP_SYNC_ERROR_SOURCES,
+  PRECISE_IDEAL_BOUND_NS,
   type ErrorSourceInfo,
   type HostNtpSlew,
   type StealModel,

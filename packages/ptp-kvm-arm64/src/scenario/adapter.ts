@@ -61,6 +61,7 @@ export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
       plugins: variant === 'none' ? [psciConduit({ latency: input.latency })] : [psciConduit({ latency: input.latency }), ptpKvmArm64({ variant })],
       host: { counterHz: input.counterHz, driftPpm: input.driftPpm },
     });
+    if (input.trace === true) hv.trace.enabled = true;
     const vm = hv.createVm();
     const vcpu = vm.createVcpu(0);
     for (let k = 1; k < (input.vcpus ?? 1); k++) {

@@ -51,6 +51,8 @@ export interface PtpSyncBuildInput {
   readonly latency: HypercallLatency;
   /** vCPUs the VMM creates (default 1), at different instants; the guest boots on the first. */
   readonly vcpus?: number;
+  /** Record trace events from the start (so the guest's boot — its kvmclock MSR writes — is in the trace). */
+  readonly trace?: boolean;
 }
 
 /** What the adapter returns: a booted guest whose ptp_kvm arch hooks are ready for ptp_kvm_init(). */

@@ -68,6 +68,16 @@ export function scheduleHostNtpSlew(sim: Simulation, host: HostClock, basePpb: n
   return n;
 }
 
+/**
+ * The bound the model documents for PRECISE on an ideal host (hostNtpSlewPpb 0), for any seed,
+ * hypercall latency and steal: |true offset| ≤ 3 ns after convergence. Host time and counter come
+ * from one snapshot (spec §10), so what is left is rounding — the host's shifted-ns realtime
+ * (< 1 ns), the guest's (< 1 ns) — and the PI servo's residual between polls (< 1 ns at the
+ * default drift). With the host's NTP slewing on, the guest also lags a moving reference, by
+ * about the host's rate change × the poll interval; that part is reported, not bounded.
+ */
+export const PRECISE_IDEAL_BOUND_NS = 3;
+
 export interface ErrorSourceInfo {
   readonly name: string;
   /** The scenario option(s) that switch it. */

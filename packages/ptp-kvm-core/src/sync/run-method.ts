@@ -113,6 +113,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     driftPpm: p.driftPpm,
     latency: scaleLatency(steal !== undefined ? { ...adapter.defaultLatency, steal } : adapter.defaultLatency, p.latencyScale),
     ...(p.vcpus !== undefined && p.vcpus > 1 ? { vcpus: p.vcpus } : {}),
+    ...(p.trace === true ? { trace: true } : {}),
   });
   const { sim, host } = setup;
   const tracer = p.trace === true ? setup.trace : undefined;

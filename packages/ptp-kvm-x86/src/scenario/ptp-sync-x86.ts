@@ -83,6 +83,7 @@ export function x86PtpSyncAdapter(opts: X86PtpSyncOptions = {}): PtpSyncArchAdap
           }),
         ],
       });
+      if (input.trace === true) hv.trace.enabled = true;
       const vm = hv.createVm();
       vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: RAM_SIZE });
       const vcpu = vm.createVcpu(0);
