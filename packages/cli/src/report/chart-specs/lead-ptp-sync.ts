@@ -65,7 +65,8 @@ export function ptpSyncLead(rs: readonly ResultJson[], id: string): LeadFigure |
     x: { name: 'virtual time (s)', min: Math.floor(converged), max: Math.ceil(tEnd) }, y: { name: 'guest − host (ns)' }, series: after,
   };
   const beliefPanel: XyPanel = {
-    kind: 'xy', title: 'After convergence, mean ± SD: true vs measured', legend: true, height: 80 + 46 * cats.length, horizontal: true,
+    // Beside the NTP panel (variant none) it keeps two thirds of the row, so its value labels fit.
+    kind: 'xy', title: 'After convergence, mean ± SD: true vs measured', legend: true, height: Math.max(80 + 46 * cats.length, ntp.length > 0 ? 290 : 0), horizontal: true, weight: 2,
     y: { name: 'method', categories: cats }, x: { name: 'guest − host (ns)' }, series: [meanBars('offset'), meanBars('measured')],
   };
   const startPanel: XyPanel = {
@@ -83,8 +84,8 @@ export function ptpSyncLead(rs: readonly ResultJson[], id: string): LeadFigure |
     const pts = (xs: readonly (number | null)[], ys: readonly (number | null)[]) =>
       xs.flatMap((x, j) => (x === null || x < skip ? [] : [[x, ys[j] === null || ys[j] === undefined ? null : round(ys[j]! / 1000)] as const]));
     ntpPanels.push({
-      kind: 'xy', title: `Without ptp_kvm (${m.r.variant}): ${col}, true ${round(m.offset!.mean / 1000)} ± ${round(m.offset!.sd / 1000)} µs, measured ${round(m.measured!.mean / 1000)} ± ${round(m.measured!.sd / 1000)} µs`,
-      legend: true, height, weight: 2.5,
+      kind: 'xy', title: `Without ptp_kvm: ${col} (µs)`,
+      legend: true, height: Math.max(height, 80 + 46 * cats.length), weight: 1,
       x: { name: 'virtual time (s)', min: Math.floor(skip) }, y: { name: 'guest − host (µs)' },
       series: [
         { name: 'true offset', type: 'line', points: pts(off.x, off.y[col]!), color: '#e15759' },
