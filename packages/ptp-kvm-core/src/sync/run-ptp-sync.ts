@@ -62,10 +62,16 @@ export interface PtpSyncReport {
   readonly traces: readonly MethodTrace[];
 }
 
+/** Share of the run the offset must stay within the bound at its end to count as converged. */
+export const MIN_CONVERGED_SHARE = 0.25;
+
 const round = (v: number, digits = 1): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : NaN);
 
 function summarize(tr: MethodTrace, thresholdNs: number, params: PtpSyncParams): MethodSummary {
-  const idx = convergenceIndex(tr.offset, thresholdNs);
+  // Converged only if the run then stays within the bound for at least its last quarter: a noisy
+  // method (NTP) that happens to be inside the bound at its last few samples has not converged.
+  const idx0 = convergenceIndex(tr.offset, thresholdNs);
+  const idx = idx0 !== undefined && tr.offset.length - idx0 >= MIN_CONVERGED_SHARE * tr.offset.length ? idx0 : undefined;
   const from = idx ?? Math.floor(tr.offset.length / 2);
   const t0 = tr.t[from] ?? 0;
   const mFrom = tr.measuredT.findIndex((t) => t >= t0);
