@@ -35,7 +35,7 @@ export type {
 /** Scenarios this package provides: none runnable by itself (the arch packages export ptp-sync). */
 export const scenarios: readonly ScenarioDef[] = [];
 export { definePtpSyncScenario } from './sync/scenario.js';
-export { runPtpSync, runPtpSyncReport, ptpSyncVariants, ptpSyncMethodsOf, PTP_SYNC_METHOD_LABEL, type MethodSummary, type PtpSyncReport } from './sync/run-ptp-sync.js';
+export { runPtpSync, runPtpSyncReport, ptpSyncVariants, MIN_CONVERGED_SHARE, ptpSyncMethodsOf, PTP_SYNC_METHOD_LABEL, type MethodSummary, type PtpSyncReport } from './sync/run-ptp-sync.js';
 export {
   drawSteal,
   scheduleHostNtpSlew,
