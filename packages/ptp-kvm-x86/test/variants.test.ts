@@ -80,3 +80,13 @@ describe('the documented PRECISE bound (x86)', () => {
     },
   );
 });
+
+describe('chronyc reach', () => {
+  it('a guest on the tsc clocksource (PRECISE fails with ENODEV at every poll) shows reach 0 and the run fails', () => {
+    const r = run('merged', { durationS: 64, guestClocksource: 'tsc' });
+    const p = methods(r).precise!;
+    expect(p.failedPolls).toBeGreaterThan(0);
+    expect(p.chrony.source.reach).toBe('0');
+    expect(r.verdict).toBe('fail');
+  });
+});

@@ -70,6 +70,8 @@ export interface MethodTrace {
   readonly measuredDelay?: number[];
   /** The frequency correction after each poll, ppb. */
   readonly freqPpb?: number[];
+  /** Per poll: whether its measurement succeeded (chrony's reach register). */
+  readonly pollOk?: boolean[];
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -157,6 +159,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     vcpuFailures: 0,
     measuredDelay: [],
     freqPpb: [],
+    pollOk: [],
   };
   let failed = 0;
   let vcpuFailures = 0;
@@ -168,8 +171,10 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
       s = measure();
     } catch {
       failed++;
+      tr.pollOk!.push(false);
       return;
     }
+    tr.pollOk!.push(true);
     tracer?.counter(track, 'measured offset (ns)', sim.now, Number(s.offsetNs));
     tr.measured.push(Number(s.offsetNs));
     tr.measuredT.push(Number(sim.now - start) / 1e9);

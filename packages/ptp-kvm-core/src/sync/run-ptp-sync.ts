@@ -80,8 +80,7 @@ function summarize(tr: MethodTrace, thresholdNs: number, params: PtpSyncParams):
   const offset = offsetStats(tr.offset.slice(from));
   const measuredAfter = mFrom < 0 ? [] : tr.measured.slice(mFrom);
   const measured = offsetStats(measuredAfter);
-  const polls = Math.floor(params.durationS / 2 ** params.pollLog2);
-  const lastPolls = Array.from({ length: Math.min(8, polls) }, (_, k) => k >= Math.min(8, polls) - Math.min(8, tr.measured.length) || tr.failedPolls === 0);
+  const lastPolls = (tr.pollOk ?? []).slice(-8);
   const chrony = chronyView({
     method: tr.method,
     pollLog2: params.pollLog2,
