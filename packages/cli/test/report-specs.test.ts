@@ -132,7 +132,11 @@ describe('ptp-sync: offsets after convergence, belief, start-up', () => {
   it.each(['arm64', 'x86_64'])('%s: after-convergence lines start at the convergence time; the belief bars are the scenario’s means', (arch) => {
     const rs = runAll('ptp-sync', arch, { durationS: '120' });
     const [after, start, belief] = figureOf(rs).panels as XyPanel[];
-    const methods = (rs[0]!.details as { methods: { label: string; convergenceS: number; offset: { meanNs: number }; measured: { meanNs: number } }[] }).methods;
+    // Every ptp_kvm method of every variant, named `variant: method`; the NTP-only guest (variant none) has a panel of its own.
+    type M = { method: string; label: string; convergenceS: number; offset: { meanNs: number }; measured: { meanNs: number } };
+    const methods = rs.flatMap((r) => (r.details as { methods: M[] }).methods.filter((m) => m.method !== 'ntp').map((m) => ({ ...m, label: `${r.variant}: ${m.label}` })));
+    expect(rs.map((r) => r.variant)[0]).toBe('none');
+    expect(figureOf(rs).panels).toHaveLength(4);
     const conv = Math.max(...methods.map((m) => m.convergenceS));
     expect(after!.series.map((s) => s.name)).toEqual(methods.map((m) => m.label));
     for (const s of after!.series) {

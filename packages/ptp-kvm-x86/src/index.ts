@@ -10,6 +10,7 @@ export {
   decodePvclock,
   encodeClockPairing,
   encodePvclock,
+  encodePvclockInto,
   type KvmClockPairing,
   type PvclockVcpuTimeInfo,
 } from './abi/pvclock-abi.js';

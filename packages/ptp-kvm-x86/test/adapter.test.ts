@@ -17,7 +17,7 @@ describe('x86 ptp-sync adapter', () => {
     const g = build(a);
     expect(g.clocksource.csId).toBe('CSID_X86_KVM_CLK');
     const tk = new GuestTimekeeper(g.clocksource, { realtimeNs: g.host.realtime() });
-    const driver = ptpKvmInit(g.hooks, tk);
+    const driver = ptpKvmInit(g.hooks!, tk);
     const offsets: bigint[] = [];
     for (let i = 0; i < 200; i++) {
       g.sim.runFor(5_000_000n);
@@ -36,7 +36,7 @@ describe('x86 ptp-sync adapter', () => {
       const a = x86PtpSyncAdapter({ kvmclockUpdatePeriodNs: 100_000n });
       const g = build(a, seed);
       const tk = new GuestTimekeeper(g.clocksource, { realtimeNs: g.host.realtime() });
-      const driver = ptpKvmInit(g.hooks, tk);
+      const driver = ptpKvmInit(g.hooks!, tk);
       for (let i = 0; i < 2000; i++) {
         g.sim.runFor(50_000n);
         tk.accumulate();
@@ -54,7 +54,7 @@ describe('x86 ptp-sync adapter', () => {
     const a = x86PtpSyncAdapter({ guestClocksource: 'tsc' });
     const g = build(a);
     const tk = new GuestTimekeeper(g.clocksource, { realtimeNs: g.host.realtime() });
-    const driver = ptpKvmInit(g.hooks, tk);
+    const driver = ptpKvmInit(g.hooks!, tk);
     expect(() => driver.clock.sysOffsetPrecise()).toThrow(/ENODEV/);
   });
 });

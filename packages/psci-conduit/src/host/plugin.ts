@@ -67,8 +67,11 @@ export interface PsciConduitOptions {
   readonly smcFromGuest?: 'v6.4' | 'pre-v6.4';
   /** The UUID CALL_UID answers (default the KVM UID; '6.16-rc' models the regression). */
   readonly uid?: 'kvm' | '6.16-rc';
-  /** Time a trapped call takes: `entry` passes before the handler runs, `exit` after. */
-  readonly latency?: { readonly entry: Latency; readonly exit: Latency };
+  /**
+   * Time a trapped call takes: `entry` passes before the handler runs, `exit` after; with
+   * `steal`, the vCPU is preempted after the handler with that probability for a drawn time.
+   */
+  readonly latency?: { readonly entry: Latency; readonly exit: Latency; readonly steal?: { readonly probability: number; readonly duration: Latency } };
 }
 
 interface VmPsciState {
@@ -100,6 +103,9 @@ export function psciConduit(opts: PsciConduitOptions = {}): Plugin {
         ctx.sim.elapse(drawLatency(ctx.sim.rng, latency.entry));
         const r = h(vcpu, x, conduit);
         ctx.sim.elapse(drawLatency(ctx.sim.rng, latency.exit));
+        // Steal time: the host scheduler runs another thread before the vCPU re-enters (no draw without it).
+        const st = latency.steal;
+        if (st !== undefined && st.probability > 0 && ctx.sim.rng.next() < st.probability) ctx.sim.elapse(drawLatency(ctx.sim.rng, st.duration));
         return r;
       };
       // kvm_hvc_call_handler()'s own cases: on the RFC v4 base `u32 val[4]` zero-extends each value into x0..x3.

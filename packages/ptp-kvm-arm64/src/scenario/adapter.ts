@@ -38,19 +38,30 @@ export const VCPU_CREATE_GAP_NS = 1_000_003n;
 export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
   arch: 'arm64',
   packageName: '@kvmlab/ptp-kvm-arm64',
+  // Every method this arch can run (before variants, merged ran all three on one scenario).
   methods: ['precise', 'sys-offset', 'half-delay'],
+  // none: a guest kernel without ptp_kvm (arm64 before 5.13) keeps NTP; rfc-v4: the RFC's
+  // driver, whose gettime and cross-timestamp both add the half delay; merged: 5.13.
+  variantMethods: {
+    none: ['ntp'],
+    'rfc-v4': ['half-delay', 'sys-offset'],
+    merged: ['precise', 'sys-offset'],
+  },
   defaultCounterHz: 25_000_000n,
   defaultLatency: ARM64_HVC_LATENCY,
   latencySource: ARM64_HVC_LATENCY_SOURCE,
   build(input: PtpSyncBuildInput): PtpSyncGuestSetup {
-    const variant = input.method === 'half-delay' ? 'rfc-v4' : 'merged';
+    // The RFC's method runs its driver whatever the run's variant says (as before variants).
+    const variant = input.method === 'half-delay' ? 'rfc-v4' : input.variant === 'rfc-v4' ? 'rfc-v4' : input.variant === 'none' ? 'none' : 'merged';
     const hv = createHypervisor({
       arch: 'arm64',
       seed: input.seed,
       ...(variant === 'rfc-v4' ? { kernel: RFC_V4_BASE_KERNEL } : {}),
-      plugins: [psciConduit({ latency: input.latency }), ptpKvmArm64({ variant })],
+      // none: neither side has ptp_kvm (arm64 before 5.13): psci-conduit only.
+      plugins: variant === 'none' ? [psciConduit({ latency: input.latency })] : [psciConduit({ latency: input.latency }), ptpKvmArm64({ variant })],
       host: { counterHz: input.counterHz, driftPpm: input.driftPpm },
     });
+    if (input.trace === true) hv.trace.enabled = true;
     const vm = hv.createVm();
     const vcpu = vm.createVcpu(0);
     for (let k = 1; k < (input.vcpus ?? 1); k++) {
@@ -58,6 +69,7 @@ export const arm64PtpSyncAdapter: PtpSyncArchAdapter = {
       vm.createVcpu(k);
     }
     const psci = psciDtInit(vcpu, [{ compatible: ['arm,psci-1.0', 'arm,psci-0.2'], method: 'hvc' }]);
+    if (variant === 'none') return { sim: hv.sim, host: hv.host, clocksource: archSysCounter(vcpu, 'virt'), trace: hv.trace };
     const hooksOn = (v: typeof vcpu, p: GuestPsci) => (variant === 'merged' ? new PtpKvmArmGuest(p) : new PtpKvmArmRfcV4Guest(p.firmware, v));
     const hooks = hooksOn(vcpu, psci);
     const otherCpus = vm.vcpus.slice(1).map((v) => hooksOn(v, { ...psci, firmware: psci.firmware.onCpu(v) }));

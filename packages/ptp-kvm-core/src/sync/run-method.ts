@@ -7,7 +7,9 @@
 import { Rng, type HostClock, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { GuestTimekeeper } from '../guest/timekeeping.js';
 import { PtpClockRegistry, ptpKvmInit } from '../ptp/ptp-kvm-common.js';
-import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod } from './adapter.js';
+import type { PtpSyncArchAdapter, PtpSyncBuildInput, PtpSyncMethod, PtpSyncVariant } from './adapter.js';
+import { scheduleHostNtpSlew, type HostNtpSlew, type StealModel } from './error-sources.js';
+import { ntpExchange, scaleNicPath, VIRTIO_NET_NTP_PATH } from './ntp-nic.js';
 import { measurePrecise, measureSysOffset, type OffsetSample } from './methods.js';
 import { chronyClockServo } from './chrony-servo.js';
 import { piClockServo, type ClockServo } from './servo.js';
@@ -31,6 +33,13 @@ export interface PtpSyncParams {
   readonly trace?: boolean;
   /** vCPUs of the guest (default 1); with more, every poll also reads the PHC from each of them. */
   readonly vcpus?: number;
+  /** The variant (absent: 'merged'). */
+  readonly variant?: PtpSyncVariant;
+  /** Error sources (error-sources.ts); absent or 0: the ideal host of earlier releases. */
+  readonly hostNtpSlew?: HostNtpSlew;
+  readonly steal?: StealModel;
+  /** Multiplies the virtual NIC's delays (method 'ntp'). */
+  readonly nicScale?: number;
 }
 
 export interface MethodTrace {
@@ -57,6 +66,12 @@ export interface MethodTrace {
   readonly vcpuSpread: number[];
   /** Cross-vCPU readings that failed (an errno, e.g. EINVAL when a vCPU's cycles lie outside the guest's clocksource interval). */
   readonly vcpuFailures: number;
+  /** The delay each measurement reported (NTP δ, the PTP_SYS_OFFSET bracket; 0 for a cross-timestamp), ns, per poll. */
+  readonly measuredDelay?: number[];
+  /** The frequency correction after each poll, ppb. */
+  readonly freqPpb?: number[];
+  /** Per poll: whether its measurement succeeded (chrony's reach register). */
+  readonly pollOk?: boolean[];
 }
 
 const NS_PER_S = 1_000_000_000n;
@@ -87,17 +102,20 @@ function scaleLatency(l: PtpSyncBuildInput['latency'], k: number): PtpSyncBuildI
         return { kind: 'exponential', meanNs: x.meanNs * k };
     }
   };
-  return { entry: s(l.entry), exit: s(l.exit) };
+  return { entry: s(l.entry), exit: s(l.exit), ...(l.steal !== undefined ? { steal: l.steal } : {}) };
 }
 
 export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p: PtpSyncParams): MethodTrace {
+  const steal = p.steal !== undefined && p.steal.probability > 0 ? p.steal : undefined;
   const setup = adapter.build({
     method,
+    ...(p.variant !== undefined ? { variant: p.variant } : {}),
     seed: p.seed,
     counterHz: p.counterHz,
     driftPpm: p.driftPpm,
-    latency: scaleLatency(adapter.defaultLatency, p.latencyScale),
+    latency: scaleLatency(steal !== undefined ? { ...adapter.defaultLatency, steal } : adapter.defaultLatency, p.latencyScale),
     ...(p.vcpus !== undefined && p.vcpus > 1 ? { vcpus: p.vcpus } : {}),
+    ...(p.trace === true ? { trace: true } : {}),
   });
   const { sim, host } = setup;
   const tracer = p.trace === true ? setup.trace : undefined;
@@ -105,14 +123,23 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   const track = `guest/${method}`;
   // The host runs NTP against a good reference: its clock cancels the counter's drift. The
   // guest's clock runs on the raw counter rate, so it drifts by driftPpm against the host.
-  host.adjustFrequency((-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000);
+  const hostBasePpb = (-p.driftPpm / (1 + p.driftPpm / 1e6)) * 1000;
+  host.adjustFrequency(hostBasePpb);
   const tk = new GuestTimekeeper(setup.clocksource, { realtimeNs: host.realtime() + p.offsetNs });
   const registry = new PtpClockRegistry();
-  const driver = ptpKvmInit(setup.hooks, tk, { registry });
+  // A guest without ptp_kvm (method 'ntp') registers no PHC: its only source is NTP over the NIC.
+  const hooks = method === 'ntp' ? undefined : setup.hooks;
+  if (method !== 'ntp' && hooks === undefined) throw new RangeError(`the ${adapter.arch} adapter built no ptp_kvm hooks for method ${method}`);
+  const driver = hooks === undefined ? undefined : ptpKvmInit(hooks, tk, { registry });
   // The PHC as each other vCPU reads it: the same driver, its calls issued on that vCPU.
-  const others = (setup.otherCpus ?? []).map((h) => ptpKvmInit(h, tk, { registry }));
+  const others = driver === undefined ? [] : (setup.otherCpus ?? []).map((h) => ptpKvmInit(h, tk, { registry }));
   const tk0 = tk.realtime(); // local times handed to the servo are relative (doubles keep ns precision)
-  const ptp = driver.clock;
+  const ptp = driver?.clock;
+  const nic = scaleNicPath(VIRTIO_NET_NTP_PATH, p.nicScale ?? 1);
+  const measure = (): OffsetSample => {
+    if (ptp === undefined) return ntpExchange(sim, sim.rng, () => tk.realtime(), host, nic, steal);
+    return method === 'sys-offset' ? measureSysOffset(ptp, p.sysOffsetSamples) : measurePrecise(ptp);
+  };
   const intervalNs = (1n << BigInt(p.pollLog2)) * NS_PER_S;
   const servo: ClockServo = p.servo === 'chrony' ? chronyClockServo({ pollLog2: p.pollLog2, dpollLog2: p.dpollLog2 }) : piClockServo(p.pollLog2);
   const readEveryNs = BigInt(Math.round(servo.sampleIntervalS * 1e9));
@@ -130,6 +157,9 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     finalFreqPpb: 0,
     vcpuSpread: [],
     vcpuFailures: 0,
+    measuredDelay: [],
+    freqPpb: [],
+    pollOk: [],
   };
   let failed = 0;
   let vcpuFailures = 0;
@@ -138,21 +168,25 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   const poll = (): void => {
     let s: OffsetSample;
     try {
-      s = method === 'sys-offset' ? measureSysOffset(ptp, p.sysOffsetSamples) : measurePrecise(ptp);
+      s = measure();
     } catch {
       failed++;
+      tr.pollOk!.push(false);
       return;
     }
+    tr.pollOk!.push(true);
     tracer?.counter(track, 'measured offset (ns)', sim.now, Number(s.offsetNs));
     tr.measured.push(Number(s.offsetNs));
     tr.measuredT.push(Number(sim.now - start) / 1e9);
+    tr.measuredDelay!.push(Number(s.delayNs));
     const act = servo.sample(Number(s.offsetNs), Number(s.localNs - tk0) / 1e9);
     if (act.stepNs !== undefined) {
       tk.step(BigInt(Math.round(act.stepNs))); // clockadj_step / makestep
       steps++;
     }
     if (act.freqPpb !== undefined) tk.adjFrequencyPpb(act.freqPpb);
-    if (others.length > 0) {
+    tr.freqPpb!.push(tk.frequencyPpb);
+    if (ptp !== undefined && others.length > 0) {
       let spread = 0;
       try {
         const ref = measurePrecise(ptp).offsetNs;
@@ -164,6 +198,7 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
     }
   };
   for (let t = start + readEveryNs; t <= end; t += readEveryNs) sim.schedule(t, poll, 'ptp-sync poll');
+  if (p.hostNtpSlew !== undefined) scheduleHostNtpSlew(sim, host, hostBasePpb, p.hostNtpSlew, p.seed, end);
 
   // The instants the model looks at the truth: the same for every method (own PRNG stream).
   const when = new Rng(p.seed ^ 0x7e57);
@@ -180,6 +215,6 @@ export function runMethod(adapter: PtpSyncArchAdapter, method: PtpSyncMethod, p:
   }
   sim.runUntil(end);
   for (const o of others) o.exit();
-  driver.exit();
+  driver?.exit();
   return { ...tr, failedPolls: failed, vcpuFailures, steps, finalFreqPpb: tk.frequencyPpb, ...(tracer ? { events: tracer.events.map((e) => (e.track.startsWith('guest/') ? e : { ...e, track: `${method}/${e.track}` })) } : {}) };
 }

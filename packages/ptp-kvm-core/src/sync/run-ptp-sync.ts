@@ -4,7 +4,11 @@
  * after convergence, convergence time, and the offset over time for charts.
  */
 import type { ScenarioFigure, ScenarioResult, ScenarioRunInput, ScenarioSeries } from '@kvmlab/hypervisor-core';
-import type { PtpSyncArchAdapter, PtpSyncMethod } from './adapter.js';
+import type { PtpSyncArchAdapter, PtpSyncMethod, PtpSyncVariant } from './adapter.js';
+import { chronyView, type ChronyView } from './chrony-report.js';
+import { concludeMethod, PRIMARY_METHOD, ptpSyncVerdict, type MethodConclusion } from './conclusion.js';
+import { HOST_NTP_POLL_LOG2, HOST_NTP_SLEW_SD_PPB, PTP_SYNC_ERROR_SOURCES, STEAL_GSD, STEAL_MEDIAN_US } from './error-sources.js';
+import { VIRTIO_NET_NTP_PATH } from './ntp-nic.js';
 import { runMethod, type MethodTrace, type PtpSyncParams } from './run-method.js';
 import { convergenceIndex, offsetStats, type OffsetStats } from './stats.js';
 
@@ -12,7 +16,22 @@ export const PTP_SYNC_METHOD_LABEL: Readonly<Record<PtpSyncMethod, string>> = {
   precise: 'PTP_SYS_OFFSET_PRECISE',
   'sys-offset': 'PTP_SYS_OFFSET',
   'half-delay': 'RFC v4 half-delay',
+  ntp: 'NTP over virtio-net',
 };
+
+/** The variants an adapter runs, in demo order (pre-fix first). */
+export function ptpSyncVariants(adapter: PtpSyncArchAdapter): readonly PtpSyncVariant[] {
+  const v = adapter.variantMethods;
+  if (v === undefined) return ['merged'];
+  return (['none', 'rfc-v4', 'merged'] as const).filter((k) => v[k] !== undefined);
+}
+
+/** The methods a variant runs (absent variant map: `methods`, as before variants existed). */
+export function ptpSyncMethodsOf(adapter: PtpSyncArchAdapter, variant: PtpSyncVariant = 'merged'): readonly PtpSyncMethod[] {
+  const m = adapter.variantMethods?.[variant] ?? (variant === 'merged' ? adapter.methods : undefined);
+  if (m === undefined) throw new RangeError(`ptp-sync on ${adapter.arch} has no variant "${variant}" (variants: ${ptpSyncVariants(adapter).join(', ')})`);
+  return m;
+}
 
 export interface MethodSummary {
   readonly method: PtpSyncMethod;
@@ -31,6 +50,10 @@ export interface MethodSummary {
   /** vcpus > 1: the largest disagreement between the vCPUs' PHC readings over the run (ns), and failed cross-vCPU readings. */
   readonly vcpuSpreadMaxNs?: number;
   readonly vcpuFailures?: number;
+  /** What a user would conclude from this method (true offset beside the belief). */
+  readonly conclusion: MethodConclusion;
+  /** The same run in chronyc's terms (from the guest's own measurements only). */
+  readonly chrony: ChronyView;
 }
 
 export interface PtpSyncReport {
@@ -39,20 +62,44 @@ export interface PtpSyncReport {
   readonly traces: readonly MethodTrace[];
 }
 
+/** Share of the run the offset must stay within the bound at its end to count as converged. */
+export const MIN_CONVERGED_SHARE = 0.25;
+
 const round = (v: number, digits = 1): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : NaN);
 
-function summarize(tr: MethodTrace, thresholdNs: number): MethodSummary {
-  const idx = convergenceIndex(tr.offset, thresholdNs);
+function summarize(tr: MethodTrace, thresholdNs: number, params: PtpSyncParams): MethodSummary {
+  // Converged only if the run then stays within the bound for at least its last quarter: a noisy
+  // method (NTP) that happens to be inside the bound at its last few samples has not converged.
+  const idx0 = convergenceIndex(tr.offset, thresholdNs);
+  const idx = idx0 !== undefined && tr.offset.length - idx0 >= MIN_CONVERGED_SHARE * tr.offset.length ? idx0 : undefined;
   const from = idx ?? Math.floor(tr.offset.length / 2);
   const t0 = tr.t[from] ?? 0;
   const mFrom = tr.measuredT.findIndex((t) => t >= t0);
+  const label = PTP_SYNC_METHOD_LABEL[tr.method];
+  const convergenceS = idx === undefined ? null : tr.t[idx]!;
+  const offset = offsetStats(tr.offset.slice(from));
+  const measuredAfter = mFrom < 0 ? [] : tr.measured.slice(mFrom);
+  const measured = offsetStats(measuredAfter);
+  const lastPolls = (tr.pollOk ?? []).slice(-8);
+  const chrony = chronyView({
+    method: tr.method,
+    pollLog2: params.pollLog2,
+    measured: measuredAfter,
+    measuredT: mFrom < 0 ? [] : tr.measuredT.slice(mFrom),
+    delays: (tr.measuredDelay ?? []).slice(Math.max(0, mFrom)),
+    finalFreqPpb: tr.finalFreqPpb,
+    lastPolls,
+    precisionNs: 1e9 / Number(params.counterHz),
+  });
   return {
     method: tr.method,
-    label: PTP_SYNC_METHOD_LABEL[tr.method],
-    convergenceS: idx === undefined ? null : tr.t[idx]!,
-    offset: offsetStats(tr.offset.slice(from)),
+    label,
+    convergenceS,
+    offset,
     tsError: offsetStats(tr.tsError.slice(from)),
-    measured: offsetStats(mFrom < 0 ? [] : tr.measured.slice(mFrom)),
+    measured,
+    conclusion: concludeMethod(label, offset, measured, convergenceS, thresholdNs),
+    chrony,
     failedPolls: tr.failedPolls,
     steps: tr.steps,
     finalFreqPpb: tr.finalFreqPpb,
@@ -62,21 +109,33 @@ function summarize(tr: MethodTrace, thresholdNs: number): MethodSummary {
   };
 }
 
-/** Runs every method of the adapter with the given parameters (no scenario wrapping). */
+/** Runs every method of the params' variant (default merged) with the given parameters (no scenario wrapping). */
 export function runPtpSyncReport(adapter: PtpSyncArchAdapter, params: PtpSyncParams, thresholdNs: number, onProgress?: (f: number) => void): PtpSyncReport {
   const traces: MethodTrace[] = [];
-  adapter.methods.forEach((m, i) => {
+  const methods = ptpSyncMethodsOf(adapter, params.variant);
+  methods.forEach((m, i) => {
     traces.push(runMethod(adapter, m, params));
-    onProgress?.((i + 1) / adapter.methods.length);
+    onProgress?.((i + 1) / methods.length);
   });
-  return { params, traces, methods: traces.map((t) => summarize(t, thresholdNs)) };
+  return { params, traces, methods: traces.map((t) => summarize(t, thresholdNs, params)) };
+}
+
+function asVariant(adapter: PtpSyncArchAdapter, v: string): PtpSyncVariant {
+  const known = ptpSyncVariants(adapter);
+  if (!(known as readonly string[]).includes(v)) throw new RangeError(`ptp-sync on ${adapter.arch} has no variant "${v}" (variants: ${known.join(', ')})`);
+  return v as PtpSyncVariant;
 }
 
 function paramsFrom(adapter: PtpSyncArchAdapter, input: ScenarioRunInput): { params: PtpSyncParams; thresholdNs: number } {
   const o = input.options;
   const num = (k: string, d: number): number => (typeof o[k] === 'number' ? o[k] : d);
+  const stealPct = num('stealPct', 0);
   return {
     params: {
+      variant: asVariant(adapter, input.variant),
+      hostNtpSlew: { pollLog2: num('hostNtpPollLog2', HOST_NTP_POLL_LOG2), sdPpb: num('hostNtpSlewPpb', HOST_NTP_SLEW_SD_PPB) },
+      ...(stealPct > 0 ? { steal: { probability: stealPct / 100, duration: { kind: 'lognormal', medianNs: num('stealUs', STEAL_MEDIAN_US) * 1000, gsd: STEAL_GSD } } } : {}),
+      nicScale: num('nicScale', 1),
       seed: input.seed,
       durationS: num('durationS', 600),
       pollLog2: num('pollLog2', 3),
@@ -112,6 +171,15 @@ export function runPtpSync(adapter: PtpSyncArchAdapter, input: ScenarioRunInput)
       { label: `${L}: measured RMS (what the servo sees)`, value: round(m.measured.rmsNs), unit: 'ns' },
       { label: `${L}: timestamp RMS error (incl. counter resolution)`, value: round(m.tsError.rmsNs), unit: 'ns' },
     );
+    figures.push(
+      { label: `${L}: mean offset the guest measured (what it believes)`, value: round(m.measured.meanNs), unit: 'ns' },
+      { label: `${L}: hidden bias (true − believed)`, value: round(m.conclusion.hiddenBiasNs), unit: 'ns' },
+      { label: `${L}: chronyc sources`, value: m.chrony.sourcesText },
+      ...m.chrony.trackingText.slice(2, 10).map((line) => {
+        const [k, v] = line.split(/\s+:\s+/, 2);
+        return { label: `${L}: chronyc tracking ${k!.trim()}`, value: v ?? '' };
+      }),
+    );
     if (m.vcpuSpreadMaxNs !== undefined) {
       figures.push(
         { label: `${L}: max PHC disagreement between vCPUs`, value: round(m.vcpuSpreadMaxNs), unit: 'ns' },
@@ -142,22 +210,24 @@ export function runPtpSync(adapter: PtpSyncArchAdapter, input: ScenarioRunInput)
       kind: 'line',
     },
   ];
-  const precise = rep.methods.find((m) => m.method === 'precise') ?? rep.methods[0];
+  const variant = params.variant ?? 'merged';
+  const primary = rep.methods.find((m) => m.method === PRIMARY_METHOD[variant]) ?? rep.methods[0];
   // With several vCPUs the PHC must read the same from each (one VM-wide counter offset): within 2 ns, no failures.
-  const vcpusAgree = precise?.vcpuSpreadMaxNs === undefined || (precise.vcpuSpreadMaxNs <= 2 && precise.vcpuFailures === 0);
-  const ok = precise !== undefined && precise.convergenceS !== null && vcpusAgree;
+  const vcpusAgree = primary?.vcpuSpreadMaxNs === undefined || (primary.vcpuSpreadMaxNs <= 2 && primary.vcpuFailures === 0);
+  const verdict = ptpSyncVerdict(primary?.conclusion, vcpusAgree);
   const events = rep.traces.flatMap((t) => t.events ?? []);
+  const chrony = Object.fromEntries(rep.methods.map((m) => [m.method, { label: m.label, tracking: m.chrony.trackingText, sources: m.chrony.sourcesText }]));
   return {
     ...(input.trace === true ? { trace: events } : {}),
     scenario: 'ptp-sync',
     variant: input.variant,
     arch: input.arch,
     seed: input.seed,
-    verdict: ok ? 'ok' : 'fail',
-    summary: rep.methods
+    verdict,
+    summary: `${primary?.conclusion.text ?? 'no result'}. ${rep.methods
       .map((m) => `${m.label}: RMS ${round(m.offset.rmsNs)} ns (mean ${round(m.offset.meanNs)} ns)`)
-      .join('; '),
-    headline: { label: `${precise?.label ?? 'offset'} RMS offset`, value: round(precise?.offset.rmsNs ?? NaN), unit: 'ns' },
+      .join('; ')}`,
+    headline: { label: `${primary?.label ?? 'offset'} RMS offset`, value: round(primary?.offset.rmsNs ?? NaN), unit: 'ns' },
     figures,
     series,
     details: {
@@ -166,6 +236,11 @@ export function runPtpSync(adapter: PtpSyncArchAdapter, input: ScenarioRunInput)
       latency: adapter.defaultLatency,
       latencySource: adapter.latencySource,
       methods: rep.methods,
+      primaryMethod: primary?.method ?? null,
+      conclusion: primary?.conclusion ?? null,
+      chrony,
+      errorSources: PTP_SYNC_ERROR_SOURCES,
+      ...(rep.methods.some((m) => m.method === 'ntp') ? { nicPath: VIRTIO_NET_NTP_PATH } : {}),
     },
   };
 }

@@ -1,15 +1,17 @@
 /** definePtpSyncScenario(): the ScenarioDef an arch package exports as its `ptp-sync`. */
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter } from './adapter.js';
-import { runPtpSync } from './run-ptp-sync.js';
+import { HOST_NTP_POLL_LOG2, HOST_NTP_SLEW_SD_PPB, STEAL_MEDIAN_US } from './error-sources.js';
+import { ptpSyncMethodsOf, ptpSyncVariants, runPtpSync } from './run-ptp-sync.js';
 
 export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef {
-  const methods = adapter.methods.join(', ');
+  const variants = ptpSyncVariants(adapter);
+  const methods = variants.map((v) => `${v}: ${ptpSyncMethodsOf(adapter, v).join(', ')}`).join('; ');
   return {
     name: 'ptp-sync',
-    description: `A guest disciplines its clock from the ptp_kvm PHC with a phc2sys-like PI servo; offset statistics for ${methods}`,
+    description: `A guest disciplines its clock from the ptp_kvm PHC (or, without ptp_kvm, over NTP) with a phc2sys-like PI servo; offset statistics per variant (${methods})`,
     arches: [adapter.arch],
-    variants: ['merged'],
+    variants,
     defaultVariant: 'merged',
     package: adapter.packageName,
     options: {
@@ -24,6 +26,11 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
       servo: { type: 'enum', default: 'pi', values: ['pi', 'chrony'], description: "clock servo: 'pi' (phc2sys, kp 0.7 ki 0.3) or 'chrony' (refclock median filter + regression)" },
       vcpus: { type: 'number', default: 1, min: 1, max: 64, integer: true, description: 'vCPUs the VMM creates (1 ms apart); each poll also reads the PHC from every vCPU and the run checks they agree' },
       dpollLog2: { type: 'number', default: -2, min: -6, max: 6, integer: true, description: "chrony servo: read the PHC every 2^dpollLog2 s (Kata: dpoll -2)" },
+      hostNtpSlewPpb: { type: 'number', default: HOST_NTP_SLEW_SD_PPB, min: 0, max: 10_000, unit: 'ppb', description: "error source: SD of the host chronyd's frequency corrections of host CLOCK_REALTIME (0: an ideal host)" },
+      hostNtpPollLog2: { type: 'number', default: HOST_NTP_POLL_LOG2, min: 0, max: 17, integer: true, description: "error source: the host chronyd corrects every 2^hostNtpPollLog2 s (chrony minpoll default 6)" },
+      stealPct: { type: 'number', default: 0, min: 0, max: 100, unit: '%', description: 'error source: share of hypercalls and NTP packets during which the vCPU is preempted (steal time)' },
+      stealUs: { type: 'number', default: STEAL_MEDIAN_US, min: 1, max: 1_000_000, unit: 'µs', description: 'error source: median preemption (one CFS slice, sched_min_granularity 0.75 ms)' },
+      nicScale: { type: 'number', default: 1, min: 0, max: 100, description: 'variant none: multiplies the virtio-net request/response delay model' },
     },
     run: (input) => runPtpSync(adapter, input),
   };

@@ -24,13 +24,23 @@ export interface PvclockVcpuTimeInfo {
 
 export function encodePvclock(p: PvclockVcpuTimeInfo): Uint8Array {
   const b = new Uint8Array(PVCLOCK_VCPU_TIME_INFO_SIZE);
-  writeLe(b, PV.version, 4, BigInt(p.version));
-  writeLe(b, PV.tscTimestamp, 8, p.tscTimestamp);
-  writeLe(b, PV.systemTime, 8, p.systemTime);
-  writeLe(b, PV.tscToSystemMul, 4, p.tscToSystemMul);
-  writeLe(b, PV.tscShift, 1, BigInt(p.tscShift));
-  writeLe(b, PV.flags, 1, BigInt(p.flags));
+  encodePvclockInto(new DataView(b.buffer), p);
   return b;
+}
+
+/**
+ * encodePvclock() into a caller's 32-byte view: DataView stores instead of byte-by-byte bigint
+ * shifts and no allocation, for the host's kvmclock rewrites (the hottest path of a long x86 run).
+ */
+export function encodePvclockInto(d: DataView, p: PvclockVcpuTimeInfo): void {
+  d.setUint32(PV.version, p.version >>> 0, true);
+  d.setUint32(PV.pad0, 0, true);
+  d.setBigUint64(PV.tscTimestamp, BigInt.asUintN(64, p.tscTimestamp), true);
+  d.setBigUint64(PV.systemTime, BigInt.asUintN(64, p.systemTime), true);
+  d.setUint32(PV.tscToSystemMul, Number(BigInt.asUintN(32, p.tscToSystemMul)), true);
+  d.setUint8(PV.tscShift, p.tscShift & 0xff);
+  d.setUint8(PV.flags, p.flags & 0xff);
+  d.setUint16(PV.flags + 1, 0, true); // pad[2]
 }
 
 export function decodePvclock(b: Uint8Array): PvclockVcpuTimeInfo {

@@ -4,13 +4,14 @@
  * update protocol (version odd while KVM writes, even when done).
  */
 import { u64, type HostClock, type Vcpu, type Vm } from '@kvmlab/hypervisor-core';
-import { encodePvclock, type PvclockVcpuTimeInfo } from '../abi/pvclock-abi.js';
+import { encodePvclock, encodePvclockInto, type PvclockVcpuTimeInfo } from '../abi/pvclock-abi.js';
 import {
   KVM_MSR_ENABLED,
   NSEC_PER_SEC,
   PVCLOCK_GUEST_STOPPED,
   PVCLOCK_OFFSETS,
   PVCLOCK_TSC_STABLE_BIT,
+  PVCLOCK_VCPU_TIME_INFO_SIZE,
 } from '../constants.js';
 import { kvmGetTimeScale, type TimeScale } from './time-scale.js';
 import type { VcpuTscState } from './tsc.js';
@@ -118,6 +119,33 @@ export function newVmState(host: HostClock): KvmclockVmState {
  * (keeping a PVCLOCK_GUEST_STOPPED the guest has not yet seen), then version +1 again (even).
  */
 function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo, 'version'>): boolean {
+  // Fast path (same memory, same dirty page): an area inside one page is one slot, so its 32
+  // bytes read and write whole or not at all; and a host update is one event of the model, so
+  // the odd version between the kernel's three writes is never seen by a guest. One read and
+  // one write of the final bytes leave guest memory exactly as the three writes do.
+  if ((gpa & 0xfffn) + BigInt(PVCLOCK_VCPU_TIME_INFO_SIZE) <= 0x1000n && gpa >= 0n) {
+    let cur: Uint8Array;
+    try {
+      cur = vm.kvmReadGuest(gpa, PVCLOCK_VCPU_TIME_INFO_SIZE);
+    } catch {
+      return false; // kvm_read_guest_cached failed: no update
+    }
+    const version = (cur[0]! | (cur[1]! << 8) | (cur[2]! << 16) | (cur[3]! << 24)) >>> 0;
+    const start = (version & 1) === 1 ? version + 1 : version;
+    const even = (start + 2) >>> 0;
+    const guestFlags = cur[PVCLOCK_OFFSETS.flags]!;
+    const d = new DataView(cur.buffer, cur.byteOffset, PVCLOCK_VCPU_TIME_INFO_SIZE);
+    encodePvclockInto(d, {
+      version: even,
+      tscTimestamp: info.tscTimestamp,
+      systemTime: info.systemTime,
+      tscToSystemMul: info.tscToSystemMul,
+      tscShift: info.tscShift,
+      flags: info.flags | (guestFlags & PVCLOCK_GUEST_STOPPED),
+    });
+    vm.kvmWriteGuest(gpa, cur);
+    return true;
+  }
   let head: Uint8Array;
   let guestFlags: number;
   try {

@@ -137,8 +137,25 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       const vmOf = (vm: Vm): KvmclockVmState => vms.get(vm) ?? vms.set(vm, newVmState(host)).get(vm)!;
       const vcpuOf = (v: Vcpu): KvmclockVcpuState => vcpus.get(v) ?? vcpus.set(v, newVcpuState(hostTscKhz(host))).get(v)!;
       const timeUpdate = (v: Vcpu): boolean => {
-        const ok = kvmGuestTimeUpdate(v, vcpuOf(v), vmOf(v.vm), host, hasTscControl);
-        if (ok) stats.pvclockUpdates++;
+        const st = vcpuOf(v);
+        const ok = kvmGuestTimeUpdate(v, st, vmOf(v.vm), host, hasTscControl);
+        if (ok) {
+          stats.pvclockUpdates++;
+          // trace_kvm_pvclock_update(vcpu_id, &hv_clock) (arch/x86/kvm/trace.h), after the area is written.
+          if (ctx.trace.enabled) {
+            const gpa = st.systemTimeMsr & ~1n;
+            const pv = v.vm.kvmReadGuest(gpa, 32);
+            ctx.trace.instant(v.track, 'kvm_pvclock_update', ctx.sim.now, {
+              vcpu_id: v.id,
+              version: (pv[0]! | (pv[1]! << 8) | (pv[2]! << 16) | (pv[3]! << 24)) >>> 0,
+              tsc_timestamp: `0x${st.lastTscTimestamp.toString(16)}`,
+              system_time: `0x${st.lastSystemTime.toString(16)}`,
+              tsc_to_system_mul: `0x${st.scale.mul.toString(16)}`,
+              tsc_shift: st.scale.shift,
+              flags: pv[29]!,
+            });
+          }
+        }
         return ok;
       };
       const updateAll = (vm: Vm, except?: Vcpu): void => {
@@ -209,7 +226,10 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       };
       ctx.onExit('wrmsr', (v, e) => {
         if (e.msr === undefined || !ownsKvmclockMsr(e.msr) || e.data === undefined) return false;
-        setMsr(v, e.msr, readLe(e.data, 0, 8), false);
+        const data = readLe(e.data, 0, 8);
+        // trace_kvm_msr_write(ecx, data) (arch/x86/kvm/trace.h: kvm_msr with write = 1).
+        if (ctx.trace.enabled) ctx.trace.instant(v.track, 'kvm_msr', ctx.sim.now, { write: 1, ecx: `0x${e.msr.toString(16)}`, data: `0x${data.toString(16)}`, exception: 0 });
+        setMsr(v, e.msr, data, false);
         // The exit is handled in KVM; the re-entry services the requests it made.
         if (vcpuOf(v).tscAlwaysCatchup) vcpuOf(v).requests.add('clock');
         serviceRequests(v);

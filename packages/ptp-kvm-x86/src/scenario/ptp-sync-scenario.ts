@@ -4,7 +4,7 @@
  * kvmclock, and how often that made a cross-timestamp's pvclock loop go round again.
  */
 import type { ScenarioDef, ScenarioFigure, ScenarioOptionSpec, ScenarioResult, ScenarioRunInput } from '@kvmlab/hypervisor-core';
-import { definePtpSyncScenario, PTP_SYNC_METHOD_LABEL, runPtpSync } from '@kvmlab/ptp-kvm-core';
+import { definePtpSyncScenario, PTP_SYNC_METHOD_LABEL, ptpSyncMethodsOf, runPtpSync } from '@kvmlab/ptp-kvm-core';
 import { x86PtpSyncAdapter, X86_DEFAULT_KVMCLOCK_UPDATE_PERIOD_NS } from './ptp-sync-x86.js';
 import { runRetryProbe } from './retry-probe.js';
 
@@ -64,7 +64,8 @@ function runX86(input: ScenarioRunInput): ScenarioResult {
     guestClocksource: o['guestClocksource'] === 'tsc' ? 'tsc' : 'kvm-clock',
   });
   const r = runPtpSync(adapter, input);
-  const perMethod = adapter.methods.map((m, i) => {
+  const methods = ptpSyncMethodsOf(adapter, input.variant === 'none' ? 'none' : 'merged');
+  const perMethod = methods.map((m, i) => {
     const p = adapter.probes[i]?.();
     return {
       method: m,
@@ -85,7 +86,7 @@ function runX86(input: ScenarioRunInput): ScenarioResult {
   const retries = perMethod.reduce((a, m) => a + m.pvclockRetries, 0);
   const reads = Number(o['retryProbeReads'] ?? 0);
   const probe =
-    reads > 0 && o['guestClocksource'] !== 'tsc'
+    reads > 0 && o['guestClocksource'] !== 'tsc' && input.variant !== 'none' // no ptp_kvm, no cross-timestamps to probe
       ? runRetryProbe({
           seed: input.seed,
           counterHz: BigInt(Math.round(Number(o['counterHz'] ?? Number(adapter.defaultCounterHz)))),

@@ -61,6 +61,9 @@ export function x86PtpSyncAdapter(opts: X86PtpSyncOptions = {}): PtpSyncArchAdap
     arch: 'x86_64',
     packageName: '@kvmlab/ptp-kvm-x86',
     methods: ['precise', 'sys-offset'],
+    // none: a guest kernel built without PTP_1588_CLOCK_KVM (x86 has had it since 4.11) keeps
+    // NTP over virtio-net; merged: kvmclock + KVM_HC_CLOCK_PAIRING. x86 had no RFC of its own.
+    variantMethods: { none: ['ntp'], merged: ['precise', 'sys-offset'] },
     defaultCounterHz: 2_500_000_000n,
     defaultLatency: X86_DEFAULT_VMCALL_LATENCY,
     latencySource:
@@ -80,6 +83,7 @@ export function x86PtpSyncAdapter(opts: X86PtpSyncOptions = {}): PtpSyncArchAdap
           }),
         ],
       });
+      if (input.trace === true) hv.trace.enabled = true;
       const vm = hv.createVm();
       vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: RAM_SIZE });
       const vcpu = vm.createVcpu(0);
@@ -88,17 +92,17 @@ export function x86PtpSyncAdapter(opts: X86PtpSyncOptions = {}): PtpSyncArchAdap
       const cpu = new TimedX86Cpu(vcpu, hv.sim, input.latency);
       const kvmclock = new KvmclockGuest(cpu, { pvtiGpa: PVTI_GPA });
       kvmclock.init();
-      const hooks = new PtpKvmX86Guest(cpu, { kvmclock, clockPairGpa: CLOCK_PAIR_GPA });
+      const hooks = input.method === 'ntp' ? undefined : new PtpKvmX86Guest(cpu, { kvmclock, clockPairGpa: CLOCK_PAIR_GPA });
       const clocksource = opts.guestClocksource === 'tsc' ? tscClocksource(cpu, kvmclock) : kvmClockClocksource(kvmclock);
       const hostApi = ptpKvmX86Host(hv);
       probes.push(() => ({
-        guest: hooks.stats,
+        guest: hooks?.stats ?? { hypercalls: 0, crosststamps: 0, pvclockRetries: 0 },
         kvmclockReads: kvmclock.stats.reads,
         kvmclockReadRetries: kvmclock.stats.retries,
         host: hostApi.stats,
         vcpu,
       }));
-      return { sim: hv.sim, host: hv.host, clocksource, hooks };
+      return { sim: hv.sim, host: hv.host, clocksource, trace: hv.trace, ...(hooks !== undefined ? { hooks } : {}) };
     },
   };
 }

@@ -49,7 +49,7 @@ export function runRetryProbe(input: RetryProbeInput): RetryProbeResult {
   const adapter = x86PtpSyncAdapter({ kvmclockUpdatePeriodNs: input.updatePeriodNs });
   const g = adapter.build({ method: 'precise', seed: input.seed, counterHz: input.counterHz, driftPpm: 0, latency: input.latency });
   const tk = new GuestTimekeeper(g.clocksource, { realtimeNs: g.host.realtime() });
-  const driver = ptpKvmInit(g.hooks, tk);
+  const driver = ptpKvmInit(g.hooks!, tk);
   const start = g.sim.now;
   let failed = 0;
   for (let i = 0; i < input.crosststamps; i++) {

@@ -3,8 +3,8 @@
  * each last a drawn latency, and host events due meanwhile (kvmclock updates) run at their
  * own time. Everything else is instantaneous. Guest code sees only the X86GuestCpu shape.
  */
-import { drawLatency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
-import type { HypercallLatency } from '@kvmlab/ptp-kvm-core';
+import { drawLatency, EXIT_REASON_VMCALL, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
+import { drawSteal, type HypercallLatency } from '@kvmlab/ptp-kvm-core';
 import type { X86GuestCpu } from '../guest/cpu.js';
 
 /** `entry`: guest VMCALL → KVM's handler runs; `exit`: handler done → the guest resumes. */
@@ -41,10 +41,20 @@ export class TimedX86Cpu implements X86GuestCpu {
     return this.vcpu.read(gpa, length);
   }
 
+  /**
+   * The trap and the resume carry the kernel's tracepoints (arch/x86/kvm/trace.h) at their real
+   * virtual times: kvm_exit when KVM starts handling the VMCALL exit (after the `entry` latency),
+   * kvm_entry when it re-enters the guest (the `exit` latency, and any steal, follow).
+   */
   vmcall(nr: bigint | number, args?: readonly bigint[]): bigint {
+    const trace = this.vcpu.vm.hv.trace;
     this.sim.elapse(drawLatency(this.sim.rng, this.timing.entry));
+    if (trace.enabled) {
+      trace.instant(this.vcpu.track, 'kvm_exit', this.sim.now, { exit_reason: 'VMCALL', exit_reason_nr: EXIT_REASON_VMCALL, guest_rip: `0x${this.vcpu.x86.rip.toString(16)}`, isa: 1 });
+    }
     const rax = this.vcpu.vmcall(nr, args);
-    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit));
+    if (trace.enabled) trace.instant(this.vcpu.track, 'kvm_entry', this.sim.now, { vcpu_id: this.vcpu.id, rip: `0x${this.vcpu.x86.rip.toString(16)}` });
+    this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit) + drawSteal(this.sim.rng, this.timing.steal));
     return rax;
   }
 }
