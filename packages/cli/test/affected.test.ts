@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { affectedOutputJson } from '../src/json-output.js';
-import { installedScenarios } from '../src/scenarios.js';
+import { installedScenarioDefs } from '../src/scenarios.js';
+
+const installedScenarios = await installedScenarioDefs();
 import { cli, expectUsageError, spawnCli } from './helpers.js';
 
 type Row = { id: string; status: string; reason: string; variant: string | null };
