@@ -11,6 +11,7 @@ import type { CatalogEntry } from '../catalog.js';
 import { toChromeTrace } from '../chrome-trace.js';
 import { ARCHES, parseSeed, type CliContext } from '../context.js';
 import { EXIT_FAILED, UsageError } from '../errors.js';
+import { providerOf } from '../host/installed.js';
 import { checkOutputFile } from '../io/output-paths.js';
 import { hangingWrap, wrapText } from '../io/terminal.js';
 import { SCHEMA_VERSION, stringifyJson, type ResultJson } from '../json-output.js';
@@ -135,6 +136,18 @@ function givenOptions(entry: CatalogEntry | undefined, def: ScenarioDef, arch: A
   return raw;
 }
 
+/** The definition to run, or a UsageError that names the package to install when it is missing. */
+function resolveInstalled(ctx: CliContext, name: string, arch: Arch | undefined): { readonly def: ScenarioDef; readonly arch: Arch } {
+  const from = providerOf(ctx.installed, 'scenario', name);
+  if (!ctx.catalog.has(name) && from !== undefined) throw new UsageError(`scenario ${name} is not installed: it comes with ${ctx.installed.missing.filter((m) => m.scenarios.includes(name)).map((m) => m.package).join(' or ')}`);
+  try {
+    return ctx.catalog.resolve(name, arch);
+  } catch (e) {
+    if (e instanceof UsageError && from !== undefined && arch !== undefined) throw new UsageError(`${e.message}; ${from.package} would add it, and it is not installed`);
+    throw e;
+  }
+}
+
 /** The verdict --expect asks for. */
 const EXPECTED: Readonly<Record<'fixed' | 'bug', string>> = { fixed: 'ok', bug: 'bug-reproduced' };
 
@@ -174,7 +187,7 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
   if (entry !== undefined) addScenarioOptions(cmd, entry, ctx.width);
   else cmd.addHelpText('after', '\nScenario options and variants: kvmlab run <scenario> --help (or kvmlab list).');
   cmd.action(async (name: string, opts: RunOpts) => {
-    const { def, arch } = ctx.catalog.resolve(name, opts.arch);
+    const { def, arch } = resolveInstalled(ctx, name, opts.arch);
     const all = isAll(opts.variant);
     if (all && opts.trace !== undefined) throw new UsageError('--trace records one run: give one --variant, not all');
     if (all && opts.expect !== undefined) throw new UsageError('--expect checks one run: give one --variant, not all');
