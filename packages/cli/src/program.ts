@@ -44,8 +44,8 @@ export const processIo = (): CliIo => {
 
 const oneLine = (s: string): string => s.trim().replace(/^error: /, '').split('\n')[0]!;
 
-/** Commands whose work needs the hosted packages (list, run, … and their --help). */
-const HOSTING = new Set(['list', 'run', 'demo', 'caps', 'affected', 'conform']);
+/** Commands whose work needs the hosted packages (and their --help); `affected` only with --run. */
+const HOSTING = new Set(['list', 'run', 'demo', 'caps', 'conform']);
 
 /** Global flags that take a value, for the scan before parsing. */
 function scanGlobal(args: readonly string[]): { command?: string; config?: string; noConfig: boolean; debug: boolean } {
@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], opts: RunCliOptions = {}):
     const command = scanGlobal(args).command;
     // The feature packages load only when a command needs them: --version, schema and the
     // top-level help never import them.
-    const needsHost = command !== undefined && HOSTING.has(command);
+    const needsHost = command !== undefined && (HOSTING.has(command) || (command === 'affected' && args.includes('--run')));
     const installed = opts.installed ?? (needsHost ? await loadInstalled({ cwd: io.cwd, ...(scan.config !== undefined ? { configFile: scan.config } : {}), useConfig: !scan.noConfig }) : NOTHING_INSTALLED);
     const catalog = opts.catalog ?? new ScenarioCatalog(installed.scenarios);
     const ctx: CliContext = { io, catalog, installed, version: KVMLAB_VERSION, width, status: EXIT_OK };

@@ -6,6 +6,8 @@
  */
 import type { Command } from 'commander';
 import type { Plugin } from '@kvmlab/hypervisor-core';
+import type * as LinuxKvm from '@kvmlab/linux-kvm';
+import type * as PtpKvmX86 from '@kvmlab/ptp-kvm-x86';
 import type { CliContext } from '../context.js';
 import { EXIT_FAILED, UsageError } from '../errors.js';
 import { providerOf } from '../host/installed.js';
@@ -24,8 +26,8 @@ export function registerConform(program: Command, ctx: CliContext): void {
       // linux-kvm (it brings koffi, a native FFI module) and ptp-kvm-x86 are optional peers.
       const need = ['@kvmlab/linux-kvm', '@kvmlab/ptp-kvm-x86'].filter((p) => !ctx.installed.modules.has(p));
       if (need.length > 0) throw new UsageError(`conform needs ${need.join(' and ')}, which ${need.length > 1 ? 'are' : 'is'} not installed (see the @kvmlab/cli README, "Installing")`);
-      const { runConformance } = ctx.installed.modules.get('@kvmlab/linux-kvm') as typeof import('@kvmlab/linux-kvm');
-      const { ptpKvmX86, ptpKvmX86Host } = ctx.installed.modules.get('@kvmlab/ptp-kvm-x86') as typeof import('@kvmlab/ptp-kvm-x86');
+      const { runConformance } = ctx.installed.modules.get('@kvmlab/linux-kvm') as typeof LinuxKvm;
+      const { ptpKvmX86, ptpKvmX86Host } = ctx.installed.modules.get('@kvmlab/ptp-kvm-x86') as typeof PtpKvmX86;
       const { formatConformanceTap, tapExitStatus } = await import('../tap.js');
       const { selectPlugins } = await import('../caps-report.js');
       const factories = ctx.installed.plugins;
