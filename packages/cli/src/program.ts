@@ -63,7 +63,8 @@ function scanGlobal(args: readonly string[]): { command?: string; config?: strin
 
 /** `help`, `help <command> [args]` → the same with `--help`; an unknown topic is a usage error. */
 function rewriteHelp(args: readonly string[], commands: readonly string[]): readonly string[] {
-  const i = args.findIndex((a) => !a.startsWith('-'));
+  // The first word that is not a flag or --config's value.
+  const i = args.findIndex((a, j) => !a.startsWith('-') && args[j - 1] !== '--config');
   if (i < 0 || args[i] !== 'help') return args;
   const rest = args.slice(i + 1);
   const topic = rest.find((a) => !a.startsWith('-'));
