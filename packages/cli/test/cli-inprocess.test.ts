@@ -122,7 +122,8 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
     const r = await cli(['list'], defs);
     expect(r.stdout).toContain('fake-dirty — test scenario');
     expect(r.stdout).toContain('variants: pre-fix, merged (default)');
-    expect(r.stdout).toContain('--duration-s <n>');
+    expect(r.stdout).toContain('--duration <d>'); // the scenario's --duration-s is a hidden alias of run's --duration
+    expect(r.stdout).not.toContain('--duration-s');
     expect(r.stdout).toContain('--verbose / --no-verbose');
     const j = await cli(['list', '--json'], defs);
     expect(cliOutputJson.parse(JSON.parse(j.stdout)).kind).toBe('list');

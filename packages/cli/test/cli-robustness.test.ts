@@ -159,7 +159,7 @@ describe('help and output fit 80 columns when piped', () => {
     expect(r.stdout).toMatch(/--guest-tsc-khz <n>/);
     expect(r.stdout).toMatch(/on arm64 \(@kvmlab\/ptp-kvm-arm64\): merged \(default\)/);
     expect(r.stdout).toMatch(/--duration <d>/);
-    expect(r.stdout).not.toMatch(/--duration-s/.source + ' <n>');
+    expect(r.stdout).not.toContain('--duration-s <n>');
     // The hidden alias still works (a deprecation note on stderr).
     const alias = spawnCli(['run', 'ptp-sync', '--arch', 'arm64', '--duration-s', '1']);
     expect(alias.stderr).toMatch(/--duration-s is deprecated; use --duration/);

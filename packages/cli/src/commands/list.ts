@@ -7,7 +7,7 @@ import type { CliContext } from '../context.js';
 import { missingNote } from '../host/installed.js';
 import { hangingWrap, wrapText } from '../io/terminal.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
-import { describeOption, optionFlags } from '../scenario-options.js';
+import { describeOption, durationKey, optionFlags } from '../scenario-options.js';
 import { axesOf, describeAxes } from '../variants.js';
 
 export function registerList(program: Command, ctx: CliContext): void {
@@ -54,7 +54,8 @@ export function registerList(program: Command, ctx: CliContext): void {
           const variants = describeAxes(d) ?? d.variants.map((v) => (v === d.defaultVariant ? `${v} (default)` : v)).join(', ');
           lines.push(hangingWrap('  ', `arch ${d.arches.join(', ')} (${d.package}); variants: ${variants}`, w));
           for (const f of optionFlags(d)) {
-            const arg = f.spec.type === 'boolean' ? `--${f.flag} / --no-${f.flag}` : `--${f.flag} <${f.spec.type === 'number' ? 'n' : 'value'}>`;
+            // The duration goes by run's one --duration flag (the scenario's own is a hidden alias).
+            const arg = f.key === durationKey(d) ? '--duration <d>' : f.spec.type === 'boolean' ? `--${f.flag} / --no-${f.flag}` : `--${f.flag} <${f.spec.type === 'number' ? 'n' : 'value'}>`;
             lines.push(hangingWrap('    ', arg, w));
             lines.push(hangingWrap('        ', describeOption(f.spec, d), w));
           }
