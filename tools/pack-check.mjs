@@ -5,6 +5,9 @@
 // Fails if a package imports something it does not declare, ships TypeScript sources instead
 // of built JS + types, or its example does not run.
 //
+// A package that hosts optional peers (@kvmlab/cli: the feature packages) is installed with
+// only the peers named in HOSTED below, and the commands listed there must run on that set.
+//
 // Usage: node tools/pack-check.mjs [package-folder ...]   (default: every package)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
@@ -20,6 +23,24 @@ const all = readdirSync(join(root, 'packages')).filter((d) => existsSync(join(pk
 const byName = new Map(all.map((d) => [manifest(d).name, d]));
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/**
+ * Packages installed next to a host package, and what must work with only those: the CLI with
+ * the arm64 ptp_kvm series (psci-conduit, ptp-kvm-arm64; their closure adds ptp-kvm-core and
+ * hypervisor-core) — nothing x86, no linux-kvm and so no koffi.
+ */
+const HOSTED = {
+  cli: {
+    peers: ['psci-conduit', 'ptp-kvm-arm64'],
+    checks: [
+      { args: ['list'], want: [/^ptp-sync — /m, /Not installed: .*@kvmlab\/ptp-kvm-x86/s], not: [/^nvmx-hlt-cr3 — /m, /^vmx-dirty-log — /m] },
+      { args: ['run', 'ptp-sync', '--arch', 'arm64'], want: [/^ptp-sync \(arm64, variant merged, seed 0\): ok$/m] },
+      { args: ['caps', '--arch', 'arm64'], want: [/plugins: psci-conduit, ptp-kvm-arm64/] },
+      { args: ['run', 'nvmx-hlt-cr3'], status: 2, stderr: [/scenario nvmx-hlt-cr3 is not installed: it comes with @kvmlab\/nvmx-cr3/] },
+    ],
+    absent: ['node_modules/koffi', 'node_modules/@kvmlab/linux-kvm', 'node_modules/@kvmlab/ptp-kvm-x86', 'node_modules/@kvmlab/kvm-mmu-pml'],
+  },
+};
 
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -106,7 +127,10 @@ for (const folder of chosen) {
   // 3. Install into an empty directory and run the README example.
   const work = mkdtempSync(join(tmpdir(), `kvmlab-install-${folder}-`));
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
-  const files = [...closure(folder)].map((d) => pack(d, packDir).file);
+  const hosted = HOSTED[folder];
+  const folders = new Set(closure(folder));
+  for (const p of hosted?.peers ?? []) for (const d of closure(byName.get(`@kvmlab/${p}`) ?? p)) folders.add(d);
+  const files = [...folders].map((d) => pack(d, packDir).file);
   try {
     run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', ...files], work);
   } catch (e) {
@@ -126,7 +150,21 @@ for (const folder of chosen) {
     continue;
   }
   if (r.status !== 0) fail(folder, `the README example exited ${r.status}: ${(r.stderr || r.stdout).split('\n').slice(0, 6).join('\n')}`);
-  else console.log(`ok   ${folder} (${tb.files.length} files; example printed ${r.stdout.split('\n').filter(Boolean).length} lines) in ${relative(tmpdir(), work)}`);
+  else if (hosted !== undefined) {
+    // The host with only its HOSTED peers: each command as a user types it, in that folder.
+    const bin = join(work, 'node_modules', '.bin', Object.keys(m.bin)[0]);
+    for (const c of hosted.checks) {
+      const h = spawnSync(bin, c.args, { cwd: work, encoding: 'utf8', timeout: 120_000 });
+      const shown = `kvmlab ${c.args.join(' ')}`;
+      if (h.status !== (c.status ?? 0)) fail(folder, `${shown} (with only ${hosted.peers.join(', ')}) exited ${h.status}: ${(h.stderr || h.stdout).split('\n').slice(0, 4).join('\n')}`);
+      for (const w of c.want ?? []) if (!w.test(h.stdout)) fail(folder, `${shown}: output does not match ${w}`);
+      for (const w of c.not ?? []) if (w.test(h.stdout)) fail(folder, `${shown}: output matches ${w}, which is not installed`);
+      for (const w of c.stderr ?? []) if (!w.test(h.stderr)) fail(folder, `${shown}: stderr does not match ${w}`);
+      if (h.status === (c.status ?? 0)) console.log(`ok   ${folder}: ${shown} with only ${hosted.peers.join(', ')} installed`);
+    }
+    for (const a of hosted.absent) if (existsSync(join(work, a))) fail(folder, `${a} was installed, but it is an optional peer nobody asked for`);
+  }
+  if (r.status === 0) console.log(`ok   ${folder} (${tb.files.length} files; example printed ${r.stdout.split('\n').filter(Boolean).length} lines) in ${relative(tmpdir(), work)}`);
   rmSync(work, { recursive: true, force: true });
 }
 rmSync(packDir, { recursive: true, force: true });

@@ -29,7 +29,8 @@ export const seriesJson = z.object({
   kind: z.enum(['line', 'bar', 'scatter']).optional(),
 }).refine((s) => Object.values(s.y).every((col) => col.length === s.x.length), { error: 'every y column must have one value per x' });
 
-export const verdictJson = z.enum(['bug-reproduced', 'ok', 'pass', 'fail']);
+/** The CLI's verdict words (verdicts.ts): a scenario's 'pass' is printed as 'ok'. */
+export const verdictJson = z.enum(['bug-reproduced', 'ok', 'fail']);
 
 export const resultJson = z.object({
   scenario: z.string(),
@@ -217,7 +218,7 @@ export function resultToJson(r: ScenarioResult, pkg: string, options: Readonly<R
     ...(r.variants !== undefined ? { variants: { ...r.variants } } : {}),
     seed: r.seed,
     options: { ...options },
-    verdict: r.verdict,
+    verdict: r.verdict === 'pass' ? 'ok' : r.verdict,
     summary: r.summary,
     headline: { ...r.headline },
     figures: r.figures.map((f) => ({ ...f })),

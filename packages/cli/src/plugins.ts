@@ -1,23 +1,18 @@
 /**
- * The plugin factories `kvmlab caps` can compose, by plugin name: each feature package's own
- * factory with its defaults (the merged variant).
+ * Every feature package's plugin factory, imported statically: the playground's list (it
+ * bundles all of them). The CLI composes only what is installed (host/installed.ts).
  */
-import type { Arch, Plugin } from '@kvmlab/hypervisor-core';
 import { kvmMmuPml } from '@kvmlab/kvm-mmu-pml';
 import { nvmxCr3 } from '@kvmlab/nvmx-cr3';
 import { psciConduit } from '@kvmlab/psci-conduit';
 import { ptpKvmArm64 } from '@kvmlab/ptp-kvm-arm64';
 import { ptpKvmX86 } from '@kvmlab/ptp-kvm-x86';
+import type { PluginFactory } from './host/feature-packages.js';
 
-export interface PluginFactory {
-  readonly name: string;
-  readonly package: string;
-  readonly arches: readonly Arch[];
-  readonly create: () => Plugin;
-}
+export type { PluginFactory } from './host/feature-packages.js';
 
 /** In an order that satisfies `requires` (composition re-orders anyway). */
-export const PLUGIN_FACTORIES: readonly PluginFactory[] = [
+export const ALL_PLUGIN_FACTORIES: readonly PluginFactory[] = [
   { name: 'psci-conduit', package: '@kvmlab/psci-conduit', arches: ['arm64'], create: () => psciConduit() },
   { name: 'ptp-kvm-arm64', package: '@kvmlab/ptp-kvm-arm64', arches: ['arm64'], create: () => ptpKvmArm64() },
   { name: 'ptp-kvm-x86', package: '@kvmlab/ptp-kvm-x86', arches: ['x86_64'], create: () => ptpKvmX86() },

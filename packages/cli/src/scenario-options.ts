@@ -3,7 +3,7 @@
  * becomes a commander flag (`durationS` → `--duration-s <n>`, booleans `--x` / `--no-x`) and
  * a zod validator; values then pass core's resolveScenarioOptions for the defaults.
  */
-import { resolveScenarioOptions, type ScenarioDef, type ScenarioOptionSpec, type ScenarioOptionValues } from '@kvmlab/hypervisor-core';
+import { resolveScenarioOptions, ScenarioOptionError, type ScenarioDef, type ScenarioOptionSpec, type ScenarioOptionValues } from '@kvmlab/hypervisor-core';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
@@ -30,21 +30,39 @@ export interface OptionFlag {
   readonly spec: ScenarioOptionSpec;
 }
 
+/** The flag (without dashes) of a scenario option key: `hotMiB` → `hot-mib`, `seed` → `opt-seed`. */
+export function flagOf(key: string): string {
+  const k = kebab(key);
+  return RESERVED_FLAGS.has(k) ? `opt-${k}` : k;
+}
+
 export function optionFlags(def: ScenarioDef): readonly OptionFlag[] {
-  return Object.entries(def.options).map(([key, spec]) => {
-    const k = kebab(key);
-    return { key, flag: RESERVED_FLAGS.has(k) ? `opt-${k}` : k, spec };
-  });
+  return Object.entries(def.options).map(([key, spec]) => ({ key, flag: flagOf(key), spec }));
+}
+
+/**
+ * A scenario's own description as the user reads it: an option key it mentions in camelCase
+ * (`enablePml`) becomes the flag the user types (`--enable-pml`).
+ */
+export function kebabText(text: string, def: Pick<ScenarioDef, 'options'> | undefined): string {
+  if (def === undefined) return text;
+  let out = text;
+  for (const key of Object.keys(def.options)) {
+    if (!/[A-Z]/.test(key)) continue;
+    out = out.replace(new RegExp(`(?<![\\w-])${key}(?![\\w])`, 'g'), `--${flagOf(key)}`);
+  }
+  return out;
 }
 
 /** The help text of one option: description, unit, range and default. */
-export function describeOption(spec: ScenarioOptionSpec): string {
+export function describeOption(spec: ScenarioOptionSpec, def?: Pick<ScenarioDef, 'options'>): string {
+  const text = kebabText(spec.description, def);
   if (spec.type === 'number') {
     const range = spec.min !== undefined || spec.max !== undefined ? `; ${spec.min ?? '-∞'}..${spec.max ?? '∞'}` : '';
-    return `${spec.description}${spec.unit ? ` (${spec.unit}` : ' ('}${spec.unit ? '; ' : ''}${spec.integer === true ? 'integer; ' : ''}default ${spec.default}${range})`;
+    return `${text}${spec.unit ? ` (${spec.unit}` : ' ('}${spec.unit ? '; ' : ''}${spec.integer === true ? 'integer; ' : ''}default ${spec.default}${range})`;
   }
-  if (spec.type === 'boolean') return `${spec.description} (default ${spec.default ? 'on' : 'off'})`;
-  return `${spec.description} (${spec.values.join(' | ')}; default ${spec.default})`;
+  if (spec.type === 'boolean') return `${text} (default ${spec.default ? 'on' : 'off'})`;
+  return `${text} (${spec.values.join(' | ')}; default ${spec.default})`;
 }
 
 const NUMBER_TEXT = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i;
@@ -78,14 +96,18 @@ export function parseScenarioOptions(def: ScenarioDef, raw: Readonly<Record<stri
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    throw new UsageError(`option --${flags.get(key) ?? kebab(key)} ${issue.message}`);
+    const given = raw[key];
+    const shown = typeof given === 'string' ? ` ${JSON.stringify(given)}` : given !== undefined ? ` ${String(given)}` : '';
+    throw new UsageError(`option --${flags.get(key) ?? kebab(key)}${shown}: ${issue.message}`);
   }
   const given: Record<string, number | boolean | string> = {};
   for (const [k, v] of Object.entries(r.data)) if (v !== undefined) given[k] = v;
   try {
     return resolveScenarioOptions(def, given);
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message);
+    // A ScenarioOptionError goes up as it is (user-errors.ts words it); an untyped RangeError
+    // from an older core is still the caller's mistake.
+    if (e instanceof RangeError && !(e instanceof ScenarioOptionError)) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -96,18 +118,23 @@ const DURATION_KEYS: ReadonlyArray<readonly [string, string]> = [
 ];
 const UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, min: 60e9 };
 
+/** The option a generic `--duration` sets in this scenario, if it has one. */
+export function durationKey(def: Pick<ScenarioDef, 'options'>): string | undefined {
+  return DURATION_KEYS.find(([k]) => def.options[k]?.type === 'number')?.[0];
+}
+
 /**
  * `--duration d` (e.g. `30`, `30s`, `500ms`): sets the scenario's duration option, converted
  * to that option's unit. Returns [option name, value as text].
  */
 export function durationOption(def: ScenarioDef, text: string): readonly [string, string] {
   const found = DURATION_KEYS.find(([k]) => def.options[k]?.type === 'number');
-  if (found === undefined) throw new UsageError(`scenario ${def.name} has no duration option`);
+  if (found === undefined) throw new UsageError(`--duration ${text}: scenario ${def.name} has no duration to set`);
   const [key, suffixUnit] = found;
   const spec = def.options[key]!;
   const unit = suffixUnit !== '' ? suffixUnit : spec.type === 'number' && spec.unit !== undefined && spec.unit in UNIT_NS ? spec.unit : 's';
   const m = /^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ns|us|µs|ms|s|min)?\s*$/.exec(text);
-  if (m === null) throw new UsageError(`option --duration must be a number with an optional unit (ns, us, ms, s, min), got "${text}"`);
+  if (m === null) throw new UsageError(`option --duration "${text}": must be a number with an optional unit (ns, us, ms, s, min)`);
   const value = m[2] === undefined ? Number(m[1]) : (Number(m[1]) * UNIT_NS[m[2]]!) / UNIT_NS[unit]!;
   return [key, String(value)];
 }

@@ -1,30 +1,16 @@
 /**
- * Every scenario the installed feature packages export (core's ScenarioDef contract). A
- * package whose `scenarios` array is empty simply adds nothing to the catalog.
+ * The scenarios of the installed feature packages (core's ScenarioDef contract), for callers
+ * of the library: `defaultCatalog()` is what `kvmlab list` shows without a config file.
  */
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
-import { scenarios as kvmMmuPml } from '@kvmlab/kvm-mmu-pml';
-import { scenarios as linuxKvm } from '@kvmlab/linux-kvm';
-import { scenarios as nvmxCr3 } from '@kvmlab/nvmx-cr3';
-import { scenarios as psciConduit } from '@kvmlab/psci-conduit';
-import { scenarios as ptpKvmArm64 } from '@kvmlab/ptp-kvm-arm64';
-import { scenarios as ptpKvmCore } from '@kvmlab/ptp-kvm-core';
-import { scenarios as ptpKvmX86 } from '@kvmlab/ptp-kvm-x86';
-import { scenarios as x86Compose } from '@kvmlab/x86-compose';
 import { ScenarioCatalog } from './catalog.js';
+import { loadInstalled } from './host/installed.js';
 
-/** In package order (the catalog sorts by name for display). */
-export const installedScenarios: readonly ScenarioDef[] = [
-  ...psciConduit,
-  ...ptpKvmCore,
-  ...ptpKvmArm64,
-  ...ptpKvmX86,
-  ...kvmMmuPml,
-  ...nvmxCr3,
-  ...x86Compose,
-  ...linuxKvm,
-];
+/** The installed packages' scenarios, in package order (the catalog sorts by name). */
+export async function installedScenarioDefs(): Promise<readonly ScenarioDef[]> {
+  return (await loadInstalled({ cwd: process.cwd(), useConfig: false })).scenarios;
+}
 
-export function defaultCatalog(): ScenarioCatalog {
-  return new ScenarioCatalog(installedScenarios);
+export async function defaultCatalogAsync(): Promise<ScenarioCatalog> {
+  return new ScenarioCatalog(await installedScenarioDefs());
 }

@@ -2,7 +2,7 @@ import { KVM_CAP_PTP_KVM } from '@kvmlab/ptp-kvm-arm64';
 import { describe, expect, it } from 'vitest';
 import { capsReport, selectPlugins } from '../src/caps.js';
 import { UsageError } from '../src/errors.js';
-import { PLUGIN_FACTORIES } from '../src/plugins.js';
+import { ALL_PLUGIN_FACTORIES as PLUGIN_FACTORIES } from '../src/plugins.js';
 
 const cap = (r: ReturnType<typeof capsReport>, n: number): number | undefined => r.capabilities.find((c) => c.cap === n)?.system;
 const probe = (r: ReturnType<typeof capsReport>, name: string): string => r.discovery.find((d) => d.probe === name)?.meaning ?? '';

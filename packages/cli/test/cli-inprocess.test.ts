@@ -63,7 +63,7 @@ describe('kvmlab run (in-process, fake scenario)', () => {
   it('a run that throws exits 1 with one line, no stack trace', async () => {
     const r = await cli(['run', 'broken'], defs);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('kvmlab: run failed: Error: model exploded\n');
+    expect(r.stderr).toBe('kvmlab: run failed: model exploded (an internal error; --debug prints the stack)\n');
   });
 });
 
@@ -75,11 +75,11 @@ describe('usage errors: exit 2, one line + usage', () => {
     ['unknown arch', ['run', 'fake-dirty', '--arch', 'riscv'], /argument 'riscv' is invalid/],
     ['bad seed', ['run', 'fake-dirty', '--seed', 'x1'], /seed must be an integer/],
     ['negative seed', ['run', 'fake-dirty', '--seed', '-1'], /seed|unknown option/],
-    ['bad number option', ['run', 'fake-dirty', '--pages', 'many'], /option --pages must be a number/],
-    ['number out of range', ['run', 'fake-dirty', '--pages', '65'], /option --pages must be ≤ 64/],
-    ['non-integer', ['run', 'fake-dirty', '--pages', '2.5'], /option --pages must be an integer/],
-    ['bad enum', ['run', 'fake-dirty', '--pattern', 'zigzag'], /option --pattern must be one of seq, random/],
-    ['bad duration', ['run', 'fake-dirty', '--duration', 'soon'], /--duration must be a number/],
+    ['bad number option', ['run', 'fake-dirty', '--pages', 'many'], /option --pages "many": must be a number/],
+    ['number out of range', ['run', 'fake-dirty', '--pages', '65'], /option --pages "65": must be ≤ 64/],
+    ['non-integer', ['run', 'fake-dirty', '--pages', '2.5'], /option --pages "2.5": must be an integer/],
+    ['bad enum', ['run', 'fake-dirty', '--pattern', 'zigzag'], /option --pattern "zigzag": must be one of seq, random/],
+    ['bad duration', ['run', 'fake-dirty', '--duration', 'soon'], /--duration "soon": must be a number/],
     ['duration twice', ['run', 'fake-dirty', '--duration', '1s', '--duration-s', '2'], /not both/],
     ['unknown option', ['run', 'fake-dirty', '--frobnicate'], /unknown option '--frobnicate'/],
     ['missing scenario', ['run'], /missing required argument 'scenario'/],
@@ -122,7 +122,8 @@ describe('kvmlab demo / list (in-process, fake scenarios)', () => {
     const r = await cli(['list'], defs);
     expect(r.stdout).toContain('fake-dirty — test scenario');
     expect(r.stdout).toContain('variants: pre-fix, merged (default)');
-    expect(r.stdout).toContain('--duration-s <n>');
+    expect(r.stdout).toContain('--duration <d>'); // the scenario's --duration-s is a hidden alias of run's --duration
+    expect(r.stdout).not.toContain('--duration-s');
     expect(r.stdout).toContain('--verbose / --no-verbose');
     const j = await cli(['list', '--json'], defs);
     expect(cliOutputJson.parse(JSON.parse(j.stdout)).kind).toBe('list');

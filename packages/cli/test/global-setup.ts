@@ -26,6 +26,6 @@ export default function setup(project: TestProject): void {
   project.provide('cliBuildError', b.status === 0 ? '' : `tsc -b packages/cli/tsconfig.lib.json failed:\n${b.stdout}${b.stderr}`);
   const dir = join(mkdtempSync(join(tmpdir(), 'kvmlab-demo-')), 'out');
   const t0 = performance.now();
-  const d = b.status === 0 ? spawnSync(process.execPath, [join(pkg, 'bin', 'kvmlab.js'), 'demo', '--seed', '0', '--out', dir], { encoding: 'utf8', timeout: 120_000 }) : undefined;
+  const d = b.status === 0 ? spawnSync(process.execPath, [join(pkg, 'bin', 'kvmlab.js'), 'demo', '--seed', '0', '--out', dir], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, COLUMNS: '1000' } }) : undefined;
   project.provide('demo', { dir, status: d?.status ?? -1, stdout: d?.stdout ?? '', stderr: d?.stderr ?? '', wallMs: performance.now() - t0 });
 }

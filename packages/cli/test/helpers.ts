@@ -15,19 +15,23 @@ export interface Captured {
   readonly stderr: string;
 }
 
-export async function cli(args: readonly string[], defs: readonly ScenarioDef[], cwd = PKG_DIR): Promise<Captured> {
+/** In-process run; `width` is the output width (wide by default: most tests match table rows). */
+export async function cli(args: readonly string[], defs: readonly ScenarioDef[], cwd = PKG_DIR, width = 1000): Promise<Captured> {
   let stdout = '';
   let stderr = '';
   const status = await runCli(args, {
     catalog: new ScenarioCatalog(defs),
-    io: { out: (s) => void (stdout += s), err: (s) => void (stderr += s), cwd },
+    io: { out: (s) => void (stdout += s), err: (s) => void (stderr += s), cwd, width },
   });
   return { status, stdout, stderr };
 }
 
-/** `node bin/kvmlab.js …` as a user runs it (stderr is a pipe, so no progress bar). */
-export function spawnCli(args: readonly string[], cwd = PKG_DIR): Captured {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+/**
+ * `node bin/kvmlab.js …` as a user runs it (stderr is a pipe, so no progress bar). COLUMNS is
+ * wide unless `env` says otherwise (most tests match table rows; width tests unset it).
+ */
+export function spawnCli(args: readonly string[], cwd = PKG_DIR, env: Readonly<Record<string, string | undefined>> = {}): Captured {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', COLUMNS: '1000', ...env } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

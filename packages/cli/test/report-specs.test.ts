@@ -5,7 +5,7 @@
  * servo converged — and the new result fields it reads hold what the model did.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultCatalog } from '../src/scenarios.js';
+import { defaultCatalogAsync } from '../src/scenarios.js';
 import { runScenario } from '../src/runner.js';
 import { parseScenarioOptions } from '../src/scenario-options.js';
 import { runDemo } from '../src/runner.js';
@@ -16,7 +16,7 @@ import type { ResultJson } from '../src/json-output.js';
 import { chartSpecs, leadFor, type BitGridPanel, type LanesPanel, type LeadFigure, type XyPanel } from '../src/report/chart-specs/index.js';
 import { fakeMatrixScenario, fakeScenario } from './fake-scenario.js';
 
-const catalog = defaultCatalog();
+const catalog = await defaultCatalogAsync();
 
 function runAll(name: string, arch?: string, raw: Record<string, unknown> = {}): ResultJson[] {
   const { def, arch: a } = catalog.resolve(name, arch);

@@ -31,7 +31,7 @@ describe('scenario options (zod from ScenarioOptionSpec)', () => {
   });
 
   test.prop([fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65 }))], { numRuns: RUNS })('every integer out of range is a UsageError naming the flag', (n) => {
-    expect(() => parseScenarioOptions(fakeScenario, { pages: String(n) })).toThrow(/^option --pages must be [≥≤]/);
+    expect(() => parseScenarioOptions(fakeScenario, { pages: String(n) })).toThrow(/^option --pages "-?\d+": must be [≥≤]/);
   });
 
   test.prop([fc.string().filter((s) => !/^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$/i.test(s))], { numRuns: RUNS })('non-numeric text never becomes a number', (s) => {
@@ -42,7 +42,7 @@ describe('scenario options (zod from ScenarioOptionSpec)', () => {
     expect(durationOption(fakeScenario, '3')).toEqual(['durationS', '3']);
     expect(durationOption(fakeScenario, '250ms')).toEqual(['durationS', '0.25']);
     expect(durationOption(fakeScenario, '2min')).toEqual(['durationS', '120']);
-    expect(() => durationOption(brokenScenario, '1s')).toThrow(/has no duration option/);
+    expect(() => durationOption(brokenScenario, '1s')).toThrow(/--duration 1s: scenario broken has no duration to set/);
   });
 });
 

@@ -71,6 +71,7 @@ export * from './x86/ept.js';
 export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, isHighAccess, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
 export {
   resolveScenarioOptions,
+  ScenarioOptionError,
   type ScenarioDef,
   type ScenarioFigure,
   type ScenarioOptionSpec,

@@ -92,23 +92,52 @@ export interface ScenarioDef {
   run(input: ScenarioRunInput): ScenarioResult;
 }
 
-/** Fills defaults and checks types and ranges; throws RangeError naming the option. */
+/**
+ * A value the caller chose that a scenario cannot run with: an option out of its range, or
+ * options that contradict each other (hot set larger than the working set). It is the
+ * caller's mistake, not the model's, so a front end reports it as a usage error (the CLI: exit
+ * 2, one line naming the option, the value and the rule). A RangeError, so code that caught
+ * RangeError before this class existed still catches it.
+ */
+export class ScenarioOptionError extends RangeError {
+  override readonly name = 'ScenarioOptionError';
+  /** The option's key in ScenarioDef.options (camelCase), when one option is at fault. */
+  readonly option: string | undefined;
+  /** The value given, when one option is at fault. */
+  readonly value: unknown;
+  /** The rule the value broke, e.g. "must be ≤ 64" or "must be ≤ --wss-mib (32)". */
+  readonly rule: string;
+  readonly scenario: string | undefined;
+
+  constructor(rule: string, at: { readonly option?: string; readonly value?: unknown; readonly scenario?: string } = {}) {
+    const where = at.option !== undefined ? `option ${at.option}${at.value !== undefined ? ` = ${String(at.value)}` : ''}: ` : '';
+    super(`${at.scenario !== undefined ? `${at.scenario}: ` : ''}${where}${rule}`);
+    this.option = at.option;
+    this.value = at.value;
+    this.rule = rule;
+    this.scenario = at.scenario;
+  }
+}
+
+/** Fills defaults and checks types and ranges; throws ScenarioOptionError (a RangeError) naming the option. */
 export function resolveScenarioOptions(def: ScenarioDef, given: Readonly<Record<string, unknown>> = {}): ScenarioOptionValues {
   const out: Record<string, number | boolean | string> = {};
+  const scenario = def.name;
   for (const k of Object.keys(given)) {
-    if (!(k in def.options)) throw new RangeError(`scenario ${def.name} has no option "${k}"`);
+    if (!(k in def.options)) throw new ScenarioOptionError(`scenario ${def.name} has no option "${k}"`, { scenario });
   }
   for (const [k, spec] of Object.entries(def.options)) {
     const v = given[k] ?? spec.default;
+    const bad = (rule: string): ScenarioOptionError => new ScenarioOptionError(rule, { option: k, value: v, scenario });
     if (spec.type === 'number') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`option ${k} must be a number`);
-      if (spec.integer === true && !Number.isInteger(v)) throw new RangeError(`option ${k} must be an integer`);
-      if (spec.min !== undefined && v < spec.min) throw new RangeError(`option ${k} must be ≥ ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw new RangeError(`option ${k} must be ≤ ${spec.max}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('must be a number');
+      if (spec.integer === true && !Number.isInteger(v)) throw bad('must be an integer');
+      if (spec.min !== undefined && v < spec.min) throw bad(`must be ≥ ${spec.min}`);
+      if (spec.max !== undefined && v > spec.max) throw bad(`must be ≤ ${spec.max}`);
     } else if (spec.type === 'boolean') {
-      if (typeof v !== 'boolean') throw new RangeError(`option ${k} must be true or false`);
+      if (typeof v !== 'boolean') throw bad('must be true or false');
     } else if (typeof v !== 'string' || !spec.values.includes(v)) {
-      throw new RangeError(`option ${k} must be one of ${spec.values.join(', ')}`);
+      throw bad(`must be one of ${spec.values.join(', ')}`);
     }
     out[k] = v as number | boolean | string;
   }

@@ -8,6 +8,8 @@ import type { ScenarioCatalog } from '../catalog.js';
 import { cellForKernel, kernelRows, type KernelVersion } from '../kernel-table.js';
 import { runScenario } from '../runner.js';
 import { parseScenarioOptions } from '../scenario-options.js';
+import { formatFigure } from '../text-table.js';
+import { displayVerdict } from '../verdicts.js';
 import { variantCellName } from '@kvmlab/hypervisor-core';
 
 export interface KernelRun {
@@ -43,7 +45,7 @@ export function runKernelScenarios(catalog: ScenarioCatalog, v: KernelVersion, b
     const variant = def.variantAxes !== undefined ? variantCellName(def.variantAxes, cellForKernel(def.name, def.variantAxes, r.arch, v, backports)) : row.variant;
     const options: ScenarioOptionValues = parseScenarioOptions(def, r.options);
     const { result } = runScenario({ def, arch: r.arch, variant, seed: 0, options, trace: false });
-    out.push({ scenario: r.scenario, arch: r.arch, variant, verdict: result.verdict, summary: result.summary, headline: `${result.headline.label}: ${result.headline.value}` });
+    out.push({ scenario: r.scenario, arch: r.arch, variant, verdict: displayVerdict(result.verdict), summary: result.summary, headline: `${result.headline.label}: ${formatFigure(result.headline)}` });
   }
   return out;
 }

@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
 import { kernelRows, parseKernelVersion, type KernelRow, type KernelVersion } from '../kernel-table.js';
 import { textTable } from '../text-table.js';
+import { displayVerdict } from '../verdicts.js';
 import { runKernelScenarios, type KernelRun } from './affected-run.js';
 
 /** The sysfs-style word for each status. */
@@ -45,16 +46,17 @@ export function parseBackports(text: string | undefined, cwd: string): readonly 
   return list;
 }
 
-function textView(v: KernelVersion, rows: readonly KernelRow[], runs: readonly KernelRun[] | undefined, fromUname: boolean): string {
+function textView(v: KernelVersion, rows: readonly KernelRow[], runs: readonly KernelRun[] | undefined, fromUname: boolean, width: number): string {
   const head = `Linux ${v.text}${fromUname ? ' (this machine, uname -r)' : ''}\n`;
   const table = textTable(
     ['arch', 'series', 'status', 'model variant', 'why'],
     rows.map((r) => [r.entry.arch, r.entry.short, STATUS_TEXT[r.status], r.variant ?? '-', r.reason]),
+    width,
   );
   const vulnerable = rows.filter((r) => r.status === 'vulnerable').length;
   const unknown = rows.filter((r) => r.status === 'unknown').length;
   const tail = `${vulnerable === 0 ? 'No modelled bug is known to affect' : `${vulnerable} modelled bug(s) affect`} this kernel${unknown > 0 ? `; ${unknown} cannot be told from the version (name the commits it carries with --backports)` : ''}.\n`;
-  const runText = runs === undefined ? '' : `\nRun on the model of this kernel:\n${textTable(['scenario', 'variant', 'verdict', 'symptom'], runs.map((r) => [r.scenario, r.variant, r.verdict, r.summary]))}`;
+  const runText = runs === undefined ? '' : `\nRun on the model of this kernel:\n${textTable(['scenario', 'variant', 'verdict', 'symptom'], runs.map((r) => [r.scenario, r.variant, displayVerdict(r.verdict), r.summary]), width)}`;
   return head + table + tail + runText;
 }
 
@@ -87,6 +89,6 @@ export function registerAffected(program: Command, ctx: CliContext): void {
         }));
         return;
       }
-      ctx.io.out(textView(v, rows, runs, fromUname));
+      ctx.io.out(textView(v, rows, runs, fromUname, ctx.width));
     });
 }

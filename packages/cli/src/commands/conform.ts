@@ -5,8 +5,12 @@
  * (tap.ts), one line per step; exits 0 / 1 like kselftest.
  */
 import type { Command } from 'commander';
+import type { Plugin } from '@kvmlab/hypervisor-core';
+import type * as LinuxKvm from '@kvmlab/linux-kvm';
+import type * as PtpKvmX86 from '@kvmlab/ptp-kvm-x86';
 import type { CliContext } from '../context.js';
-import { EXIT_FAILED } from '../errors.js';
+import { EXIT_FAILED, UsageError } from '../errors.js';
+import { providerOf } from '../host/installed.js';
 import { SCHEMA_VERSION, stringifyJson } from '../json-output.js';
 
 export function registerConform(program: Command, ctx: CliContext): void {
@@ -19,14 +23,17 @@ export function registerConform(program: Command, ctx: CliContext): void {
     .option('--verbose', 'print the kernel\'s and the model\'s answers for every step, not only for failures')
     .option('--json', 'print the report as JSON (schemaVersion 1, kind "conform")')
     .action(async (opts: { live?: boolean; record?: boolean; plugins?: string; verbose?: boolean; json?: boolean }) => {
-      // Loaded here: linux-kvm brings koffi (a native FFI module) that no other command needs.
-      const { runConformance } = await import('@kvmlab/linux-kvm');
-      const { ptpKvmX86, ptpKvmX86Host } = await import('@kvmlab/ptp-kvm-x86');
+      // linux-kvm (it brings koffi, a native FFI module) and ptp-kvm-x86 are optional peers.
+      const need = ['@kvmlab/linux-kvm', '@kvmlab/ptp-kvm-x86'].filter((p) => !ctx.installed.modules.has(p));
+      if (need.length > 0) throw new UsageError(`conform needs ${need.join(' and ')}, which ${need.length > 1 ? 'are' : 'is'} not installed (see the @kvmlab/cli README, "Installing")`);
+      const { runConformance } = ctx.installed.modules.get('@kvmlab/linux-kvm') as typeof LinuxKvm;
+      const { ptpKvmX86, ptpKvmX86Host } = ctx.installed.modules.get('@kvmlab/ptp-kvm-x86') as typeof PtpKvmX86;
       const { formatConformanceTap, tapExitStatus } = await import('../tap.js');
-      const { selectPlugins } = await import('../caps.js');
-      const { PLUGIN_FACTORIES } = await import('../plugins.js');
-      const names = opts.plugins === undefined ? [] : selectPlugins('x86_64', opts.plugins);
-      const plugins = (): ReturnType<(typeof PLUGIN_FACTORIES)[number]['create']>[] => names.map((n) => PLUGIN_FACTORIES.find((f) => f.name === n)!.create());
+      const { selectPlugins } = await import('../caps-report.js');
+      const factories = ctx.installed.plugins;
+      // The conformance scripts run on x86_64: an arm64 plugin is refused here, with the rule.
+      const names = opts.plugins === undefined ? [] : selectPlugins('x86_64', opts.plugins, factories, (n) => providerOf(ctx.installed, 'plugin', n)?.package);
+      const plugins = (): Plugin[] => names.map((n) => factories.find((f) => f.name === n)!.create());
       // The kvmclock scripts' model: ptp-kvm-x86 following the recorded kernel's era and host.
       const kvmclock = {
         plugins: (k: { era: '5.4' | '6.18'; tscControl: boolean }) => [ptpKvmX86({ kernel: k.era, tscScaling: k.tscControl })],

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { resolveScenarioOptions, ScenarioOptionError, type ScenarioDef } from '../src/index.js';
+
+const def = {
+  name: 'demo-opts',
+  options: {
+    pages: { type: 'number', default: 8, min: 1, max: 64, integer: true, description: 'pages' },
+    mode: { type: 'enum', default: 'a', values: ['a', 'b'], description: 'mode' },
+  },
+} as unknown as ScenarioDef;
+
+describe('ScenarioOptionError: a caller\'s option value a scenario cannot run with', () => {
+  it('resolveScenarioOptions throws it with the option, the value and the rule; it is a RangeError', () => {
+    let caught: unknown;
+    try {
+      resolveScenarioOptions(def, { pages: 65 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ScenarioOptionError);
+    expect(caught).toBeInstanceOf(RangeError);
+    expect(caught).toMatchObject({ name: 'ScenarioOptionError', option: 'pages', value: 65, rule: 'must be ≤ 64', scenario: 'demo-opts' });
+    expect((caught as Error).message).toBe('demo-opts: option pages = 65: must be ≤ 64');
+  });
+
+  it('an enum outside its values and an unknown option name', () => {
+    expect(() => resolveScenarioOptions(def, { mode: 'c' })).toThrow(/option mode = c: must be one of a, b/);
+    expect(() => resolveScenarioOptions(def, { frames: 3 })).toThrow(ScenarioOptionError);
+  });
+
+  it('a scenario can throw one for options that contradict each other (no single option)', () => {
+    const e = new ScenarioOptionError('need hot ≤ wss', { scenario: 'nested-migration' });
+    expect(e.option).toBeUndefined();
+    expect(e.message).toBe('nested-migration: need hot ≤ wss');
+  });
+});
