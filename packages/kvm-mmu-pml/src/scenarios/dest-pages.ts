@@ -13,16 +13,12 @@ const WORDS = PAGE_BYTES >>> 2;
 /** Pages with at most this many non-zero 32-bit words are kept as (index, value) pairs. */
 const MAX_SPARSE_WORDS = 32;
 
-/** A mostly-zero page: word indices (ascending) and their values. */
-interface SparsePage {
-  readonly idx: Uint16Array;
-  readonly val: Uint32Array;
-}
+/** A mostly-zero page: (word index, value) pairs, indices ascending — one small array per page. */
+type SparsePage = Uint32Array;
 type Frame = Uint8Array | SparsePage;
 
 const words = (p: Uint8Array): Uint32Array => new Uint32Array(p.buffer, p.byteOffset, WORDS);
-const scratchIdx = new Uint16Array(MAX_SPARSE_WORDS);
-const scratchVal = new Uint32Array(MAX_SPARSE_WORDS);
+const scratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
 
 export class DestPages implements ReadonlyMap<number, Uint8Array> {
   private readonly frames = new Map<number, Frame>();
@@ -39,8 +35,9 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
           this.keepFull(gfn, src);
           return true;
         }
-        scratchIdx[n] = i;
-        scratchVal[n++] = x;
+        scratch[2 * n] = i;
+        scratch[2 * n + 1] = x;
+        n++;
       }
     }
     if (n === 0) {
@@ -49,7 +46,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
     }
     const held = this.frames.get(gfn);
     if (held instanceof Uint8Array) this.copies.release(held);
-    this.frames.set(gfn, { idx: scratchIdx.slice(0, n), val: scratchVal.slice(0, n) });
+    this.frames.set(gfn, scratch.slice(0, 2 * n));
     return true;
   }
 
@@ -83,9 +80,9 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
     let k = 0;
     for (let i = 0; i < WORDS; i++) {
       const x = w[i]!;
-      if (k < f.idx.length && f.idx[k] === i) {
-        if (x !== f.val[k]) return false;
-        k++;
+      if (k < f.length && f[k] === i) {
+        if (x !== f[k + 1]) return false;
+        k += 2;
       } else if (x !== 0) return false;
     }
     return true;
@@ -95,7 +92,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
     if (f instanceof Uint8Array) return f;
     const p = new Uint8Array(PAGE_BYTES);
     const w = words(p);
-    for (let k = 0; k < f.idx.length; k++) w[f.idx[k]!] = f.val[k]!;
+    for (let k = 0; k < f.length; k += 2) w[f[k]!] = f[k + 1]!;
     return p;
   }
 
