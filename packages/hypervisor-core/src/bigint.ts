@@ -3,8 +3,8 @@
 export const U64_MASK = (1n << 64n) - 1n;
 export const U32_MASK = 0xffff_ffffn;
 
-/** Wraps to an unsigned 64-bit value, as a 64-bit register would hold it. */
-export const u64 = (v: bigint): bigint => v & U64_MASK;
+/** Wraps to an unsigned 64-bit value, as a 64-bit register would hold it (a value already in range is returned as is: no new bigint on every guest access). */
+export const u64 = (v: bigint): bigint => (v >= 0n && v <= U64_MASK ? v : v & U64_MASK);
 /** Truncates to an unsigned 32-bit value (C's `(u32)` cast). */
 export const u32 = (v: bigint): bigint => v & U32_MASK;
 /** Reinterprets the low 64 bits as signed (C's `(s64)` cast). */
@@ -28,18 +28,45 @@ export const hex = (v: bigint | number, width = 0): string =>
 export const mulU64U64Shr = (a: bigint, b: bigint, shift: bigint): bigint =>
   u64((u64(a) * u64(b)) >> shift);
 
-/** Reads/writes little-endian integers in guest byte arrays. */
+/**
+ * Reads/writes little-endian integers in guest byte arrays. Every guest load and store of the
+ * models passes here: the bytes are moved as two 32-bit numbers (two bigint operations for a
+ * 64-bit value, not sixteen); bytes past the end of the array read as 0, as before.
+ */
 export function readLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8): bigint {
+  if (offset < 0 || offset + size > bytes.length) return readLeSlow(bytes, offset, size);
+  if (size === 8) return (BigInt(lo32(bytes, offset + 4, 4)) << 32n) | BigInt(lo32(bytes, offset, 4));
+  return BigInt(lo32(bytes, offset, size));
+}
+
+/** Up to four bytes at `offset` as an unsigned number (all in range). */
+function lo32(bytes: Uint8Array, offset: number, n: number): number {
+  let x = 0;
+  for (let i = n - 1; i >= 0; i--) x = x * 256 + bytes[offset + i]!;
+  return x;
+}
+
+function readLeSlow(bytes: Uint8Array, offset: number, size: number): bigint {
   let v = 0n;
   for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[offset + i] ?? 0);
   return v;
 }
 
 export function writeLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8, value: bigint): void {
-  let v = BigInt.asUintN(size * 8, value);
-  for (let i = 0; i < size; i++) {
-    bytes[offset + i] = Number(v & 0xffn);
-    v >>= 8n;
+  if (size === 8) {
+    const v = BigInt.asUintN(64, value);
+    putLo32(bytes, offset, 4, Number(v & 0xffff_ffffn));
+    putLo32(bytes, offset + 4, 4, Number(v >> 32n));
+    return;
+  }
+  putLo32(bytes, offset, size, Number(BigInt.asUintN(size * 8, value)));
+}
+
+/** The low `n` (≤ 4) bytes of the unsigned number `x`, little-endian (stores past the end are dropped, as typed arrays do). */
+function putLo32(bytes: Uint8Array, offset: number, n: number, x: number): void {
+  for (let i = 0; i < n; i++) {
+    bytes[offset + i] = x & 0xff;
+    x = Math.floor(x / 256);
   }
 }
 

@@ -21,7 +21,8 @@ const fmt = (v: number): string => (Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 &&
 console.table(
   figures.map((f) => ({
     figure: f.id,
-    value: `${fmt(f.value)} ${f.unit}`,
+    // a repeated figure (no baseline): the median with the repetitions' min–max
+    value: `${fmt(f.value)} ${f.unit}${f.ratio === undefined && f.spread ? ` [${fmt(f.spread.min)}–${fmt(f.spread.max)}, ${f.spread.reps} runs]` : ''}`,
     baseline: f.baseline ? `${fmt(f.baseline.value)} ${f.baseline.unit}` : '',
     ratio: f.ratio !== undefined ? `${f.ratio.toFixed(2)}×${f.spread ? ` [${f.spread.min.toFixed(2)}–${f.spread.max.toFixed(2)}, ${f.spread.reps} pairs]` : ''}` : '',
     target: f.target ?? '',

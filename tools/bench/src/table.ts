@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 import type { Figure } from './harness.js';
 
-const files = process.argv.slice(2);
+const args = process.argv.slice(2);
+// --demo-line: only the README's sentence on the demo's wall time and RSS (figures demo-wall, demo-peak-rss).
+const demoLine = args.includes('--demo-line');
+const files = args.filter((a) => a !== '--demo-line');
 if (files.length === 0) {
   process.stderr.write('usage: bench:table results1.json [results2.json …]\n');
   process.exit(2);
@@ -18,6 +21,21 @@ const range = (xs: readonly number[]): string => {
   const hi = Math.max(...xs);
   return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
 };
+
+if (demoLine) {
+  const pick = (id: string): Figure[] => runs.map((r) => r.find((x) => x.id === id)).filter((x): x is Figure => x !== undefined);
+  const wall = pick('demo-wall');
+  const rss = pick('demo-peak-rss');
+  if (wall.length === 0 || rss.length === 0) {
+    process.stderr.write('bench:table --demo-line: no demo-wall / demo-peak-rss figure in these results\n');
+    process.exit(2);
+  }
+  const reps = wall.reduce((a, f) => a + (f.spread?.reps ?? 1), 0);
+  const lo = (fs: Figure[]): number => Math.min(...fs.map((f) => f.spread?.min ?? f.value));
+  const hi = (fs: Figure[]): number => Math.max(...fs.map((f) => f.spread?.max ?? f.value));
+  console.log(`\`npx kvmlab demo\` (seed 0, all fifteen runs and the report) takes ${range(wall.map((f) => f.value))} s wall (median of each bench run; single runs ${fmt(lo(wall))}–${fmt(hi(wall))} s) with a peak RSS of ${range(rss.map((f) => f.value))} MB (single runs ${fmt(lo(rss))}–${fmt(hi(rss))} MB): ${reps} spawned runs of the built CLI over ${files.length} \`npm run bench\` runs, node ${process.version}, on this shared 2-core machine.`);
+  process.exit(0);
+}
 
 console.log(`| figure | value | baseline (same run) | ratio (median of pairs) | target | verdicts |`);
 console.log('|---|---|---|---|---|---|');

@@ -33,7 +33,7 @@ export interface Mmu {
 }
 
 /** 2^53: below it, byte addresses are exact in a double. */
-const EXACT_LIMIT = 1n << 53n;
+const EXACT_LIMIT_NUMBER = 2 ** 53;
 
 export interface MmuStats {
   writeProtectFaults: number;
@@ -50,9 +50,11 @@ export class WriteProtectMmu implements Mmu {
 
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
     if (vcpu.x86.guestMode) return this.guestWriteL2(vcpu, gpa, bytes);
-    if (gpa + BigInt(bytes.length) > EXACT_LIMIT) return this.guestWriteSlow(vcpu, gpa, bytes);
-    // Below 2^53 page arithmetic is exact in doubles: one bigint conversion per access.
+    // Below 2^53 page arithmetic is exact in doubles: one bigint conversion per access. (A GPA
+    // above 2^53 converts to at least 2^53, and a sum that reaches 2^53 may have rounded: both
+    // take the bigint path.)
     const base = Number(gpa);
+    if (base + bytes.length >= EXACT_LIMIT_NUMBER) return this.guestWriteSlow(vcpu, gpa, bytes);
     let done = 0;
     while (done < bytes.length) {
       const addr = base + done;

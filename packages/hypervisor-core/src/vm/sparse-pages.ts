@@ -3,6 +3,8 @@
  * that touches 1 GiB costs about 1 GiB. Untouched pages read as zeros, like fresh anonymous
  * memory (MAP_NORESERVE) behind a real memslot.
  */
+import { giveBlock, takeBlock } from './block-pool.js';
+
 export const PAGE_BYTES = 4096;
 /** Pages are carved out of 256 KiB blocks, in order of first touch: one allocation (and one zero-fill) per 64 pages. */
 const PAGES_PER_BLOCK = 64;
@@ -11,6 +13,8 @@ export class SparsePages {
   private readonly pages = new Map<number, Uint8Array>();
   private block: Uint8Array | null = null;
   private blockUsed = PAGES_PER_BLOCK;
+  /** Every block this memory carved pages from, for release(). */
+  private readonly blocks: Uint8Array[] = [];
 
   /** Number of pages that have been materialised. */
   get residentPages(): number {
@@ -27,7 +31,8 @@ export class SparsePages {
     let p = this.pages.get(index);
     if (p === undefined) {
       if (this.blockUsed === PAGES_PER_BLOCK) {
-        this.block = new Uint8Array(PAGE_BYTES * PAGES_PER_BLOCK);
+        this.block = takeBlock(PAGE_BYTES * PAGES_PER_BLOCK);
+        this.blocks.push(this.block);
         this.blockUsed = 0;
       }
       p = this.block!.subarray(this.blockUsed * PAGE_BYTES, (this.blockUsed + 1) * PAGE_BYTES);
@@ -76,5 +81,19 @@ export class SparsePages {
   /** Indices of materialised pages, ascending. */
   residentIndices(): number[] {
     return [...this.pages.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * The memory is done with (its VM will not run again): every page is dropped (the memory reads
+   * as zeros, as if never written) and the blocks go to a process-wide pool that later guest
+   * memories draw zeroed blocks from (block-pool.ts). A caller must hold no page array from
+   * before: those views now belong to the pool.
+   */
+  release(): void {
+    this.pages.clear();
+    for (const b of this.blocks) giveBlock(b);
+    this.blocks.length = 0;
+    this.block = null;
+    this.blockUsed = PAGES_PER_BLOCK;
   }
 }

@@ -65,8 +65,44 @@ export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: nu
   throw new Error(`kvm-mmu-pml: access to 0x${gpa.toString(16)} not resolved after ${MAX_ROUNDS} exits (model bug)`);
 }
 
-/** A guest store, page by page. */
+/** 2^53: below it a byte address is exact in a double. */
+const EXACT_LIMIT = 2 ** 53;
+
+/**
+ * A guest store, page by page. Below 2^53 the page arithmetic is done in doubles and the bigint
+ * address is only formed for an exit (the leaf's own flags stay bigint, as the SPTE is).
+ */
 export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Array): void {
+  const base = Number(gpa);
+  if (base + bytes.length >= EXACT_LIMIT) return cpuWriteBig(m, v, gpa, bytes);
+  let done = 0;
+  while (done < bytes.length) {
+    const a = base + done;
+    const gfn = Math.floor(a / PAGE_BYTES);
+    const inPage = a - gfn * PAGE_BYTES;
+    const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
+    const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+    // Fast path: the leaf is present, writable and already accessed+dirty: no exit, no log.
+    let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
+    if (spte === undefined || (spte.value & v.writeFastMask) !== v.writeFastMask) {
+      spte = cpuAccessPage(m, v, done === 0 ? gpa : gpa + BigInt(done), gfn, true);
+    }
+    if (!storeTo(m, v, spte, done === 0 ? gpa : undefined, gpa, done, chunk, inPage)) return;
+    done += n;
+  }
+}
+
+/** The store of one page's chunk once the access resolved; false when it went to L1 (the access ends). */
+function storeTo(m: KvmMmuState, v: VcpuVmx, spte: AccessOutcome, addr: bigint | undefined, gpa: bigint, done: number, chunk: Uint8Array, inPage: number): boolean {
+  if (spte === 'reflected') return false;
+  if (spte === 'mmio') v.vcpu.mmioExit(addr ?? gpa + BigInt(done), true, chunk);
+  else if ('emulate' in spte) m.emulateTrackedWrite(v, spte.emulate + BigInt(inPage), chunk);
+  else (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage);
+  return true;
+}
+
+/** The same in bigint arithmetic, for addresses a double cannot hold exactly. */
+function cpuWriteBig(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) {
     const addr = gpa + BigInt(done);
@@ -74,15 +110,11 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
     const n = Math.min(PAGE_BYTES - inPage, bytes.length - done);
     const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
     const gfn = Number(addr >> 12n);
-    // Fast path: the leaf is present, writable and already accessed+dirty: no exit, no log.
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
     if (spte === undefined || (spte.value & v.writeFastMask) !== v.writeFastMask) {
       spte = cpuAccessPage(m, v, addr, gfn, true);
     }
-    if (spte === 'reflected') return;
-    if (spte === 'mmio') v.vcpu.mmioExit(addr, true, chunk);
-    else if ('emulate' in spte) m.emulateTrackedWrite(v, spte.emulate + BigInt(inPage), chunk);
-    else (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage);
+    if (!storeTo(m, v, spte, addr, gpa, done, chunk, inPage)) return;
     done += n;
   }
 }

@@ -170,6 +170,9 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   for (const d of drivers) for (const p of d.writtenL1) written.add(p);
   const secs = Number(hv.sim.now - t0) / 1e9;
   const writes = writesNow() - writes0;
+  // Both memories are done with (the result holds no page): their blocks serve the next run in this process.
+  mig.dest.clear();
+  slot.backing.release();
   return {
     workload: o.workload,
     precopy: res,

@@ -5,7 +5,8 @@
  * limit), then stop the guest and copy the rest. The destination is a separate sparse page map;
  * at the end it is compared page by page with the source.
  */
-import { bitmapPages, bytesEqual, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
+import { bitmapPages, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
+import { DestPages } from './dest-pages.js';
 
 export interface PrecopyOptions {
   readonly bandwidthBytesPerSec: number;
@@ -67,16 +68,9 @@ export interface PrecopyResult {
   readonly stopCopySync?: WrittenAtSync & { readonly pagesReported: number };
 }
 
-/** buffer_is_zero(): an untouched page, or one whose words are all 0. */
-function isZero(p: Uint8Array | undefined): boolean {
-  if (p === undefined) return true;
-  const w = new Uint32Array(p.buffer, p.byteOffset, p.byteLength >>> 2);
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
-  return true;
-}
-
 export class Precopy {
-  readonly dest = new Map<number, Uint8Array>();
+  /** The destination's memory: gfn → the page as last sent (read-only map of whole pages). */
+  readonly dest = new DestPages();
   private readonly rounds: RoundRecord[] = [];
   private readonly o: Required<Omit<PrecopyOptions, 'stopGuest' | 'writtenSinceLastSync'>>;
   private readonly stopGuest: ((whenStopped: () => void) => void) | undefined;
@@ -101,14 +95,12 @@ export class Precopy {
   private sendPage(page: number): number {
     const src = this.slot.backing.peek(page);
     const gfn = this.slot.baseGfnNumber + page;
-    if (isZero(src)) {
+    if (src === undefined) {
       this.dest.delete(gfn);
       return this.o.zeroPageBytes;
     }
-    const held = this.dest.get(gfn);
-    if (held !== undefined) held.set(src!); // a page sent again overwrites the copy the destination holds
-    else this.dest.set(gfn, src!.slice());
-    return this.o.pageBytes;
+    // buffer_is_zero() and the copy in one pass: a zero page is dropped at the destination.
+    return this.dest.receive(gfn, src) ? this.o.pageBytes : this.o.zeroPageBytes;
   }
 
   private nsFor(bytes: number): bigint {
@@ -272,10 +264,7 @@ export class Precopy {
     for (const i of this.slot.backing.residentIndices()) gfns.add(this.slot.baseGfnNumber + i);
     const lost: number[] = [];
     for (const gfn of [...gfns].sort((a, b) => a - b)) {
-      const src = this.slot.backing.peek(gfn - this.slot.baseGfnNumber);
-      const dst = this.dest.get(gfn);
-      const same = isZero(src) ? isZero(dst) : dst !== undefined && bytesEqual(src!, dst);
-      if (!same) lost.push(gfn);
+      if (!this.dest.equals(gfn, this.slot.backing.peek(gfn - this.slot.baseGfnNumber))) lost.push(gfn);
     }
     return { lost, compared: gfns.size };
   }

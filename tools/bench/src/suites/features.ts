@@ -10,7 +10,19 @@ import { ptpSyncScenario } from '@kvmlab/ptp-kvm-arm64';
 import { x86PtpSyncScenario } from '@kvmlab/ptp-kvm-x86';
 import { nestedMuenMigration } from '@kvmlab/x86-compose';
 import { meanMs, type Figure, type Suite } from '../harness.js';
-import { pairedRatio } from '../paired.js';
+import { pairedRatio, verdictOf } from '../paired.js';
+import { repeated, verdictOfRepeated } from '../repeated.js';
+
+/** Issue 23's targets for the tracked stores, as ratios to the raw store (median of pairs). */
+const STORE_TARGETS: Readonly<Record<string, number>> = { 'L1 tracked store (PML)': 5, 'L2 tracked store (write-protect fault)': 30 };
+
+/** A tracked store's target and verdict (per-op ratio = pair ratio ÷ ops ratio), or just "noisy" for a store without one. */
+function verdictFor(name: string, r: { median: number; min: number; max: number }, opsRatio: number): Pick<Figure, 'target' | 'verdict' | 'met'> {
+  const max = STORE_TARGETS[name];
+  if (max === undefined) return r.max / r.min > 1.5 ? { verdict: 'noisy' } : {};
+  const verdict = verdictOf(r, (x) => x / opsRatio <= max);
+  return { target: `≤ ${max}× raw (median of pairs)`, verdict, met: verdict === 'met' };
+}
 
 export const pmlSuite: Suite = {
   name: 'kvm-mmu-pml',
@@ -37,7 +49,7 @@ export const pmlSuite: Suite = {
         baseline: { description: 'raw 8-byte Uint8Array.set', value: 1e9 / perOp(r.aMs, raw.opsPerCall), unit: 'stores/s' },
         ratio: (r.ratio.median * raw.opsPerCall) / t.opsPerCall,
         spread: { min: (r.ratio.min * raw.opsPerCall) / t.opsPerCall, max: (r.ratio.max * raw.opsPerCall) / t.opsPerCall, reps: r.reps },
-        ...(r.ratio.max / r.ratio.min > 1.5 ? { verdict: 'noisy' as const } : {}),
+        ...verdictFor(t.name, r.ratio, t.opsPerCall / raw.opsPerCall),
       });
     }
     const mig = benchNestedMigration(16, 'merged');
@@ -71,19 +83,27 @@ export const linuxKvmSuite: Suite = {
   },
 };
 
-/** Wall time of one scenario run of `virtualS` seconds of virtual time. */
-function scenarioFigure(def: ScenarioDef, arch: 'arm64' | 'x86_64', options: Record<string, number>, label: string, target?: { s: number; text: string }): Figure {
+/** Wall time of a scenario run (repeated `reps` times: median, min–max, verdict against the target). */
+function scenarioFigure(def: ScenarioDef, arch: 'arm64' | 'x86_64', options: Record<string, number>, label: string, target?: { s: number; text: string }, reps = 1): Figure {
   const opts = resolveScenarioOptions(def, options);
-  const a = performance.now();
-  const r = def.run({ variant: def.defaultVariant, arch, seed: 1, options: opts });
-  const s = (performance.now() - a) / 1000;
+  const walls: number[] = [];
+  let r: ReturnType<ScenarioDef['run']> | undefined;
+  for (let i = 0; i < reps; i++) {
+    const a = performance.now();
+    r = def.run({ variant: def.defaultVariant, arch, seed: 1, options: opts });
+    walls.push((performance.now() - a) / 1000);
+  }
+  const rep = repeated(walls);
+  const verdict = target !== undefined && reps > 1 ? verdictOfRepeated(rep, (s) => s <= target.s) : undefined;
   return {
     suite: 'scenarios',
     id: `${def.name}-${arch}-${label}`,
-    description: `${def.name} (${arch}, ${label}): ${r.headline.label} = ${r.headline.value}${r.headline.unit ?? ''}`,
-    value: s,
+    description: `${def.name} (${arch}, ${label}${reps > 1 ? `, ${reps} runs` : ''}): ${r!.headline.label} = ${r!.headline.value}${r!.headline.unit ?? ''}`,
+    value: rep.median,
     unit: 's wall',
-    ...(target ? { target: target.text, met: s < target.s } : {}),
+    ...(reps > 1 ? { spread: { min: rep.min, max: rep.max, reps } } : {}),
+    ...(target ? { target: target.text, met: verdict !== undefined ? verdict === 'met' : rep.median < target.s } : {}),
+    ...(verdict !== undefined ? { verdict } : {}),
   };
 }
 
@@ -120,8 +140,9 @@ export const scenarioSuite: Suite = {
   async run() {
     return [
       matrixFigure(),
-      scenarioFigure(ptpSyncScenario, 'arm64', { durationS: 3600 }, '1 h virtual', { s: 1, text: '< 1 s' }),
-      scenarioFigure(x86PtpSyncScenario(), 'x86_64', { durationS: 3600 }, '1 h virtual', { s: 1, text: '< 1 s' }),
+      // issue 23: one hour of ptp-sync in ≤ 0.5 s on both arches (the ptp engineer's paths; measured here)
+      scenarioFigure(ptpSyncScenario, 'arm64', { durationS: 3600 }, '1 h virtual', { s: 0.5, text: '≤ 0.5 s (median)' }, 3),
+      scenarioFigure(x86PtpSyncScenario(), 'x86_64', { durationS: 3600 }, '1 h virtual', { s: 0.5, text: '≤ 0.5 s (median)' }, 3),
       scenarioFigure(nvmxHltCr3, 'x86_64', {}, 'default'),
     ];
   },
