@@ -78,3 +78,17 @@ export class CompositionError extends Error {
     this.plugin = plugin;
   }
 }
+
+/**
+ * A bad call into virtual time (the scheduler): a time that is not a bigint of ns, or one in
+ * the past. A RangeError, as the scheduler threw before it had a type of its own.
+ */
+export class SimulationError extends RangeError {
+  override readonly name = 'SimulationError';
+  readonly argument: string;
+
+  constructor(message: string, argument: string) {
+    super(message);
+    this.argument = argument;
+  }
+}
