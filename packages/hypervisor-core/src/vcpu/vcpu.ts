@@ -164,6 +164,7 @@ export class Vcpu {
     if (x.length > 31) throw new KvmError('EINVAL', `${conduit}: ${x.length} registers, arm64 has x0..x30`, 'x');
     for (let i = 0; i < x.length; i++) assertReg64(x[i], `${conduit} x${i}`, 'x');
     assertInt(imm, 0, 0xffff, `${conduit} #imm`, 'imm'); // imm16 of the HVC/SMC encoding
+    this.ran();
     this.countExit(conduit);
     for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
     const reg = this.vm.hv.registry;
