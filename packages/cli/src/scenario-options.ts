@@ -3,13 +3,16 @@
  * becomes a commander flag (`durationS` → `--duration-s <n>`, booleans `--x` / `--no-x`) and
  * a zod validator; values then pass core's resolveScenarioOptions for the defaults.
  */
-import { resolveScenarioOptions, type ScenarioDef, type ScenarioOptionSpec, type ScenarioOptionValues } from '@kvmlab/hypervisor-core';
+import {
+  checkLimits, checkScenarioBudget, resolveScenarioOptions, ScenarioOptionError, type Arch, type ScenarioDef, type ScenarioEstimate,
+  type ScenarioOptionSpec, type ScenarioOptionValues,
+} from '@kvmlab/hypervisor-core';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
 /** Flags `run` itself takes; a scenario option of the same name becomes `--opt-<name>`. */
 export const RESERVED_FLAGS: ReadonlySet<string> = new Set([
-  'variant', 'arch', 'seed', 'duration', 'kernel', 'json', 'report', 'trace', 'help', 'version',
+  'variant', 'arch', 'seed', 'duration', 'kernel', 'json', 'report', 'trace', 'help', 'version', 'max-memory-mib', 'max-events',
 ]);
 
 export function kebab(name: string): string {
@@ -78,14 +81,46 @@ export function parseScenarioOptions(def: ScenarioDef, raw: Readonly<Record<stri
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    throw new UsageError(`option --${flags.get(key) ?? kebab(key)} ${issue.message}`);
+    const given = key in raw ? `, got ${JSON.stringify(raw[key])}` : '';
+    throw new UsageError(`option --${flags.get(key) ?? kebab(key)} ${issue.message}${given}`);
   }
   const given: Record<string, number | boolean | string> = {};
   for (const [k, v] of Object.entries(r.data)) if (v !== undefined) given[k] = v;
   try {
     return resolveScenarioOptions(def, given);
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message);
+    if (e instanceof ScenarioOptionError) throw new UsageError(optionMessage(def, e));
+    throw e;
+  }
+}
+
+/** A core ScenarioOptionError as the CLI says it: with the option's flag rather than its key. */
+function optionMessage(def: ScenarioDef, e: ScenarioOptionError): string {
+  const flag = optionFlags(def).find((f) => f.key === e.option)?.flag;
+  return flag === undefined ? e.message : e.message.replace(`option ${e.option} `, `option --${flag} `);
+}
+
+/** `--max-memory-mib` / `--max-events` as commander passes them (strings), checked. */
+export function parseLimitFlags(raw: { readonly maxMemoryMib?: unknown; readonly maxEvents?: unknown }): { maxMemoryMiB?: number; maxEvents?: number } {
+  const out: { maxMemoryMiB?: number; maxEvents?: number } = {};
+  for (const [flag, key, v] of [['max-memory-mib', 'maxMemoryMiB', raw.maxMemoryMib], ['max-events', 'maxEvents', raw.maxEvents]] as const) {
+    if (v === undefined) continue;
+    const n = typeof v === 'string' && NUMBER_TEXT.test(v.trim()) ? Number(v) : Number.NaN;
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`option --${flag} must be a positive number, got "${String(v)}"`);
+    out[key] = n;
+  }
+  return out;
+}
+
+/**
+ * The option rules ranges cannot say, then the scenario's estimate against the limits: a run
+ * beyond them is a UsageError naming the estimate, the limit and the flag that raises it.
+ */
+export function checkRunBudget(def: ScenarioDef, arch: Arch, options: ScenarioOptionValues, limits: { maxMemoryMiB?: number; maxEvents?: number } = {}): ScenarioEstimate {
+  try {
+    return checkScenarioBudget(def, options, arch, checkLimits(limits));
+  } catch (e) {
+    if (e instanceof ScenarioOptionError) throw new UsageError(optionMessage(def, e));
     throw e;
   }
 }

@@ -61,14 +61,16 @@ export type CompositionErrorCode =
   | 'DEPENDENCY_CYCLE'
   | 'INVALID_PLUGIN'
   /** The kernel asked for has no such feature (and no variant was given to try it anyway). */
-  | 'KERNEL_LACKS_FEATURE';
+  | 'KERNEL_LACKS_FEATURE'
+  /** A scenario option (or a plugin factory option) outside its declared type or range: ScenarioOptionError. */
+  | 'INVALID_OPTION';
 
 /**
  * A mistake in how plugins were put together, found by `createHypervisor` before anything
  * runs (like Fastify's coded plugin errors). `plugin` names the culprit.
  */
 export class CompositionError extends Error {
-  override readonly name = 'CompositionError';
+  override readonly name: string = 'CompositionError';
   readonly code: CompositionErrorCode;
   readonly plugin: string;
 

@@ -71,7 +71,9 @@ export * from './x86/ept.js';
 export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, isHighAccess, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
 export {
   resolveScenarioOptions,
+  ScenarioOptionError,
   type ScenarioDef,
+  type ScenarioEstimate,
   type ScenarioFigure,
   type ScenarioOptionSpec,
   type ScenarioOptionValues,
@@ -80,6 +82,12 @@ export {
   type ScenarioSeries,
   type ScenarioVerdict,
 } from './scenario.js';
+export {
+  checkLimits, checkScenarioBudget, DEFAULT_SCENARIO_LIMITS, LIMIT_FLAGS, ScenarioBudgetError, type ScenarioLimits,
+} from './scenario-budget.js';
+export {
+  allocOrEnomem, assertBool, assertBytes, assertInt, assertOneOf, assertReg32, assertReg64, assertStruct, assertU32, assertU64, show,
+} from './validate.js';
 export {
   cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
 } from './scenario-variants.js';

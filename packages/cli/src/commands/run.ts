@@ -15,13 +15,13 @@ import { SCHEMA_VERSION, stringifyJson, type ResultJson } from '../json-output.j
 import { cellForKernel, parseKernelVersion, variantForKernel } from '../kernel-table.js';
 import { createProgress } from '../progress.js';
 import { checkVariant, runScenario } from '../runner.js';
-import { camel, describeOption, durationOption, optionFlags, parseScenarioOptions } from '../scenario-options.js';
+import { camel, checkRunBudget, describeOption, durationOption, optionFlags, parseLimitFlags, parseScenarioOptions } from '../scenario-options.js';
 import { formatFigure, textTable } from '../text-table.js';
 import { isAll, selectRunVariants } from '../variants.js';
 import { runMatrix } from './run-matrix.js';
 
 /** run's own options that take a value (for the scan of the arguments). */
-const VALUE_FLAGS = new Set(['--variant', '--arch', '--seed', '--duration', '--kernel', '--report', '--trace']);
+const VALUE_FLAGS = new Set(['--variant', '--arch', '--seed', '--duration', '--kernel', '--report', '--trace', '--max-memory-mib', '--max-events']);
 
 /** Finds the scenario name and --arch in run's arguments without parsing them. */
 export function scanRunArgs(args: readonly string[]): { scenario?: string; arch?: string } {
@@ -97,6 +97,8 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
     .option('--json', 'print the result as JSON (schemaVersion 1, kind "run"; kind "matrix" with --variant all)')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .option('--trace <file.json>', 'write a Chrome trace-event JSON file (open it in Perfetto)')
+    .option('--max-memory-mib <n>', "refuse a run whose estimated peak memory is beyond this (MiB; default 2048)")
+    .option('--max-events <n>', 'refuse a run whose estimated work is beyond this many events (default 1e8)')
     .addHelpText('after', '\nScenario options: kvmlab run <scenario> --help lists them (or kvmlab list).');
   const scan = scanRunArgs(args);
   if (scan.scenario !== undefined && ctx.catalog.has(scan.scenario)) {
@@ -122,6 +124,7 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
       raw[key] = value;
     }
     const options = parseScenarioOptions(def, raw);
+    checkRunBudget(def, arch, options, parseLimitFlags({ maxMemoryMib: opts['maxMemoryMib'], maxEvents: opts['maxEvents'] }));
     if (all) {
       await runMatrix(ctx, { def, arch, variants, seed: opts.seed, options, json: opts.json === true, ...(opts.report !== undefined ? { report: opts.report } : {}) });
       return;

@@ -65,7 +65,7 @@ export class Scheduler {
     if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
     if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
     if (at < this.current) {
-      throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`);
+      throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
     const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, owner: this, fn, label, cancelled: false, done: false };
     this.push(ev);

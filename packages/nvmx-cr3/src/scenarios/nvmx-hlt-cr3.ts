@@ -116,5 +116,13 @@ export const nvmxHltCr3: ScenarioDef = {
     tickUs: { type: 'number', default: 100, min: 5, max: 100_000, unit: 'µs', description: 'scheduler tick (VMX-preemption timer per minor frame)' },
     irqPerMs: { type: 'number', default: 2, min: 0, max: 1000, unit: '1/ms', description: 'mean rate of device interrupts (external-interrupt exits)' },
   },
+  // Each minor frame is a nested exit and entry with Muen's VMREAD/VMWRITE work (~30 events), plus
+  // the device interrupts of the tick (each an exit to L1 and back); ~1 KiB of per-frame record.
+  estimate: (o) => {
+    const frames = o['frames'] as number;
+    const irqs = ((o['irqPerMs'] as number) * (o['tickUs'] as number)) / 1000;
+    return { memoryBytes: 80 * 2 ** 20 + frames * 1024, events: frames * (30 + 10 * irqs) };
+  },
+
   run,
 };

@@ -1,5 +1,5 @@
 /** definePtpSyncScenario(): the ScenarioDef an arch package exports as its `ptp-sync`. */
-import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+import type { ScenarioDef, ScenarioEstimate, ScenarioOptionValues } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter } from './adapter.js';
 import { runPtpSync } from './run-ptp-sync.js';
 
@@ -25,6 +25,21 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
       vcpus: { type: 'number', default: 1, min: 1, max: 64, integer: true, description: 'vCPUs the VMM creates (1 ms apart); each poll also reads the PHC from every vCPU and the run checks they agree' },
       dpollLog2: { type: 'number', default: -2, min: -6, max: 6, integer: true, description: "chrony servo: read the PHC every 2^dpollLog2 s (Kata: dpoll -2)" },
     },
+    estimate: (o) => estimatePtpSync(o, adapter.methods.length),
     run: (input) => runPtpSync(adapter, input),
   };
+}
+
+/**
+ * A run's cost from its options: each method runs the whole duration; each poll (each dpoll for
+ * chrony) reads the PHC sysOffsetSamples times plus once per vCPU, weighted 50 events a read
+ * (hypercall entry and exit, the servo, timers; calibrated: x86 --duration-s 86400 took 80 s for
+ * 5·10^7, as nested-migration's events cost), and each poll keeps one sample (~300 bytes).
+ */
+export function estimatePtpSync(o: ScenarioOptionValues, methods: number): ScenarioEstimate {
+  const n = (k: string): number => o[k] as number;
+  const readLog2 = o['servo'] === 'chrony' ? Math.min(n('pollLog2'), n('dpollLog2')) : n('pollLog2');
+  const polls = n('durationS') / 2 ** n('pollLog2');
+  const reads = (n('durationS') / 2 ** readLog2) * (n('sysOffsetSamples') + n('vcpus'));
+  return { memoryBytes: 80 * 2 ** 20 + methods * polls * 300 + n('vcpus') * 2 ** 20, events: methods * (reads * 50 + n('durationS')) };
 }
