@@ -14,12 +14,16 @@ import { cli, type Captured } from './helpers.js';
 /** Small runs of each scenario, the point every option is varied from. */
 const BASELINE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'nested-migration': { 'l1-gib': '2', 'l2-mib': '64', 'wss-mib': '16', 'hot-mib': '4', 'max-rounds': '3' },
-  'nested-muen-migration': { 'dest-frames': '5', 'start-ms': '0', 'max-rounds': '2' },
+  'nested-muen-migration': { 'dest-frames': '5', 'start-ms': '0', 'max-rounds': '2', 'bandwidth-mbps': '100000' },
   'nvmx-hlt-cr3': { frames: '20' },
   'ptp-sync': { 'duration-s': '16', 'retry-probe-reads': '0' },
 };
-/** Tight limits: an accepted run does at most this much (the defaults are 2e8 and 2048 MiB). */
-const LIMITS = ['--max-events', '2e5', '--max-memory-mib', '512'];
+/**
+ * Tight limits: an accepted run does at most this much (the defaults are 1e8 and 2048 MiB), so
+ * nested-migration, whose smallest run estimates 8e5 events, is only validated here; under
+ * KVMLAB_SOAK the limits are 100× and it runs too.
+ */
+const LIMITS = process.env.KVMLAB_SOAK ? ['--max-events', '2e7', '--max-memory-mib', '1024'] : ['--max-events', '2e5', '--max-memory-mib', '512'];
 const BAD = ['0', '-1', '1.5', 'NaN', '1e12', 'abc'];
 
 interface Case {
@@ -91,7 +95,7 @@ describe('every scenario option at 0, -1, 1.5, NaN, 1e12, abc and the ends of it
     expect(bad).toEqual([]);
     expect(ran).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
-  }, 300_000);
+  }, process.env.KVMLAB_SOAK ? 3_600_000 : 300_000);
 
   it('the issue\'s cases: a fractional downtime runs; 1 MB/s, a 1 µs kvmclock period and a 1 TiB L1 are refused with the estimate and the flag', async () => {
     const run = (a: string[]) => cli(['run', ...a, '--json'], installedScenarios);

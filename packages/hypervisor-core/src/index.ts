@@ -1,6 +1,7 @@
 // @kvmlab/hypervisor-core: the public API. See README.md and ../../../shared/DESIGN.md.
 export { createHypervisor, Hypervisor, type HypervisorOptions } from './hypervisor.js';
 export { definePlugin } from './plugin/define-plugin.js';
+export { checkPluginOptions, type PluginOptionRule } from './plugin/plugin-options.js';
 export type {
   Arch,
   ArmTrapAction,

@@ -6,6 +6,7 @@
  * What the host does follows the kernel's era (host-profile.ts).
  */
 import {
+  checkPluginOptions,
   definePlugin,
   drawLatency,
   KvmError,
@@ -86,6 +87,9 @@ export interface PsciConduitHost extends VendorHypRegistry {
 }
 
 export function psciConduit(opts: PsciConduitOptions = {}): Plugin {
+  checkPluginOptions(PSCI_CONDUIT_PLUGIN, opts, {
+    psci02: 'boolean', host: { oneOf: Object.keys(ARM_HOST_PROFILES) }, smcFromGuest: { oneOf: ['v6.4', 'pre-v6.4'] }, uid: { oneOf: ['kvm', '6.16-rc'] }, latency: 'object',
+  });
   const psci02 = opts.psci02 ?? true;
   const uid = uuidToWords(opts.uid === '6.16-rc' ? ARM_SMCCC_VENDOR_HYP_UID_KVM_6_16_RC : ARM_SMCCC_VENDOR_HYP_UID_KVM);
   return definePlugin({

@@ -5,6 +5,7 @@
  */
 import {
   CompositionError,
+  checkPluginOptions,
   definePlugin,
   KVM_CPUID_FEATURES,
   KVM_HC_CLOCK_PAIRING,
@@ -123,6 +124,9 @@ export function ptpKvmX86Host(hv: Hypervisor): PtpKvmX86Host {
 }
 
 export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
+  checkPluginOptions(PTP_KVM_X86_PLUGIN, opts, {
+    tscScaling: 'boolean', hostX86_64: 'boolean', checkTscAlwaysCatchup: 'boolean', kernel: { oneOf: ['5.4', '6.18'] }, periodicSync: 'object',
+  });
   const hasTscControl = opts.tscScaling ?? true;
   const checkTscAlwaysCatchup = opts.checkTscAlwaysCatchup ?? true;
   const era: KvmclockEra = opts.kernel ?? '6.18';
