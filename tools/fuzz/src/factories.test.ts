@@ -16,7 +16,7 @@ function compositionError(f: () => unknown): CompositionError {
     f();
   } catch (e) {
     if (e instanceof CompositionError) return e;
-    throw new Error(`expected a CompositionError, got ${String(e)}`);
+    throw new Error(`expected a CompositionError, got ${String(e)}`, { cause: e });
   }
   throw new Error('expected a CompositionError, nothing was thrown');
 }
