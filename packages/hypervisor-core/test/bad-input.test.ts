@@ -113,6 +113,28 @@ describe('guest accesses from host code', () => {
   });
 });
 
+describe('VMM accesses to guest memory (vm.memory)', () => {
+  it('a GPA that is not a bigint, bytes that are not bytes, or a fill value that is not a byte are typed errors; nothing changes', () => {
+    const vm = loggedVm();
+    const before = state(vm);
+    expect(errnoOf(() => vm.memory.read(0 as unknown as bigint, 4))).toBe('EINVAL');
+    expect(errnoOf(() => vm.memory.write(0n, [1, 2] as unknown as Uint8Array))).toBe('EFAULT');
+    expect(errnoOf(() => vm.memory.readU64(8 as unknown as bigint))).toBe('EINVAL');
+    expect(errnoOf(() => vm.memory.writeU64(8n, 1 as unknown as bigint))).toBe('EINVAL');
+    expect(errnoOf(() => vm.memory.fill(0n, 4, 'x' as unknown as number))).toBe('EINVAL');
+    expect(vm.memory.isMapped(0 as unknown as bigint)).toBe(false);
+    expect(state(vm)).toBe(before);
+  });
+
+  it('createVm({ maxUserSlots }) outside 1..0x7fff is EINVAL', () => {
+    const hv = createHypervisor({ arch: 'x86_64' });
+    expect(errnoOf(() => hv.createVm({ maxUserSlots: 0 }))).toBe('EINVAL');
+    expect(errnoOf(() => hv.createVm({ maxUserSlots: 1.5 }))).toBe('EINVAL');
+    expect(errnoOf(() => hv.createVm(null as never))).toBe('EINVAL');
+    expect(hv.vms).toHaveLength(0);
+  });
+});
+
 describe('hypercalls with non-architectural registers', () => {
   it('hvc([0x80000000]) with a number register is EINVAL and the vCPU has not run (firmware registers stay writable)', () => {
     const hv = createHypervisor({ arch: 'arm64' });

@@ -65,6 +65,9 @@ export class Vm {
   private mmuInstance: Mmu | undefined;
 
   constructor(hv: Hypervisor, id: number, opts: VmOptions = {}) {
+    // KVM_CREATE_VM's machine type has no slot count; the override is the model's, so a config check.
+    if (typeof opts !== 'object' || opts === null) throw new KvmError('EINVAL', `VM options ${show(opts)} are not an object`, 'opts');
+    if (opts.maxUserSlots !== undefined) assertInt(opts.maxUserSlots, 1, 0x7fff, 'maxUserSlots'); // ids are 15 bits (KVM_MEM_SLOTS_NUM)
     this.hv = hv;
     this.arch = hv.arch;
     this.id = id;
