@@ -67,9 +67,11 @@ export type CompositionErrorCode =
 
 /**
  * A mistake in how plugins were put together, found by `createHypervisor` before anything
- * runs (like Fastify's coded plugin errors). `plugin` names the culprit.
+ * runs (like Fastify's coded plugin errors). `plugin` names the culprit. A RangeError, so code
+ * that caught the RangeErrors factories and resolveScenarioOptions threw before (an unknown
+ * variant, an option out of range) still catches their INVALID_OPTION errors.
  */
-export class CompositionError extends Error {
+export class CompositionError extends RangeError {
   override readonly name: string = 'CompositionError';
   readonly code: CompositionErrorCode;
   readonly plugin: string;

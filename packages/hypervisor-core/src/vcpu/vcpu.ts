@@ -285,7 +285,11 @@ export class Vcpu {
     this.requireArch('x86_64', 'VMX instructions');
     assertOneOf(insn, VMX_INSNS, 'VMX instruction', 'insn');
     if (operands.length > 3) throw new KvmError('EINVAL', `${insn}: ${operands.length} operands, at most 3`, 'operands');
-    for (let i = 0; i < operands.length; i++) assertReg64(operands[i], `${insn} operand ${i}`, 'operands');
+    // Operands come from the guest-side wrappers' arithmetic: any bigint, wrapped by the engine as
+    // a 64-bit register would hold it; only a value that is no integer at all is refused.
+    for (let i = 0; i < operands.length; i++) {
+      if (typeof operands[i] !== 'bigint') throw new KvmError('EINVAL', `${insn} operand ${i} ${show(operands[i])} is not a bigint`, 'operands');
+    }
     this.ran();
     this.countExit(insn);
     const engine = this.vm.hv.registry.nestedVmx;
