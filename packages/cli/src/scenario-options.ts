@@ -3,13 +3,16 @@
  * becomes a commander flag (`durationS` → `--duration-s <n>`, booleans `--x` / `--no-x`) and
  * a zod validator; values then pass core's resolveScenarioOptions for the defaults.
  */
-import { resolveScenarioOptions, ScenarioOptionError, type ScenarioDef, type ScenarioOptionSpec, type ScenarioOptionValues } from '@kvmlab/hypervisor-core';
+import {
+  checkLimits, checkScenarioBudget, resolveScenarioOptions, ScenarioOptionError, type Arch, type ScenarioDef, type ScenarioEstimate,
+  type ScenarioOptionSpec, type ScenarioOptionValues,
+} from '@kvmlab/hypervisor-core';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
 /** Flags `run` itself takes; a scenario option of the same name becomes `--opt-<name>`. */
 export const RESERVED_FLAGS: ReadonlySet<string> = new Set([
-  'variant', 'arch', 'seed', 'duration', 'kernel', 'json', 'report', 'trace', 'help', 'version',
+  'variant', 'arch', 'seed', 'duration', 'kernel', 'json', 'report', 'trace', 'help', 'version', 'max-memory-mib', 'max-events',
 ]);
 
 export function kebab(name: string): string {
@@ -105,9 +108,42 @@ export function parseScenarioOptions(def: ScenarioDef, raw: Readonly<Record<stri
   try {
     return resolveScenarioOptions(def, given);
   } catch (e) {
-    // A ScenarioOptionError goes up as it is (user-errors.ts words it); an untyped RangeError
-    // from an older core is still the caller's mistake.
-    if (e instanceof RangeError && !(e instanceof ScenarioOptionError)) throw new UsageError(e.message);
+    if (e instanceof ScenarioOptionError) throw new UsageError(optionMessage(def, e));
+    throw e;
+  }
+}
+
+/** A core ScenarioOptionError as the CLI says it: `option --flag value: rule (scenario s)`, with the flag rather than the key. */
+export function optionMessage(def: ScenarioDef | undefined, e: ScenarioOptionError): string {
+  // A resource budget (or any error that words itself) keeps its own message.
+  if (!e.message.startsWith(`option ${e.option} `)) return e.message;
+  const flag = (def !== undefined ? optionFlags(def).find((f) => f.key === e.option)?.flag : undefined) ?? flagOf(e.option);
+  const shown = e.value === undefined ? '' : typeof e.value === 'string' ? ` ${JSON.stringify(e.value)}` : ` ${String(e.value)}`;
+  const scenario = e.scenario ?? def?.name;
+  return `option --${flag}${shown}: ${e.rule}${scenario !== undefined ? ` (scenario ${scenario})` : ''}`;
+}
+
+/** `--max-memory-mib` / `--max-events` as commander passes them (strings), checked. */
+export function parseLimitFlags(raw: { readonly maxMemoryMib?: unknown; readonly maxEvents?: unknown }): { maxMemoryMiB?: number; maxEvents?: number } {
+  const out: { maxMemoryMiB?: number; maxEvents?: number } = {};
+  for (const [flag, key, v] of [['max-memory-mib', 'maxMemoryMiB', raw.maxMemoryMib], ['max-events', 'maxEvents', raw.maxEvents]] as const) {
+    if (v === undefined) continue;
+    const n = typeof v === 'string' && NUMBER_TEXT.test(v.trim()) ? Number(v) : Number.NaN;
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`option --${flag} must be a positive number, got "${String(v)}"`);
+    out[key] = n;
+  }
+  return out;
+}
+
+/**
+ * The option rules ranges cannot say, then the scenario's estimate against the limits: a run
+ * beyond them is a UsageError naming the estimate, the limit and the flag that raises it.
+ */
+export function checkRunBudget(def: ScenarioDef, arch: Arch, options: ScenarioOptionValues, limits: { maxMemoryMiB?: number; maxEvents?: number } = {}): ScenarioEstimate {
+  try {
+    return checkScenarioBudget(def, options, arch, checkLimits(limits));
+  } catch (e) {
+    if (e instanceof ScenarioOptionError) throw new UsageError(optionMessage(def, e));
     throw e;
   }
 }

@@ -8,18 +8,12 @@
 import { InvalidArgumentError } from 'commander';
 import { CompositionError, ScenarioOptionError } from '@kvmlab/hypervisor-core';
 import { UsageError } from './errors.js';
-import { flagOf } from './scenario-options.js';
-
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+import { optionMessage } from './scenario-options.js';
 
 /** The one-line message for a user mistake, or undefined if `e` is not one. */
 export function userMistake(e: unknown): string | undefined {
   if (e instanceof UsageError || e instanceof InvalidArgumentError) return e.message;
-  if (e instanceof ScenarioOptionError) {
-    if (e.option === undefined) return `${e.scenario !== undefined ? `scenario ${e.scenario}: ` : ''}${e.rule}`;
-    const value = e.value !== undefined ? ` ${show(e.value)}` : '';
-    return `option --${flagOf(e.option)}${value}: ${e.rule}${e.scenario !== undefined ? ` (scenario ${e.scenario})` : ''}`;
-  }
+  if (e instanceof ScenarioOptionError) return optionMessage(undefined, e);
   if (e instanceof CompositionError) return `cannot compose these plugins: ${e.message}`;
   return undefined;
 }

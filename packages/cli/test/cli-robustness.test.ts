@@ -157,7 +157,8 @@ describe('help and output fit 80 columns when piped', () => {
     expect(r.stdout).toContain('Options of ptp-sync:');
     expect(r.stdout).toContain('Options of ptp-sync on x86_64 only:');
     expect(r.stdout).toMatch(/--guest-tsc-khz <n>/);
-    expect(r.stdout).toMatch(/on arm64 \(@kvmlab\/ptp-kvm-arm64\): merged \(default\)/);
+    expect(r.stdout).toMatch(/on arm64 \(@kvmlab\/ptp-kvm-arm64\): none, rfc-v4, merged \(default\)/);
+    expect(r.stdout).toMatch(/on x86_64 \(@kvmlab\/ptp-kvm-x86\): none, merged \(default\)/);
     expect(r.stdout).toMatch(/--duration <d>/);
     expect(r.stdout).not.toContain('--duration-s <n>');
     // The hidden alias still works (a deprecation note on stderr).

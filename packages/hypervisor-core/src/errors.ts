@@ -61,14 +61,18 @@ export type CompositionErrorCode =
   | 'DEPENDENCY_CYCLE'
   | 'INVALID_PLUGIN'
   /** The kernel asked for has no such feature (and no variant was given to try it anyway). */
-  | 'KERNEL_LACKS_FEATURE';
+  | 'KERNEL_LACKS_FEATURE'
+  /** A scenario option (or a plugin factory option) outside its declared type or range: ScenarioOptionError. */
+  | 'INVALID_OPTION';
 
 /**
  * A mistake in how plugins were put together, found by `createHypervisor` before anything
- * runs (like Fastify's coded plugin errors). `plugin` names the culprit.
+ * runs (like Fastify's coded plugin errors). `plugin` names the culprit. A RangeError, so code
+ * that caught the RangeErrors factories and resolveScenarioOptions threw before (an unknown
+ * variant, an option out of range) still catches their INVALID_OPTION errors.
  */
-export class CompositionError extends Error {
-  override readonly name = 'CompositionError';
+export class CompositionError extends RangeError {
+  override readonly name: string = 'CompositionError';
   readonly code: CompositionErrorCode;
   readonly plugin: string;
 
@@ -76,5 +80,19 @@ export class CompositionError extends Error {
     super(`${code} (plugin "${plugin}"): ${message}`);
     this.code = code;
     this.plugin = plugin;
+  }
+}
+
+/**
+ * A bad call into virtual time (the scheduler): a time that is not a bigint of ns, or one in
+ * the past. A RangeError, as the scheduler threw before it had a type of its own.
+ */
+export class SimulationError extends RangeError {
+  override readonly name = 'SimulationError';
+  readonly argument: string;
+
+  constructor(message: string, argument: string) {
+    super(message);
+    this.argument = argument;
   }
 }

@@ -4,6 +4,7 @@
  * composition mistake is a CompositionError before any VM exists.
  */
 import { installArmTimer } from './arm64/arch-timer.js';
+import { checkHypervisorOptions } from './config-schema.js';
 import { coreCapabilities } from './core-capabilities.js';
 import { CompositionError } from './errors.js';
 import { HostClock, type HostOptions } from './host/host-clock.js';
@@ -80,9 +81,7 @@ export class Hypervisor {
   private nested: NestedVmxEngine | undefined;
 
   constructor(opts: HypervisorOptions) {
-    if (opts.arch !== 'arm64' && opts.arch !== 'x86_64') {
-      throw new CompositionError('WRONG_ARCH', 'hypervisor-core', `unknown arch "${String(opts.arch)}"`);
-    }
+    checkHypervisorOptions(opts);
     this.arch = opts.arch;
     this.seed = opts.seed ?? 0;
     const kernel = resolveKernel(opts.kernel, opts.backports ?? []);

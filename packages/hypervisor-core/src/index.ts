@@ -1,6 +1,7 @@
 // @kvmlab/hypervisor-core: the public API. See README.md and ../../../shared/DESIGN.md.
 export { createHypervisor, Hypervisor, type HypervisorOptions } from './hypervisor.js';
 export { definePlugin } from './plugin/define-plugin.js';
+export { checkPluginOptions, type PluginOptionRule } from './plugin/plugin-options.js';
 export type {
   Arch,
   ArmTrapAction,
@@ -74,6 +75,7 @@ export {
   resolveScenarioOptions,
   ScenarioOptionError,
   type ScenarioDef,
+  type ScenarioEstimate,
   type ScenarioFigure,
   type ScenarioOptionSpec,
   type ScenarioOptionValues,
@@ -82,6 +84,12 @@ export {
   type ScenarioSeries,
   type ScenarioVerdict,
 } from './scenario.js';
+export {
+  checkLimits, checkScenarioBudget, DEFAULT_SCENARIO_LIMITS, LIMIT_FLAGS, ScenarioBudgetError, type ScenarioLimits,
+} from './scenario-budget.js';
+export {
+  allocOrEnomem, assertBool, assertBytes, assertInt, assertOneOf, assertReg32, assertReg64, assertStruct, assertU32, assertU64, show,
+} from './validate.js';
 export {
   cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
 } from './scenario-variants.js';

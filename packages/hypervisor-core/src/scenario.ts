@@ -3,8 +3,11 @@
  * and report them without knowing what they model. Options are described as data (the CLI
  * turns them into validators); results carry figures measured from the running model.
  */
+import { z } from 'zod';
+import { CompositionError } from './errors.js';
 import type { Arch } from './plugin/types.js';
 import type { TraceEvent } from './trace.js';
+import { show } from './validate.js';
 
 export type ScenarioOptionSpec =
   | { readonly type: 'number'; readonly default: number; readonly min?: number; readonly max?: number; readonly integer?: boolean; readonly unit?: string; readonly description: string }
@@ -69,6 +72,14 @@ export interface ScenarioResult {
   readonly trace?: readonly TraceEvent[];
 }
 
+/** A scenario's own upper estimate of one run (all its variants' work counted once). */
+export interface ScenarioEstimate {
+  /** Peak bytes the run holds: guest pages it touches, bitmaps, shadow structures, series. */
+  readonly memoryBytes: number;
+  /** Work units: scheduler events plus the guest accesses and exits the run simulates. */
+  readonly events: number;
+}
+
 export interface ScenarioDef {
   readonly name: string;
   /** One line for `kvmlab list`. */
@@ -89,57 +100,69 @@ export interface ScenarioDef {
   readonly options: Readonly<Record<string, ScenarioOptionSpec>>;
   /** Which package provides it (for `list`). */
   readonly package: string;
+  /**
+   * What a run with these (validated) options costs, computed from the options alone, so a
+   * front end can refuse a combination beyond the machine before it starts (scenario-budget.ts).
+   */
+  estimate?(options: ScenarioOptionValues, arch: Arch): ScenarioEstimate;
+  /**
+   * Rules between options that ranges cannot say (hot ≤ wss ≤ L2 size); throws
+   * ScenarioOptionError naming the option at fault. Runs before `estimate`.
+   */
+  checkOptions?(options: ScenarioOptionValues, arch: Arch): void;
   run(input: ScenarioRunInput): ScenarioResult;
 }
 
 /**
- * A value the caller chose that a scenario cannot run with: an option out of its range, or
- * options that contradict each other (hot set larger than the working set). It is the
- * caller's mistake, not the model's, so a front end reports it as a usage error (the CLI: exit
- * 2, one line naming the option, the value and the rule). A RangeError, so code that caught
- * RangeError before this class existed still catches it.
+ * A scenario option (or a resource limit) that cannot run: `option` names it as the scenario
+ * declares it (`downtimeMs`), `value` is what was given, `rule` what it broke ("must be an
+ * integer"). A configuration error (CompositionError code INVALID_OPTION), so a front end maps
+ * it to a usage error (the CLI: exit 2, one line).
  */
-export class ScenarioOptionError extends RangeError {
-  override readonly name = 'ScenarioOptionError';
-  /** The option's key in ScenarioDef.options (camelCase), when one option is at fault. */
-  readonly option: string | undefined;
-  /** The value given, when one option is at fault. */
+export class ScenarioOptionError extends CompositionError {
+  override readonly name: string = 'ScenarioOptionError';
+  readonly option: string;
   readonly value: unknown;
-  /** The rule the value broke, e.g. "must be ≤ 64" or "must be ≤ --wss-mib (32)". */
   readonly rule: string;
+
+  /** The scenario that refused it, when the thrower knows (a front end may add it). */
   readonly scenario: string | undefined;
 
-  constructor(rule: string, at: { readonly option?: string; readonly value?: unknown; readonly scenario?: string } = {}) {
-    const where = at.option !== undefined ? `option ${at.option}${at.value !== undefined ? ` = ${String(at.value)}` : ''}: ` : '';
-    super(`${at.scenario !== undefined ? `${at.scenario}: ` : ''}${where}${rule}`);
-    this.option = at.option;
-    this.value = at.value;
+  constructor(option: string, value: unknown, rule: string, scenario?: string) {
+    super('INVALID_OPTION', 'scenario', '');
+    this.option = option;
+    this.value = value;
     this.rule = rule;
-    this.scenario = at.scenario;
+    this.scenario = scenario;
+    this.message = `option ${option} ${show(value)} ${rule}`;
   }
 }
 
-/** Fills defaults and checks types and ranges; throws ScenarioOptionError (a RangeError) naming the option. */
+/** The zod schema of one declared option: its type, integer-ness and range. */
+function specSchema(spec: ScenarioOptionSpec): z.ZodType<number | boolean | string> {
+  if (spec.type === 'number') {
+    let n = z.number('must be a number').refine(Number.isFinite, 'must be a finite number');
+    if (spec.integer === true) n = n.refine(Number.isInteger, 'must be an integer');
+    if (spec.min !== undefined) n = n.refine((v) => v >= spec.min!, `must be ≥ ${spec.min}`);
+    if (spec.max !== undefined) n = n.refine((v) => v <= spec.max!, `must be ≤ ${spec.max}`);
+    return n;
+  }
+  if (spec.type === 'boolean') return z.boolean('must be true or false');
+  return z.enum(spec.values as [string, ...string[]], `must be one of ${spec.values.join(', ')}`);
+}
+
+/** Fills defaults and checks types and ranges (zod); throws ScenarioOptionError naming the option. */
 export function resolveScenarioOptions(def: ScenarioDef, given: Readonly<Record<string, unknown>> = {}): ScenarioOptionValues {
+  if (typeof given !== 'object' || given === null) throw new ScenarioOptionError('(options)', given, 'must be an object of option values');
   const out: Record<string, number | boolean | string> = {};
-  const scenario = def.name;
   for (const k of Object.keys(given)) {
-    if (!(k in def.options)) throw new ScenarioOptionError(`scenario ${def.name} has no option "${k}"`, { scenario });
+    if (!Object.hasOwn(def.options, k)) throw new ScenarioOptionError(k, given[k], `is not an option of scenario ${def.name} (options: ${Object.keys(def.options).join(', ')})`, def.name);
   }
   for (const [k, spec] of Object.entries(def.options)) {
     const v = given[k] ?? spec.default;
-    const bad = (rule: string): ScenarioOptionError => new ScenarioOptionError(rule, { option: k, value: v, scenario });
-    if (spec.type === 'number') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('must be a number');
-      if (spec.integer === true && !Number.isInteger(v)) throw bad('must be an integer');
-      if (spec.min !== undefined && v < spec.min) throw bad(`must be ≥ ${spec.min}`);
-      if (spec.max !== undefined && v > spec.max) throw bad(`must be ≤ ${spec.max}`);
-    } else if (spec.type === 'boolean') {
-      if (typeof v !== 'boolean') throw bad('must be true or false');
-    } else if (typeof v !== 'string' || !spec.values.includes(v)) {
-      throw bad(`must be one of ${spec.values.join(', ')}`);
-    }
-    out[k] = v as number | boolean | string;
+    const r = specSchema(spec).safeParse(v);
+    if (!r.success) throw new ScenarioOptionError(k, v, r.error.issues[0]?.message ?? 'is invalid', def.name);
+    out[k] = r.data;
   }
   return out;
 }

@@ -20,17 +20,18 @@ describe('ScenarioOptionError: a caller\'s option value a scenario cannot run wi
     expect(caught).toBeInstanceOf(ScenarioOptionError);
     expect(caught).toBeInstanceOf(RangeError);
     expect(caught).toMatchObject({ name: 'ScenarioOptionError', option: 'pages', value: 65, rule: 'must be ≤ 64', scenario: 'demo-opts' });
-    expect((caught as Error).message).toBe('demo-opts: option pages = 65: must be ≤ 64');
+    expect((caught as Error).message).toBe('option pages 65 must be ≤ 64');
   });
 
   it('an enum outside its values and an unknown option name', () => {
-    expect(() => resolveScenarioOptions(def, { mode: 'c' })).toThrow(/option mode = c: must be one of a, b/);
+    expect(() => resolveScenarioOptions(def, { mode: 'c' })).toThrow(/option mode "c" must be one of a, b/);
     expect(() => resolveScenarioOptions(def, { frames: 3 })).toThrow(ScenarioOptionError);
   });
 
-  it('a scenario can throw one for options that contradict each other (no single option)', () => {
-    const e = new ScenarioOptionError('need hot ≤ wss', { scenario: 'nested-migration' });
-    expect(e.option).toBeUndefined();
-    expect(e.message).toBe('nested-migration: need hot ≤ wss');
+  it('a scenario throws one for options that contradict each other, naming the option at fault', () => {
+    const e = new ScenarioOptionError('hotMib', 200, 'must be ≤ --wss-mib (64)', 'nested-migration');
+    expect(e).toBeInstanceOf(RangeError);
+    expect(e).toMatchObject({ option: 'hotMib', value: 200, rule: 'must be ≤ --wss-mib (64)', scenario: 'nested-migration' });
+    expect(e.message).toBe('option hotMib 200 must be ≤ --wss-mib (64)');
   });
 });

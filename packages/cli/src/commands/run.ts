@@ -18,14 +18,14 @@ import { SCHEMA_VERSION, stringifyJson, type ResultJson } from '../json-output.j
 import { cellForKernel, parseKernelVersion, variantForKernel } from '../kernel-table.js';
 import { createProgress } from '../progress.js';
 import { checkVariant, runScenario } from '../runner.js';
-import { camel, describeOption, durationKey, durationOption, flagOf, optionFlags, parseScenarioOptions, type OptionFlag } from '../scenario-options.js';
+import { camel, checkRunBudget, describeOption, durationKey, durationOption, flagOf, optionFlags, parseLimitFlags, parseScenarioOptions, type OptionFlag } from '../scenario-options.js';
 import { formatFigure, textTable } from '../text-table.js';
 import { displayVerdict } from '../verdicts.js';
 import { describeAxes, isAll, selectRunVariants } from '../variants.js';
 import { runMatrix } from './run-matrix.js';
 
 /** run's own options that take a value (for the scan of the arguments). */
-const VALUE_FLAGS = new Set(['--variant', '--arch', '--seed', '--duration', '--kernel', '--report', '--trace', '--expect', '--config']);
+const VALUE_FLAGS = new Set(['--variant', '--arch', '--seed', '--duration', '--kernel', '--report', '--trace', '--expect', '--config', '--max-memory-mib', '--max-events']);
 
 /** Finds the scenario name and --arch in run's arguments without parsing them. */
 export function scanRunArgs(args: readonly string[]): { scenario?: string; arch?: string } {
@@ -181,7 +181,9 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
     .addOption(new Option('--expect <outcome>', 'exit 1 unless the run shows this outcome: bug (verdict bug-reproduced) or fixed (verdict ok); without it a reproduced bug still exits 0').choices(['fixed', 'bug']))
     .option('--json', 'print the result as JSON (schemaVersion 1, kind "run"; kind "matrix" with --variant all)')
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
-    .option('--trace <file.json>', 'write a Chrome trace-event JSON file (open it in Perfetto)');
+    .option('--trace <file.json>', 'write a Chrome trace-event JSON file (open it in Perfetto)')
+    .option('--max-memory-mib <n>', 'refuse a run whose estimated peak memory is beyond this (MiB; default 2048)')
+    .option('--max-events <n>', 'refuse a run whose estimated work is beyond this many events (default 1e8)');
   const scan = scanRunArgs(args);
   const entry = scan.scenario !== undefined && ctx.catalog.has(scan.scenario) ? ctx.catalog.entry(scan.scenario) : undefined;
   if (entry !== undefined) addScenarioOptions(cmd, entry, ctx.width);
@@ -201,6 +203,7 @@ export function registerRun(program: Command, ctx: CliContext, args: readonly st
       raw[key] = value;
     }
     const options = parseScenarioOptions(def, raw);
+    checkRunBudget(def, arch, options, parseLimitFlags({ maxMemoryMib: opts['maxMemoryMib'], maxEvents: opts['maxEvents'] }));
     // Where the output goes is checked before the run, not after it.
     const reportFile = opts.report !== undefined ? checkOutputFile('--report', opts.report, ctx.io.cwd) : undefined;
     const traceFile = opts.trace !== undefined ? checkOutputFile('--trace', opts.trace, ctx.io.cwd) : undefined;

@@ -4,7 +4,15 @@
  * order they were scheduled (a sequence number breaks ties in the heap).
  */
 
+import { SimulationError } from '../errors.js';
+import { show } from '../validate.js';
+
 export type EventFn = (now: bigint) => void;
+
+/** Virtual time is a non-negative bigint of ns; anything else would turn `now` into a string or NaN. */
+function assertTime(v: unknown, what: string): asserts v is bigint {
+  if (typeof v !== 'bigint') throw new SimulationError(`${what} ${show(v)} is not a bigint of ns`, what);
+}
 
 export interface EventHandle {
   readonly at: bigint;
@@ -53,8 +61,11 @@ export class Scheduler {
 
   /** Runs `fn` at absolute time `at` (≥ now). */
   schedule(at: bigint, fn: EventFn, label?: string): EventHandle {
+    assertTime(at, 'schedule time');
+    if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
+    if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
     if (at < this.current) {
-      throw new RangeError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`);
+      throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
     const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, owner: this, fn, label, cancelled: false, done: false };
     this.push(ev);
@@ -64,12 +75,14 @@ export class Scheduler {
 
   /** Runs `fn` after `delay` ns (≥ 0). */
   after(delay: bigint, fn: EventFn, label?: string): EventHandle {
-    if (delay < 0n) throw new RangeError(`negative delay ${delay} ns`);
+    assertTime(delay, 'delay');
+    if (delay < 0n) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
     return this.schedule(this.current + delay, fn, label);
   }
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
   cancel(handle: EventHandle): boolean {
+    if (typeof handle !== 'object' || handle === null) return false;
     const ev = handle as QueuedEvent;
     if (ev.owner !== this) return false;
     if (ev.cancelled || ev.done) return false;
@@ -80,7 +93,8 @@ export class Scheduler {
 
   /** Runs every event due at or before `t`, then sets now = t. Returns the events run. */
   runUntil(t: bigint): number {
-    if (t < this.current) throw new RangeError(`runUntil(${t}) is in the past (now ${this.current})`);
+    assertTime(t, 'runUntil time');
+    if (t < this.current) throw new SimulationError(`runUntil(${t}) is in the past (now ${this.current})`, 'runUntil time');
     const start = this.executed;
     for (;;) {
       const top = this.heap[0];
@@ -97,7 +111,9 @@ export class Scheduler {
    * true if it stopped early.
    */
   runUntilOr(t: bigint, stop: () => boolean): boolean {
-    if (t < this.current) throw new RangeError(`runUntilOr(${t}) is in the past (now ${this.current})`);
+    assertTime(t, 'runUntilOr time');
+    if (typeof stop !== 'function') throw new SimulationError(`stop ${show(stop)} is not a function`, 'stop');
+    if (t < this.current) throw new SimulationError(`runUntilOr(${t}) is in the past (now ${this.current})`, 'runUntilOr time');
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.at > t) break;
@@ -109,11 +125,14 @@ export class Scheduler {
 
   /** runUntil(now + d). */
   runFor(d: bigint): number {
+    assertTime(d, 'runFor duration');
+    if (d < 0n) throw new SimulationError(`negative runFor duration ${d} ns`, 'runFor duration');
     return this.runUntil(this.current + d);
   }
 
   /** Runs until no event is left (or `maxEvents` ran, to stop runaway models). */
   run(maxEvents = Number.MAX_SAFE_INTEGER): number {
+    if (typeof maxEvents !== 'number' || !(maxEvents >= 0)) throw new SimulationError(`maxEvents ${show(maxEvents)} is not a count`, 'maxEvents');
     const start = this.executed;
     while (this.executed - start < maxEvents) {
       const top = this.heap[0];
@@ -128,7 +147,8 @@ export class Scheduler {
    * round trip, a VM exit). Events due within the interval run first, each at its own time.
    */
   elapse(d: bigint): void {
-    if (d < 0n) throw new RangeError(`negative elapse ${d} ns`);
+    assertTime(d, 'elapse duration');
+    if (d < 0n) throw new SimulationError(`negative elapse ${d} ns`, 'elapse duration');
     this.runUntil(this.current + d);
   }
 

@@ -8,6 +8,7 @@
 import { leBytes, readLe, s64, u32, u64, U64_MASK } from '../bigint.js';
 import { KVM_CPUID_FEATURES, KVM_CPUID_SIGNATURE, KVM_ENOSYS, KVM_EPERM, KVM_SIGNATURE } from '../constants.js';
 import { KvmError } from '../errors.js';
+import { assertBytes, assertInt, assertOneOf, assertReg32, assertReg64, assertU64, show } from '../validate.js';
 import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
 import {
@@ -68,6 +69,14 @@ export const X86_INITIAL_EFER = EFER_LMA | EFER_LME;
 /** kvm_default_tsc_scaling_ratio on VMX: 1.0 with 48 fractional bits (arch/x86/kvm/vmx). */
 export const VMX_TSC_RATIO_FRAC_BITS = 48n;
 export const VMX_DEFAULT_TSC_RATIO = 1n << VMX_TSC_RATIO_FRAC_BITS;
+
+/** The instructions vcpu.vmx() emulates (VmxInstruction). */
+const VMX_INSNS: readonly VmxInstruction[] = [
+  'vmxon', 'vmxoff', 'vmclear', 'vmptrld', 'vmptrst', 'vmread', 'vmwrite', 'vmlaunch', 'vmresume', 'invept', 'invvpid',
+];
+
+/** The longest single guest access host code may ask for (1 GiB); a guest instruction moves at most a page or so. */
+const MAX_ACCESS = 1 << 30;
 
 export class Vcpu {
   readonly vm: Vm;
@@ -150,6 +159,11 @@ export class Vcpu {
 
   private smcccTrap(conduit: Conduit, x: readonly bigint[], imm: number): bigint[] {
     this.requireArch('arm64', conduit.toUpperCase());
+    // Host code may pass what no register holds; refuse it before the vCPU counts as having run.
+    if (!Array.isArray(x)) throw new KvmError('EINVAL', `${conduit} registers ${show(x)} are not an array of bigints`, 'x');
+    if (x.length > 31) throw new KvmError('EINVAL', `${conduit}: ${x.length} registers, arm64 has x0..x30`, 'x');
+    for (let i = 0; i < x.length; i++) assertReg64(x[i], `${conduit} x${i}`, 'x');
+    assertInt(imm, 0, 0xffff, `${conduit} #imm`, 'imm'); // imm16 of the HVC/SMC encoding
     this.ran();
     this.countExit(conduit);
     for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
@@ -180,6 +194,14 @@ export class Vcpu {
   /** x86 VMCALL: models ____kvm_emulate_hypercall() (arch/x86/kvm/x86.c). Returns RAX. */
   vmcall(nr: bigint | number, args: readonly bigint[] = [], opts: VmcallOptions = {}): bigint {
     this.requireArch('x86_64', 'VMCALL');
+    if (typeof nr === 'number') assertReg32(nr, 'VMCALL nr (RAX)', 'nr');
+    else assertReg64(nr, 'VMCALL nr (RAX)', 'nr');
+    if (!Array.isArray(args)) throw new KvmError('EINVAL', `VMCALL args ${show(args)} are not an array of bigints`, 'args');
+    if (args.length > 4) throw new KvmError('EINVAL', `VMCALL takes 4 args (RBX, RCX, RDX, RSI), got ${args.length}`, 'args');
+    for (let i = 0; i < args.length; i++) assertReg64(args[i], `VMCALL arg ${i}`, 'args');
+    if (typeof opts !== 'object' || opts === null) throw new KvmError('EINVAL', `VMCALL options ${show(opts)} are not an object`, 'opts');
+    if (opts.cpl !== undefined) assertInt(opts.cpl, 0, 3, 'VMCALL cpl', 'cpl');
+    if (opts.longMode !== undefined && typeof opts.longMode !== 'boolean') throw new KvmError('EINVAL', `VMCALL longMode ${show(opts.longMode)} is not a boolean`, 'longMode');
     this.ran();
     this.countExit('vmcall');
     const st = this.x86;
@@ -218,6 +240,8 @@ export class Vcpu {
    */
   cpuid(leaf: number, subleaf = 0): readonly [bigint, bigint, bigint, bigint] {
     this.requireArch('x86_64', 'CPUID');
+    assertReg32(leaf, 'CPUID leaf (EAX)', 'leaf');
+    assertReg32(subleaf, 'CPUID subleaf (ECX)', 'subleaf');
     this.ran();
     const l = leaf >>> 0;
     const data = new Uint8Array(16);
@@ -235,6 +259,8 @@ export class Vcpu {
    */
   wrmsr(index: number, value: bigint): boolean {
     this.requireArch('x86_64', 'WRMSR');
+    assertReg32(index, 'WRMSR index (ECX)', 'index');
+    assertReg64(value, 'WRMSR value (EDX:EAX)', 'value');
     this.ran();
     return this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
   }
@@ -242,6 +268,7 @@ export class Vcpu {
   /** x86 RDMSR: the value, or undefined where KVM would inject #GP (no plugin claims it). */
   rdmsr(index: number): bigint | undefined {
     this.requireArch('x86_64', 'RDMSR');
+    assertReg32(index, 'RDMSR index (ECX)', 'index');
     this.ran();
     const data = new Uint8Array(8);
     return this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 }) ? readLe(data, 0, 8) : undefined;
@@ -256,6 +283,13 @@ export class Vcpu {
    */
   vmx(insn: VmxInstruction, ...operands: bigint[]): VmxInstructionResult {
     this.requireArch('x86_64', 'VMX instructions');
+    assertOneOf(insn, VMX_INSNS, 'VMX instruction', 'insn');
+    if (operands.length > 3) throw new KvmError('EINVAL', `${insn}: ${operands.length} operands, at most 3`, 'operands');
+    // Operands come from the guest-side wrappers' arithmetic: any bigint, wrapped by the engine as
+    // a 64-bit register would hold it; only a value that is no integer at all is refused.
+    for (let i = 0; i < operands.length; i++) {
+      if (typeof operands[i] !== 'bigint') throw new KvmError('EINVAL', `${insn} operand ${i} ${show(operands[i])} is not a bigint`, 'operands');
+    }
     this.ran();
     this.countExit(insn);
     const engine = this.vm.hv.registry.nestedVmx;
@@ -270,6 +304,8 @@ export class Vcpu {
    */
   movToCr(cr: 0 | 4, value: bigint): boolean {
     this.requireArch('x86_64', 'MOV to CR');
+    assertOneOf(cr, [0, 4], 'MOV to CR: control register', 'cr');
+    assertReg64(value, `MOV to CR${cr} value`, 'value');
     this.ran();
     const v = u64(value);
     const data = new Uint8Array(1);
@@ -286,6 +322,10 @@ export class Vcpu {
    */
   io(port: number, size: 1 | 2 | 4, direction: 'in' | 'out', value = 0n): bigint {
     this.requireArch('x86_64', 'IN/OUT');
+    assertInt(port, 0, 0xffff, 'I/O port', 'port');
+    assertOneOf(size, [1, 2, 4], 'I/O size', 'size');
+    assertOneOf(direction, ['in', 'out'], 'I/O direction', 'direction');
+    assertReg64(value, 'OUT value', 'value');
     this.ran();
     return readLe(this.pioExit(port, size, direction === 'in', value), 0, size);
   }
@@ -315,11 +355,13 @@ export class Vcpu {
 
   /** KVM_GET_NESTED_STATE (x86 with nested VMX; EINVAL otherwise, as without get_nested_state). */
   getNestedState(buf?: Uint8Array): Uint8Array {
+    if (buf !== undefined) assertBytes(buf, 'struct kvm_nested_state', 'buf');
     return this.nestedEngine('KVM_GET_NESTED_STATE').getNestedState(this, buf);
   }
 
   /** KVM_SET_NESTED_STATE. */
   setNestedState(buf: Uint8Array): void {
+    assertBytes(buf, 'struct kvm_nested_state', 'buf');
     this.nestedEngine('KVM_SET_NESTED_STATE').setNestedState(this, buf);
   }
 
@@ -340,21 +382,26 @@ export class Vcpu {
   setMpState(state: number): void {
     this.requireArch('x86_64', 'KVM_SET_MP_STATE');
     if (state !== KVM_MP_STATE_RUNNABLE && state !== KVM_MP_STATE_HALTED) {
-      throw new KvmError('EINVAL', `mp_state ${state} is not RUNNABLE (${KVM_MP_STATE_RUNNABLE}) or HALTED (${KVM_MP_STATE_HALTED})`, 'state');
+      throw new KvmError('EINVAL', `mp_state ${show(state)} is not RUNNABLE (${KVM_MP_STATE_RUNNABLE}) or HALTED (${KVM_MP_STATE_HALTED})`, 'state');
     }
     this.x86.mpState = state;
   }
 
   /** A guest load of `length` bytes at `gpa` through the MMU. */
   read(gpa: bigint, length: number): Uint8Array {
+    // A GPA is what a 64-bit register holds: 2^64 is no address (it would wrap to 0).
+    if (typeof gpa !== 'bigint' || gpa < 0n || gpa > U64_MASK) assertU64(gpa, 'guest read GPA', 'gpa');
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > MAX_ACCESS) assertInt(length, 0, MAX_ACCESS, 'guest read length', 'length');
     this.ran();
-    return this.vm.mmu.guestRead(this, u64(gpa), length);
+    return this.vm.mmu.guestRead(this, gpa, length);
   }
 
   /** A guest store at `gpa` through the MMU (dirty tracking sees it). */
   write(gpa: bigint, bytes: Uint8Array): void {
+    if (typeof gpa !== 'bigint' || gpa < 0n || gpa > U64_MASK) assertU64(gpa, 'guest write GPA', 'gpa');
+    if (!(bytes instanceof Uint8Array)) assertBytes(bytes, 'guest write bytes', 'bytes');
     this.ran();
-    this.vm.mmu.guestWrite(this, u64(gpa), bytes);
+    this.vm.mmu.guestWrite(this, gpa, bytes);
   }
 
   /**
@@ -381,6 +428,7 @@ export class Vcpu {
   /** arm64: CNTVCT_EL0 (virt) or CNTPCT_EL0 (phys) as the guest reads them. */
   readCounter(which: 'virt' | 'phys' = 'virt'): bigint {
     this.requireArch('arm64', 'MRS CNTxCT_EL0');
+    assertOneOf(which, ['virt', 'phys'], 'counter', 'which');
     return this.vm.armTimer.getCnt(this, which);
   }
 
@@ -401,6 +449,7 @@ export class Vcpu {
 
   /** KVM_GET_ONE_REG. */
   getOneReg(id: bigint): bigint {
+    assertU64(id, 'KVM_GET_ONE_REG id', 'id');
     const def = this.vm.hv.registry.oneRegs.get(id);
     if (def === undefined) throw new KvmError('ENOENT', `no register 0x${id.toString(16)}`, 'id');
     return def.value.get(this);
@@ -408,6 +457,8 @@ export class Vcpu {
 
   /** KVM_SET_ONE_REG. */
   setOneReg(id: bigint, value: bigint): void {
+    assertU64(id, 'KVM_SET_ONE_REG id', 'id');
+    assertReg64(value, 'KVM_SET_ONE_REG value', 'value');
     const def = this.vm.hv.registry.oneRegs.get(id);
     if (def === undefined) throw new KvmError('ENOENT', `no register 0x${id.toString(16)}`, 'id');
     def.value.set(this, u64(value));

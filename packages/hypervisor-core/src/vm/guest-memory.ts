@@ -6,6 +6,7 @@
  */
 import { readLe, writeLe } from '../bigint.js';
 import { KvmError } from '../errors.js';
+import { assertBytes, assertInt, show } from '../validate.js';
 import type { Memslot, Memslots } from './memslots.js';
 import { PAGE_BYTES } from './sparse-pages.js';
 
@@ -27,7 +28,8 @@ export class GuestMemory {
 
   /** Splits [gpa, gpa+length) into per-slot pieces, or throws EFAULT. */
   private pieces(gpa: bigint, length: number): Piece[] {
-    if (!Number.isInteger(length) || length < 0) throw new KvmError('EINVAL', `bad length ${length}`, 'length');
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw new KvmError('EINVAL', `bad length ${show(length)}`, 'length');
+    if (typeof gpa !== 'bigint') throw new KvmError('EINVAL', `GPA ${show(gpa)} is not a bigint`, 'gpa');
     if (gpa < 0n) throw new KvmError('EFAULT', `negative GPA ${gpa}`, 'gpa');
     const out: Piece[] = [];
     let at = 0;
@@ -51,11 +53,13 @@ export class GuestMemory {
   }
 
   write(gpa: bigint, bytes: Uint8Array): void {
+    assertBytes(bytes, 'bytes');
     for (const p of this.pieces(gpa, bytes.length)) p.slot.backing.write(p.offset, bytes, p.at, p.n);
   }
 
   /** memset() of guest memory from the VMM. */
   fill(gpa: bigint, length: number, value: number): void {
+    assertInt(value, -0x80, 0xff, 'fill value', 'value');
     for (const p of this.pieces(gpa, length)) p.slot.backing.fill(p.offset, p.n, value & 0xff);
   }
 
@@ -65,7 +69,7 @@ export class GuestMemory {
    * migration; this path allocates nothing.
    */
   private u64Slot(gpa: bigint): Memslot | undefined {
-    if (gpa < 0n || (gpa & 0xfffn) > 0xff8n) return undefined;
+    if (typeof gpa !== 'bigint' || gpa < 0n || (gpa & 0xfffn) > 0xff8n) return undefined;
     return this.slots.findByGfn(gpa >> 12n, this.asId); // none: the general path raises the EFAULT
   }
 
@@ -83,6 +87,7 @@ export class GuestMemory {
   }
 
   writeU64(gpa: bigint, value: bigint): void {
+    if (typeof value !== 'bigint') throw new KvmError('EINVAL', `u64 value ${show(value)} is not a bigint`, 'value');
     const slot = this.u64Slot(gpa);
     if (slot === undefined) {
       const b = new Uint8Array(8);
@@ -104,7 +109,7 @@ export class GuestMemory {
   /** Whether every byte of the range is backed by a slot. */
   isMapped(gpa: bigint, length = 1): boolean {
     // Slots are whole pages: a range inside one page is mapped iff its page is (the common case).
-    if (gpa >= 0n && Number.isInteger(length) && length >= 0 && Number(gpa & 0xfffn) + length <= PAGE_BYTES) {
+    if (typeof gpa === 'bigint' && gpa >= 0n && Number.isInteger(length) && length >= 0 && Number(gpa & 0xfffn) + length <= PAGE_BYTES) {
       return this.slots.findByGfn(gpa >> 12n, this.asId) !== undefined;
     }
     try {

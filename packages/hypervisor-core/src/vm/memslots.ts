@@ -13,6 +13,7 @@ import {
 } from '../constants.js';
 import type { DirtyBitmap } from './dirty-bitmap.js';
 import { SparsePages } from './sparse-pages.js';
+import { assertStruct, assertU64, showHex } from '../validate.js';
 
 /** struct kvm_userspace_memory_region, minus the host pointer (the model owns the backing). */
 export interface UserMemoryRegion {
@@ -115,9 +116,16 @@ export class Memslots {
 
   /** Validates a region in KVM's order and says what it would change; throws KvmError. */
   plan(mem: UserMemoryRegion): PlannedChange {
-    if (!Number.isInteger(mem.slot) || mem.slot < 0 || mem.slot > 0xffff_ffff) {
-      throw new KvmError('EINVAL', `slot ${mem.slot} is not a u32`, 'slot');
+    // The struct's C types first (a value that could not be in struct kvm_userspace_memory_region).
+    assertStruct(mem, 'struct kvm_userspace_memory_region', 'region');
+    if (typeof mem.slot !== 'number' || !Number.isInteger(mem.slot) || mem.slot < 0 || mem.slot > 0xffff_ffff) {
+      throw new KvmError('EINVAL', `slot ${showHex(mem.slot)} is not a u32`, 'slot');
     }
+    if (typeof mem.flags !== 'number' || !Number.isInteger(mem.flags) || mem.flags < 0 || mem.flags > 0xffff_ffff) {
+      throw new KvmError('EINVAL', `flags ${showHex(mem.flags)} is not a u32`, 'flags');
+    }
+    assertU64(mem.guestPhysAddr, 'guest_phys_addr', 'guestPhysAddr');
+    assertU64(mem.memorySize, 'memory_size', 'memorySize');
     const asId = mem.slot >>> 16;
     const id = mem.slot & 0xffff;
     // kvm_vm_ioctl_set_memory_region: user slots only.
@@ -125,13 +133,13 @@ export class Memslots {
       throw new KvmError('EINVAL', `slot id ${id} ≥ KVM_USER_MEM_SLOTS (${this.maxUserSlots})`, 'slot');
     }
     // check_memory_region_flags
-    if (!Number.isInteger(mem.flags) || mem.flags < 0 || (mem.flags & ~VALID_FLAGS) !== 0) {
+    if ((mem.flags & ~VALID_FLAGS) !== 0) {
       throw new KvmError('EINVAL', `unknown memslot flags 0x${mem.flags.toString(16)}`, 'flags');
     }
-    if (mem.memorySize < 0n || (mem.memorySize & (PAGE_SIZE - 1n)) !== 0n) {
+    if ((mem.memorySize & (PAGE_SIZE - 1n)) !== 0n) {
       throw new KvmError('EINVAL', `memory_size 0x${mem.memorySize.toString(16)} is not page aligned`, 'memorySize');
     }
-    if (mem.guestPhysAddr < 0n || (mem.guestPhysAddr & (PAGE_SIZE - 1n)) !== 0n) {
+    if ((mem.guestPhysAddr & (PAGE_SIZE - 1n)) !== 0n) {
       throw new KvmError('EINVAL', `guest_phys_addr 0x${mem.guestPhysAddr.toString(16)} is not page aligned`, 'guestPhysAddr');
     }
     if (asId >= this.addressSpaces) {

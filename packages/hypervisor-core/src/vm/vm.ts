@@ -3,6 +3,7 @@
  * ioctl it models (virt/kvm/kvm_main.c, Linux 5.4) and leaves the VM unchanged when it does.
  */
 import {
+  KVM_MEM_LOG_DIRTY_PAGES,
   KVM_DIRTY_LOG_INITIALLY_SET,
   KVM_DIRTY_LOG_MANUAL_CAPS,
   KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE,
@@ -16,6 +17,7 @@ import { DirtyBitmap } from './dirty-bitmap.js';
 import { GuestMemory } from './guest-memory.js';
 import { Memslots, type Memslot, type UserMemoryRegion } from './memslots.js';
 import { WriteProtectMmu, type Mmu } from './mmu.js';
+import { allocOrEnomem, assertBytes, assertInt, assertReg64, assertStruct, assertU32, assertU64, show } from '../validate.js';
 
 /** KVM_CLEAR_DIRTY_LOG's struct kvm_clear_dirty_log. */
 export interface ClearDirtyLogArgs {
@@ -63,6 +65,9 @@ export class Vm {
   private mmuInstance: Mmu | undefined;
 
   constructor(hv: Hypervisor, id: number, opts: VmOptions = {}) {
+    // KVM_CREATE_VM's machine type has no slot count; the override is the model's, so a config check.
+    if (typeof opts !== 'object' || opts === null) throw new KvmError('EINVAL', `VM options ${show(opts)} are not an object`, 'opts');
+    if (opts.maxUserSlots !== undefined) assertInt(opts.maxUserSlots, 1, 0x7fff, 'maxUserSlots'); // ids are 15 bits (KVM_MEM_SLOTS_NUM)
     this.hv = hv;
     this.arch = hv.arch;
     this.id = id;
@@ -99,8 +104,16 @@ export class Vm {
 
   /** KVM_ENABLE_CAP on the VM fd. */
   enableCap(cap: number, args: readonly (bigint | number)[] = [], flags = 0): void {
-    const a = args.map((x) => BigInt(x));
-    if (a.length > 4) throw new KvmError('EINVAL', 'kvm_enable_cap has 4 args', 'args');
+    // struct kvm_enable_cap: __u32 cap, __u32 flags, __u64 args[4].
+    assertU32(cap, 'cap');
+    assertU32(flags, 'flags');
+    if (!Array.isArray(args)) throw new KvmError('EFAULT', `args ${show(args)} is not an array`, 'args');
+    if (args.length > 4) throw new KvmError('EINVAL', 'kvm_enable_cap has 4 args', 'args');
+    const a = args.map((x, i) => {
+      if (typeof x === 'number') assertInt(x, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, `args[${i}]`, 'args');
+      else assertReg64(x, `args[${i}]`, 'args');
+      return BigInt.asUintN(64, BigInt(x));
+    });
     const def = this.hv.registry.capabilities.get(cap);
     if (def === undefined || def.value.check(this) === 0) {
       throw new KvmError('EINVAL', `capability ${cap} is not supported`, 'cap');
@@ -133,6 +146,12 @@ export class Vm {
   setUserMemoryRegion(region: UserMemoryRegion): void {
     const plan = this.memslots.plan(region);
     const oldFlags = plan.old?.flags ?? 0;
+    // __kvm_set_memory_region allocates the bitmap before the new memslots are installed, so a
+    // failed kvzalloc() is ENOMEM with nothing changed.
+    const logs = (plan.flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0;
+    const bitmap = plan.change !== 'delete' && plan.change !== 'none' && logs && plan.old?.dirtyBitmap === undefined
+      ? allocOrEnomem('dirty bitmap', () => new DirtyBitmap(plan.npages, this.initiallySet))
+      : undefined;
     const slot = this.memslots.commit(plan);
     if (plan.change === 'delete') {
       // kvm_arch_flush_shadow_memslot(): the MMU drops what mapped the deleted slot.
@@ -142,7 +161,7 @@ export class Vm {
     if (slot === undefined || plan.change === 'none') return;
     // __kvm_set_memory_region: allocate the bitmap when logging starts, drop it when it stops.
     if (slot.logsDirty && slot.dirtyBitmap === undefined) {
-      slot.dirtyBitmap = new DirtyBitmap(slot.npages, this.initiallySet);
+      slot.dirtyBitmap = bitmap;
     } else if (!slot.logsDirty) {
       slot.dirtyBitmap = undefined;
     }
@@ -150,9 +169,10 @@ export class Vm {
   }
 
   private slotForLog(slotArg: number, what: string): Memslot {
+    assertU32(slotArg, `${what}: slot`, 'slot');
     const asId = slotArg >>> 16;
     const id = slotArg & 0xffff;
-    if (!Number.isInteger(slotArg) || slotArg < 0 || asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
+    if (asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
       throw new KvmError('EINVAL', `${what}: slot ${slotArg} out of range`, 'slot');
     }
     const slot = this.memslots.get(asId, id);
@@ -170,6 +190,8 @@ export class Vm {
    * lost, unless manual protect is on); without it, a new array.
    */
   getDirtyLog(slotArg: number, bitmap?: Uint8Array): Uint8Array {
+    // A buffer that is not bytes (a plain Array, say) is a bad dirty_bitmap pointer: EFAULT before the harvest.
+    if (bitmap !== undefined) assertBytes(bitmap, 'dirty_bitmap', 'bitmap');
     const slot = this.slotForLog(slotArg, 'KVM_GET_DIRTY_LOG');
     const bm = slot.dirtyBitmap!;
     const tooShort = bitmap !== undefined && bitmap.length < bm.bytes.length;
@@ -198,17 +220,21 @@ export class Vm {
 
   /** KVM_CLEAR_DIRTY_LOG (kvm_clear_dirty_log_protect). */
   clearDirtyLog(args: ClearDirtyLogArgs): void {
+    // struct kvm_clear_dirty_log: __u32 slot, __u32 num_pages, __u64 first_page, dirty_bitmap.
+    assertStruct(args, 'struct kvm_clear_dirty_log', 'args');
+    assertU32(args.slot, 'KVM_CLEAR_DIRTY_LOG: slot', 'slot');
+    assertU32(args.numPages, 'num_pages', 'numPages');
+    if (typeof args.firstPage === 'number') assertInt(args.firstPage, 0, Number.MAX_SAFE_INTEGER, 'first_page', 'firstPage');
+    else assertU64(args.firstPage, 'first_page', 'firstPage');
+    assertBytes(args.bitmap, 'dirty_bitmap', 'bitmap');
     const firstPage = BigInt(args.firstPage);
     const numPages = args.numPages;
     const asId = args.slot >>> 16;
     const id = args.slot & 0xffff;
-    if (!Number.isInteger(args.slot) || args.slot < 0 || asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
+    if (asId >= this.memslots.addressSpaces || id >= this.memslots.maxUserSlots) {
       throw new KvmError('EINVAL', `KVM_CLEAR_DIRTY_LOG: slot ${args.slot} out of range`, 'slot');
     }
-    if (!Number.isInteger(numPages) || numPages < 0 || numPages > 0xffff_ffff) {
-      throw new KvmError('EINVAL', `num_pages ${numPages} is not a u32`, 'numPages');
-    }
-    if (firstPage < 0n || (firstPage & 63n) !== 0n) {
+    if ((firstPage & 63n) !== 0n) {
       throw new KvmError('EINVAL', `first_page ${firstPage} is not a multiple of 64`, 'firstPage');
     }
     const slot = this.slotForLog(args.slot, 'KVM_CLEAR_DIRTY_LOG');
@@ -239,6 +265,7 @@ export class Vm {
 
   /** kvm_vcpu_mark_page_dirty(): marks an L1 gfn in whatever slot holds it (none: nothing). */
   markPageDirty(gfn: bigint, asId = 0): boolean {
+    if (typeof gfn !== 'bigint') return false; // no slot holds a non-gfn
     const slot = this.memslots.findByGfn(gfn, asId);
     if (slot?.dirtyBitmap === undefined) return false;
     slot.dirtyBitmap.set(Number(gfn - slot.baseGfn));
@@ -247,6 +274,7 @@ export class Vm {
 
   /** kvm_write_guest(): a write by KVM itself into guest memory; marks pages dirty. */
   kvmWriteGuest(gpa: bigint, bytes: Uint8Array): void {
+    assertBytes(bytes, 'bytes');
     this.memory.write(gpa, bytes);
     const last = bytes.length === 0 ? gpa : gpa + BigInt(bytes.length - 1);
     for (let gfn = gpa >> 12n; gfn <= last >> 12n; gfn++) this.markPageDirty(gfn);
@@ -260,8 +288,8 @@ export class Vm {
   /** KVM_CREATE_VCPU. */
   createVcpu(id: number): Vcpu {
     const { maxVcpuId, maxVcpus } = this.hv.kernel;
-    if (!Number.isInteger(id) || id < 0 || id >= maxVcpuId) {
-      throw new KvmError('EINVAL', `vcpu id ${id} ≥ KVM_MAX_VCPU_ID (${maxVcpuId})`, 'id');
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= maxVcpuId) {
+      throw new KvmError('EINVAL', `vcpu id ${show(id)} is not in 0..KVM_MAX_VCPU_ID-1 (${maxVcpuId - 1})`, 'id');
     }
     if (this.vcpus.length >= maxVcpus) throw new KvmError('EINVAL', 'too many vCPUs', 'id');
     if (this.vcpus.some((v) => v.id === id)) throw new KvmError('EEXIST', `vcpu ${id} already exists`, 'id');

@@ -3,7 +3,7 @@
  * and fills the MMU and PML hooks of hypervisor-core's nested-VMX engine, so L2 runs on shadow
  * EPT under PML in whatever nested VMX the hypervisor has (nvmx-cr3's GUEST_CR3 variants among it).
  */
-import { definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
+import { checkPluginOptions, definePlugin, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_NAMES, type Plugin, type Vcpu } from '@kvmlab/hypervisor-core';
 import { l0Config, type KvmMmuPmlOptions } from './config.js';
 import type { Variant } from './spte.js';
 import { KvmMmuPml } from './kvm-mmu.js';
@@ -25,6 +25,7 @@ function exitToUser(vcpu: Vcpu, reason: number): boolean {
 }
 
 export function kvmMmuPml(opts: KvmMmuPmlOptions = {}): Plugin {
+  checkPluginOptions(KVM_MMU_PML_PLUGIN, opts, { variant: { oneOf: ['pre-fix', 'merged'] }, enablePml: 'boolean', eptAd: 'boolean' });
   l0Config(opts); // a bad explicit option is an error at once, not at composition
   return definePlugin({
     name: KVM_MMU_PML_PLUGIN,

@@ -127,7 +127,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   const writtenAll = new Set<number>();
   const mig = new Precopy(vm, slot, {
     bandwidthBytesPerSec: o.bandwidthMBps * 1e6,
-    downtimeNs: BigInt(o.downtimeMs) * 1_000_000n,
+    downtimeNs: BigInt(Math.round(o.downtimeMs * 1e6)), // the budget may be fractional ms (1.5 ms)
     maxRounds: o.maxRounds,
     writtenSinceLastSync: () => {
       const since = new Set<number>();

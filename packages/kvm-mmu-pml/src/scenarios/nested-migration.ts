@@ -6,6 +6,7 @@
 import type { ScenarioDef, ScenarioOptionValues, ScenarioResult } from '@kvmlab/hypervisor-core';
 import { QEMU_DEFAULT_DOWNTIME_MS } from '../constants.js';
 import type { Variant } from '../host/spte.js';
+import { checkMigrationOptions, estimateMigration } from './migration-estimate.js';
 import { runMigration, type MigrationRun, type MigrationRunOptions } from './migration-run.js';
 
 const num = (o: ScenarioOptionValues, k: string): number => o[k] as number;
@@ -63,6 +64,8 @@ export const nestedMigrationScenario: ScenarioDef = {
     eptp12Ad: { type: 'boolean', default: true, description: 'L1 enables A/D flags in EPT12 (EPTP12 bit 6)' },
     tdpForL2: { type: 'boolean', default: false, description: 'L1 runs L2 without EPT12 (L2 on L1’s TDP)' },
   },
+  checkOptions: checkMigrationOptions,
+  estimate: estimateMigration,
   run(input): ScenarioResult {
     const variant = input.variant as Variant;
     const nested = runMigration({ ...migrationOptions(variant, input.seed, input.options, 'nested'), trace: input.trace === true });

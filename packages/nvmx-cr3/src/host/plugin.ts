@@ -4,7 +4,7 @@
  * vmcs01/vmcs02/vmcs12, entry, exit, the HLT squash, the preemption timer — is the engine's, so it
  * composes with any other nested-VMX plugin (kvm-mmu-pml's MMU) in one hypervisor.
  */
-import { definePlugin, type NestedVcpu, type Plugin, type Vcpu, X86_CR0_PG } from '@kvmlab/hypervisor-core';
+import { checkPluginOptions, definePlugin, type NestedVcpu, type Plugin, type Vcpu, X86_CR0_PG } from '@kvmlab/hypervisor-core';
 import { guestCr3Hooks, NVMX_VARIANTS, type NvmxVariant } from './guest-cr3.js';
 
 export interface NvmxCr3Options {
@@ -38,6 +38,7 @@ export interface NvmxService {
 export const NVMX_SERVICE = 'nvmx-cr3';
 
 export function nvmxCr3(opts: NvmxCr3Options = {}): Plugin {
+  checkPluginOptions('nvmx-cr3', opts, { variant: { oneOf: NVMX_VARIANTS }, enableEpt: 'boolean', unrestrictedGuest: 'boolean', exitCostNs: { bigintAtLeast: 0n } });
   const explicit = opts.variant;
   if (explicit !== undefined && !NVMX_VARIANTS.includes(explicit)) {
     throw new RangeError(`nvmx-cr3: unknown variant "${String(explicit)}" (${NVMX_VARIANTS.join(' | ')})`);

@@ -6,6 +6,11 @@
  * What the host does follows the kernel's era (host-profile.ts).
  */
 import {
+  assertInt,
+  assertStruct,
+  assertU32,
+  assertU64,
+  checkPluginOptions,
   definePlugin,
   drawLatency,
   KvmError,
@@ -89,6 +94,9 @@ export interface PsciConduitHost extends VendorHypRegistry {
 }
 
 export function psciConduit(opts: PsciConduitOptions = {}): Plugin {
+  checkPluginOptions(PSCI_CONDUIT_PLUGIN, opts, {
+    psci02: 'boolean', host: { oneOf: Object.keys(ARM_HOST_PROFILES) }, smcFromGuest: { oneOf: ['v6.4', 'pre-v6.4'] }, uid: { oneOf: ['kvm', '6.16-rc'] }, latency: 'object',
+  });
   const psci02 = opts.psci02 ?? true;
   const uid = uuidToWords(opts.uid === '6.16-rc' ? ARM_SMCCC_VENDOR_HYP_UID_KVM_6_16_RC : ARM_SMCCC_VENDOR_HYP_UID_KVM);
   return definePlugin({
@@ -186,6 +194,22 @@ export function psciConduit(opts: PsciConduitOptions = {}): Plugin {
         psciVersion: (vm) => stateOf(vm).version,
         profile,
         setVmAttr: (vm, attr) => {
+          // struct kvm_device_attr: __u32 flags, group; __u64 attr, addr (here: the filter itself).
+          assertStruct(attr, 'struct kvm_device_attr', 'attr');
+          assertU32(attr.group, 'kvm_device_attr.group', 'group');
+          if (typeof attr.attr === 'bigint') assertU64(attr.attr, 'kvm_device_attr.attr', 'attr');
+          else assertInt(attr.attr, 0, Number.MAX_SAFE_INTEGER, 'kvm_device_attr.attr', 'attr');
+          if (attr.filter !== undefined) {
+            // struct kvm_smccc_filter { __u32 base; __u32 nr_functions; __u8 action; __u8 pad[15]; }
+            assertStruct(attr.filter, 'struct kvm_smccc_filter', 'addr');
+            assertU32(attr.filter.base, 'kvm_smccc_filter.base', 'base');
+            assertU32(attr.filter.nrFunctions, 'kvm_smccc_filter.nr_functions', 'nrFunctions');
+            assertInt(attr.filter.action, 0, 0xff, 'kvm_smccc_filter.action', 'action');
+            const pad: unknown = attr.filter.pad;
+            if (pad !== undefined && (!Array.isArray(pad) || pad.length > 15 || pad.some((b) => typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 0xff))) {
+              throw new KvmError('EINVAL', 'kvm_smccc_filter.pad is not 15 bytes', 'pad');
+            }
+          }
           // kvm_vm_set_attr() exists from 6.4 (e0fc6b21616d); before, KVM_SET_DEVICE_ATTR on an arm64 VM fd is EINVAL.
           if (!profile.smcccFilter) throw new KvmError('EINVAL', 'no VM device attributes on this kernel (added in 6.4)', 'ioctl');
           if (attr.group !== KVM_ARM_VM_SMCCC_CTRL || attr.attr !== KVM_ARM_VM_SMCCC_FILTER) throw new KvmError('ENXIO', `no VM attribute ${attr.group}/${attr.attr}`, 'attr');

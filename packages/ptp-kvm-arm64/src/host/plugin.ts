@@ -3,7 +3,7 @@
  * psci-conduit's vendor-hyp registry, and KVM_CAP_PTP_KVM ("kvm: arm64: Add capability check
  * extension for ptp_kvm"), answered 1 on /dev/kvm and on every VM fd.
  */
-import { definePlugin, type Plugin } from '@kvmlab/hypervisor-core';
+import { checkPluginOptions, definePlugin, type Plugin } from '@kvmlab/hypervisor-core';
 import { PSCI_CONDUIT_PLUGIN, VENDOR_HYP_REGISTRY, type VendorHypRegistry } from '@kvmlab/psci-conduit';
 import {
   ARM_SMCCC_KVM_FUNC_PTP,
@@ -20,6 +20,7 @@ export interface PtpKvmArm64Options {
 }
 
 export function ptpKvmArm64(opts: PtpKvmArm64Options = {}): Plugin {
+  checkPluginOptions(PTP_KVM_ARM64_PLUGIN, opts, { variant: { oneOf: ['merged', 'rfc-v4'] } });
   const explicit = opts.variant;
   if (explicit !== undefined && explicit !== 'merged' && explicit !== 'rfc-v4') throw new RangeError(`unknown ptp-kvm-arm64 variant "${String(explicit)}"`);
   return definePlugin({

@@ -1,5 +1,5 @@
 /** definePtpSyncScenario(): the ScenarioDef an arch package exports as its `ptp-sync`. */
-import type { ScenarioDef } from '@kvmlab/hypervisor-core';
+import type { ScenarioDef, ScenarioEstimate, ScenarioOptionValues } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter } from './adapter.js';
 import { HOST_NTP_POLL_LOG2, HOST_NTP_SLEW_SD_PPB, STEAL_MEDIAN_US } from './error-sources.js';
 import { ptpSyncMethodsOf, ptpSyncVariants, runPtpSync } from './run-ptp-sync.js';
@@ -32,6 +32,21 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
       stealUs: { type: 'number', default: STEAL_MEDIAN_US, min: 1, max: 1_000_000, unit: 'µs', description: 'error source: median preemption (one CFS slice, sched_min_granularity 0.75 ms)' },
       nicScale: { type: 'number', default: 1, min: 0, max: 100, description: 'variant none: multiplies the virtio-net request/response delay model' },
     },
+    estimate: (o) => estimatePtpSync(o, adapter.methods.length),
     run: (input) => runPtpSync(adapter, input),
   };
+}
+
+/**
+ * A run's cost from its options: each method runs the whole duration; each poll (each dpoll for
+ * chrony) reads the PHC sysOffsetSamples times plus once per vCPU, weighted 50 events a read
+ * (hypercall entry and exit, the servo, timers; calibrated: x86 --duration-s 86400 took 80 s for
+ * 5·10^7, as nested-migration's events cost), and each poll keeps one sample (~300 bytes).
+ */
+export function estimatePtpSync(o: ScenarioOptionValues, methods: number): ScenarioEstimate {
+  const n = (k: string): number => o[k] as number;
+  const readLog2 = o['servo'] === 'chrony' ? Math.min(n('pollLog2'), n('dpollLog2')) : n('pollLog2');
+  const polls = n('durationS') / 2 ** n('pollLog2');
+  const reads = (n('durationS') / 2 ** readLog2) * (n('sysOffsetSamples') + n('vcpus'));
+  return { memoryBytes: 80 * 2 ** 20 + methods * polls * 300 + n('vcpus') * 2 ** 20, events: methods * (reads * 50 + n('durationS')) };
 }

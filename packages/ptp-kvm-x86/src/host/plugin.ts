@@ -5,11 +5,17 @@
  */
 import {
   CompositionError,
+  assertReg32,
+  assertReg64,
+  assertStruct,
+  assertU32,
+  checkPluginOptions,
   definePlugin,
   KVM_CPUID_FEATURES,
   KVM_HC_CLOCK_PAIRING,
   KvmError,
   readLe,
+  show,
   writeLe,
   type Hypervisor,
   type Plugin,
@@ -123,6 +129,9 @@ export function ptpKvmX86Host(hv: Hypervisor): PtpKvmX86Host {
 }
 
 export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
+  checkPluginOptions(PTP_KVM_X86_PLUGIN, opts, {
+    tscScaling: 'boolean', hostX86_64: 'boolean', checkTscAlwaysCatchup: 'boolean', kernel: { oneOf: ['5.4', '6.18'] }, periodicSync: 'object',
+  });
   const hasTscControl = opts.tscScaling ?? true;
   const checkTscAlwaysCatchup = opts.checkTscAlwaysCatchup ?? true;
   const era: KvmclockEra = opts.kernel ?? '6.18';
@@ -256,6 +265,7 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
 
       const api: PtpKvmX86Host = {
         setTscKhz: (v, khz) => {
+          if (typeof khz !== 'number' && typeof khz !== 'bigint') throw new KvmError('EINVAL', `TSC rate ${show(khz)} is not a number of kHz`, 'khz');
           if (typeof khz === 'number' && !Number.isSafeInteger(khz)) throw new KvmError('EINVAL', `TSC rate ${khz} kHz is not an integer`, 'khz');
           kvmSetTscKhzIoctl(v, vcpuOf(v), BigInt(khz), hostTscKhz(host), hasTscControl, era);
         },
@@ -267,6 +277,13 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
           if (vcpuOf(v).tscAlwaysCatchup) vcpuOf(v).requests.add('clock');
         },
         setMsrs: (v, entries) => {
+          // struct kvm_msrs: an array of struct kvm_msr_entry { __u32 index; __u64 data; }.
+          if (!Array.isArray(entries)) throw new KvmError('EFAULT', `KVM_SET_MSRS entries ${show(entries)} are not an array`, 'entries');
+          for (const e of entries as readonly KvmMsrEntry[]) {
+            assertStruct(e, 'struct kvm_msr_entry', 'entries');
+            assertReg32(e.index, 'MSR index', 'entries');
+            assertReg64(e.value, 'MSR value', 'entries');
+          }
           let n = 0;
           for (const e of entries) {
             if (!ownsKvmclockMsr(e.index)) break;
@@ -276,6 +293,8 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
           return n;
         },
         getMsrs: (v, indices) => {
+          if (!Array.isArray(indices)) throw new KvmError('EFAULT', `KVM_GET_MSRS indices ${show(indices)} are not an array`, 'indices');
+          for (const i of indices) assertReg32(i, 'MSR index', 'indices');
           const out: KvmMsrEntry[] = [];
           for (const index of indices) {
             if (index === MSR_IA32_TSC) out.push({ index, value: v.rdtsc() });
@@ -285,7 +304,15 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
           return out;
         },
         getClock: (vm) => getKvmclock(host, vmOf(vm), era),
-        setClock: (vm, data) => setKvmclock(host, vm, vmOf(vm), vcpuOf, data, era),
+        setClock: (vm, data) => {
+          // struct kvm_clock_data: __u64 clock; __u32 flags; __u64 realtime, host_tsc (6.0+).
+          assertStruct(data, 'struct kvm_clock_data', 'data');
+          assertReg64(data.clock, 'kvm_clock_data.clock', 'clock');
+          assertU32(data.flags, 'kvm_clock_data.flags', 'flags');
+          if (data.realtime !== undefined) assertReg64(data.realtime, 'kvm_clock_data.realtime', 'realtime');
+          if (data.hostTsc !== undefined) assertReg64(data.hostTsc, 'kvm_clock_data.host_tsc', 'hostTsc');
+          return setKvmclock(host, vm, vmOf(vm), vcpuOf, data, era);
+        },
         kvmclockCtrl: (v) => kvmSetGuestPaused(vcpuOf(v), era),
         kvmclock: (v) => vcpuOf(v),
         vmClock: (vm) => vmOf(vm),

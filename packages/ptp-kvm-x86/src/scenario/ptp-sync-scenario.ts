@@ -122,6 +122,16 @@ export function x86PtpSyncScenario(): ScenarioDef {
     ...base,
     description: `${base.description}; x86: VMCALL latencies, a TSC of any rate, periodic kvmclock rewrites and the pvclock retries they cause`,
     options: { ...base.options, ...X86_PTP_SYNC_OPTIONS },
+    // Beyond the shared harness: each method's kvmclock rewrites (every vCPU, each period), and the
+    // retry probe's reads with the rewrites that happen meanwhile (~5 µs think time per read).
+    estimate: (o, arch) => {
+      const b = base.estimate!(o, arch);
+      const n = (k: string): number => o[k] as number;
+      const rewrites = (n('durationS') * 1e6 / n('kvmclockUpdateUs')) * n('vcpus') * x86PtpSyncAdapter().methods.length;
+      const probeReads = o['guestClocksource'] === 'tsc' ? 0 : n('retryProbeReads');
+      const probe = probeReads * (10 + 6 / n('retryProbeUpdateUs'));
+      return { memoryBytes: b.memoryBytes, events: b.events + rewrites * 5 + probe };
+    },
     run: runX86,
   };
 }
