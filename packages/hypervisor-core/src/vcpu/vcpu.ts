@@ -10,6 +10,9 @@ import { KVM_CPUID_FEATURES, KVM_CPUID_SIGNATURE, KVM_ENOSYS, KVM_EPERM, KVM_SIG
 import { KvmError } from '../errors.js';
 import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
+import { hex } from '../tracepoints.js';
+import { traceVmxExit } from '../x86/exit-trace.js';
+import { EXIT_REASON_VMCALL } from '../x86/vmx-exit-reasons.js';
 import {
   EFER_LMA, EFER_LME, KVM_MP_STATE_HALTED, KVM_MP_STATE_RUNNABLE, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE,
 } from '../x86/x86-regs.js';
@@ -155,6 +158,9 @@ export class Vcpu {
     for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
     const reg = this.vm.hv.registry;
     const fid = Number(u32(this.x[0]!));
+    const tr = this.vm.hv.trace;
+    // handle_hvc() / handle_smc() (arch/arm64/kvm/handle_exit.c) trace x0 and the immediate on entry.
+    if (tr.enabled) tr.tracepoint(this.track, conduit === 'hvc' ? 'kvm_hvc_arm64' : 'kvm_smc_arm64', this.vm.hv.sim.now, { r0: hex(this.x[0]!), imm: hex(imm & 0xffff) });
     const action = reg.armTrapPolicy?.value(conduit, imm & 0xffff, this, fid) ?? 'dispatch';
     if (action === 'not-supported') {
       // handle_smc(): vcpu_set_reg(vcpu, 0, ~0UL) — x0 only; x1..x3 keep what the guest had.
@@ -170,10 +176,6 @@ export class Vcpu {
       // smccc_set_retval(): x0..x3 (missing values are 0).
       for (let i = 0; i < 4; i++) this.x[i] = u64(ret[i] ?? 0n);
     }
-    this.vm.hv.trace.instant(this.track, conduit, this.vm.hv.sim.now, {
-      fid: `0x${fid.toString(16)}`,
-      x0: `0x${this.x[0]!.toString(16)}`,
-    });
     return this.x.slice(0, 4);
   }
 
@@ -194,6 +196,12 @@ export class Vcpu {
     this.stats.hypercalls++;
     const m = longMode ? u64 : u32;
     const call = { nr: m(r.rax), a0: m(r.rbx), a1: m(r.rcx), a2: m(r.rdx), a3: m(r.rsi), longMode };
+    const tr = this.vm.hv.trace;
+    if (tr.enabled) {
+      // kvm_exit, then kvm_hypercall: ____kvm_emulate_hypercall() traces before its CPL check.
+      traceVmxExit(this, EXIT_REASON_VMCALL);
+      tr.tracepoint(this.track, 'kvm_hypercall', this.vm.hv.sim.now, { nr: hex(call.nr), a0: hex(call.a0), a1: hex(call.a1), a2: hex(call.a2), a3: hex(call.a3) });
+    }
     let ret: bigint;
     if (cpl !== 0) {
       ret = -BigInt(KVM_EPERM);
@@ -203,10 +211,6 @@ export class Vcpu {
     }
     r.rax = longMode ? u64(ret) : u32(ret);
     st.rip = u64(st.rip + 3n); // VMCALL is 3 bytes; complete_hypercall_exit skips it
-    this.vm.hv.trace.instant(this.track, 'vmcall', this.vm.hv.sim.now, {
-      nr: Number(u32(call.nr)),
-      ret: `0x${r.rax.toString(16)}`,
-    });
     return r.rax;
   }
 
