@@ -88,8 +88,8 @@ describe('scenario traces', () => {
     // each sync happens later than the one before (the guest ran in between)
     for (let i = 1; i < syncs.length; i++) expect(syncs[i]!.ts).toBeGreaterThan(syncs[i - 1]!.ts);
     // an L2 EPT violation reads as trace-cmd shows it: kvm_exit, kvm_nested_vmexit, kvm_page_fault
-    const i = events.findIndex((e) => e.name === 'kvm_page_fault' && e.args?.['fault_address'] === '0xc0002000');
+    const i = events.findIndex((e) => e.ph === 'i' && e.name === 'kvm_page_fault' && e.args?.['fault_address'] === '0xc0002000');
     expect(events.slice(i - 2, i + 1).map((e) => e.name)).toEqual(['kvm_exit', 'kvm_nested_vmexit', 'kvm_page_fault']);
-    expect(events[i - 2]!.args).toMatchObject({ exit_reason: 'EPT_VIOLATION', isa: 1, vcpu_id: 1 });
+    expect((events[i - 2] as { args?: unknown }).args).toMatchObject({ exit_reason: 'EPT_VIOLATION', isa: 1, vcpu_id: 1 });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/index.js';
 import { runMigration } from '../src/scenarios/migration-run.js';
 import { migrationOptions } from '../src/scenarios/nested-migration.js';
+import { syncAsserts } from '../src/scenarios/selftest-assert.js';
 
 /**
  * The EPT violations of a trace as trace-cmd shows them: kvm_page_fault (GPA, exit qualification:
@@ -48,6 +49,20 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
   it('pre-fix passes too when L0 has PML off, or when EPTP12 has no A/D', () => {
     expect(run('pre-fix', { enablePml: false }).verdict).toBe('pass');
     expect(run('pre-fix', { eptAd: false }).verdict).toBe('pass');
+  });
+
+  it('pre-fix reports the failure as the selftest prints it (lib/assert.c): file:line of the v5.4 test, the expression, the message; merged prints nothing', () => {
+    const pre = run('pre-fix');
+    expect(pre.details['output']).toBe('==== Test Assertion Failure ====\n  x86_64/vmx_dirty_log_test.c:137: test_bit(0, bmap)\n  Page 0 incorrectly reported clean\n\n');
+    expect(pre.details['exitStatus']).toBe(254);
+    expect(pre.summary).toContain('fails at sync 5');
+    const fix = run('merged');
+    expect(fix.details['output']).toBeUndefined();
+    expect(fix.details['exitStatus']).toBe(0);
+    // page 0 reported dirty when it must be clean is the assertion at line 140
+    const asserts = [...syncAsserts(true), ...syncAsserts(false)];
+    expect(new Set(asserts.map((a) => a.line)).size).toBe(8);
+    expect(syncAsserts(false)[0]).toMatchObject({ line: 140, expr: '!test_bit(0, bmap)', message: 'Page 0 incorrectly reported dirty' });
   });
 
   it('is deterministic: the same seed gives the same result', () => {
@@ -142,7 +157,7 @@ describe('scenario nested-migration', () => {
       expect(names).toContain('stop-and-copy (downtime)');
       const fig = (label: string) => r.figures.find((f) => f.label === label)?.value;
       const ept = eptFaults(trace);
-      expect(trace.filter((e) => e.name === 'kvm_exit' && e.args?.['exit_reason'] === 'EPT_VIOLATION').length).toBe(fig('exits: EPT_VIOLATION'));
+      expect(trace.filter((e) => e.ph === 'i' && e.name === 'kvm_exit' && e.args?.['exit_reason'] === 'EPT_VIOLATION').length).toBe(fig('exits: EPT_VIOLATION'));
       expect(ept.length).toBe(fig('exits: EPT_VIOLATION'));
       return { l2: ept.filter((a) => a.l2).length, wpFaults: fig('write-protect faults') as number };
     };

@@ -68,7 +68,9 @@ function addScenarioOptions(cmd: Command, def: ScenarioDef): void {
 }
 
 function textView(r: ResultJson, files: readonly string[]): string {
-  const head = `${r.scenario} (${r.arch}, variant ${r.variant}, seed ${r.seed}): ${r.verdict}\n${r.summary}\n\n`;
+  // details.output: what the scenario's program printed, verbatim (vmx-dirty-log: the selftest's TEST_ASSERT failure)
+  const output = typeof r.details['output'] === 'string' ? `\n${r.details['output']}` : '\n';
+  const head = `${r.scenario} (${r.arch}, variant ${r.variant}, seed ${r.seed}): ${r.verdict}\n${r.summary}\n${output}`;
   const figs = [r.headline, ...r.figures.filter((f) => f.label !== r.headline.label)];
   const table = textTable(['figure', 'value'], figs.map((f) => [f.label, formatFigure(f)]));
   const series = r.series.length > 0 ? `\nseries: ${r.series.map((s) => `${s.name} (${s.x.length} points)`).join(', ')}\n` : '';

@@ -74,3 +74,9 @@ export function traceNestedVmenter(vcpu: TracedVcpu, vmptr: bigint, v12: Vmcs12F
     isa: KVM_ISA_VMX,
   });
 }
+
+/** kvm_entry: vcpu_enter_guest() (x86.c of v5.4) right before the hardware entry, into L1 or L2. */
+export function traceVmEntry(vcpu: TracedVcpu): void {
+  const tr = vcpu.vm.hv.trace;
+  if (tr.enabled) tr.tracepoint(vcpu.track, 'kvm_entry', vcpu.vm.hv.sim.now, { vcpu_id: vcpu.id });
+}

@@ -19,7 +19,7 @@ import { finishEntryCount, finishExitCount } from './op-counts.js';
 import { afterHardwareExit, kvmReadCr3, markCr3Available } from './reg-cache.js';
 import type { NestedVcpuState } from './shapes.js';
 import { emit, now } from './state.js';
-import { traceVmxExit } from '../exit-trace.js';
+import { traceVmEntry, traceVmxExit } from '../exit-trace.js';
 import { nestedVmxVmexit } from './vmexit.js';
 import { hasInterrupt, nextWakeAt } from './wake-sources.js';
 
@@ -152,6 +152,7 @@ function vcpuEnterGuestL2(nv: NestedVcpuState): void {
   }
   kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs02);
+  traceVmEntry(nv.vcpu);
   finishEntryCount(nv, false, nv.currentVmptr);
   const exit = runL2(nv, immediateExit);
   if (exit === 'nested-exit') return; // the MMU took the exit to L1 inside an access
@@ -201,5 +202,6 @@ export function vcpuEnterL1(nv: NestedVcpuState): void {
   nv.nmiPending = 0;
   kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs01);
+  traceVmEntry(nv.vcpu);
   finishExitCount(nv);
 }
