@@ -23,8 +23,8 @@ export const exitReasonSymbol = (reason: number): string => EXIT_REASON_NAMES.ge
 
 /**
  * kvm_exit (and kvm_nested_vmexit in guest mode) for a hardware exit. `qualification` is the
- * exit qualification (info1), `intrInfo` VM_EXIT_INTR_INFO (info2); both 0 where the model's
- * exit has none, as the hardware fields read then.
+ * exit qualification (info1), `intrInfo` VM_EXIT_INTR_INFO (info2); 0 where the model does not
+ * compute them (e.g. a VMX instruction's displacement), so read them as the model's, not a CPU's.
  */
 export function traceVmxExit(vcpu: TracedVcpu, reason: number, qualification = 0n, intrInfo = 0): void {
   const tr = vcpu.vm.hv.trace;
