@@ -46,6 +46,14 @@ export const KVM_TRACEPOINTS = {
   kvm_hypercall: { system: 'kvm', source: X86, since: '5.4', fields: ['nr', 'a0', 'a1', 'a2', 'a3'] },
   // TRACE_EVENT(kvm_page_fault): handle_ept_violation() traces (GPA, exit qualification).
   kvm_page_fault: { system: 'kvm', source: X86, since: '5.4', fields: ['fault_address', 'error_code'], currentFields: ['vcpu_id', 'guest_rip', 'fault_address', 'error_code'] },
+  // TRACE_EVENT(kvm_msr): handle_rdmsr()/handle_wrmsr() (trace_kvm_msr_read/_write, _ex on a #GP).
+  kvm_msr: { system: 'kvm', source: X86, since: '5.4', fields: ['write', 'ecx', 'data', 'exception'] },
+  // TRACE_EVENT(kvm_pvclock_update): kvm_setup_pvclock_page() writes a vCPU's pvclock_vcpu_time_info.
+  kvm_pvclock_update: { system: 'kvm', source: X86, since: '5.4', fields: ['vcpu_id', 'version', 'tsc_timestamp', 'system_time', 'tsc_to_system_mul', 'tsc_shift', 'flags'] },
+  // TRACE_EVENT(kvm_update_master_clock): pvclock_update_vm_gtod_copy().
+  kvm_update_master_clock: { system: 'kvm', source: X86, since: '5.4', fields: ['use_master_clock', 'host_clock', 'offset_matched'] },
+  // TRACE_EVENT(kvm_write_tsc_offset): kvm_vcpu_write_tsc_offset().
+  kvm_write_tsc_offset: { system: 'kvm', source: X86, since: '5.4', fields: ['vcpu_id', 'previous_tsc_offset', 'next_tsc_offset'] },
   // TRACE_EVENT(kvm_pml_full): handle_pml_full().
   kvm_pml_full: { system: 'kvm', source: X86, since: '5.4', fields: ['vcpu_id'] },
   // TRACE_EVENT(kvm_nested_vmexit): nested_vmx_exit_reflected() traces every exit from L2 (v5.4).

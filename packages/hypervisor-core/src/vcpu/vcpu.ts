@@ -12,7 +12,7 @@ import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '..
 import type { Vm } from '../vm/vm.js';
 import { hex } from '../tracepoints.js';
 import { traceVmxExit } from '../x86/exit-trace.js';
-import { EXIT_REASON_VMCALL } from '../x86/vmx-exit-reasons.js';
+import { EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE, EXIT_REASON_VMCALL } from '../x86/vmx-exit-reasons.js';
 import {
   EFER_LMA, EFER_LME, KVM_MP_STATE_HALTED, KVM_MP_STATE_RUNNABLE, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE,
 } from '../x86/x86-regs.js';
@@ -240,7 +240,9 @@ export class Vcpu {
   wrmsr(index: number, value: bigint): boolean {
     this.requireArch('x86_64', 'WRMSR');
     this.ran();
-    return this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
+    const ok = this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
+    this.traceMsr(true, index, u64(value), !ok);
+    return ok;
   }
 
   /** x86 RDMSR: the value, or undefined where KVM would inject #GP (no plugin claims it). */
@@ -248,7 +250,17 @@ export class Vcpu {
     this.requireArch('x86_64', 'RDMSR');
     this.ran();
     const data = new Uint8Array(8);
-    return this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 }) ? readLe(data, 0, 8) : undefined;
+    const ok = this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 });
+    this.traceMsr(false, index, ok ? readLe(data, 0, 8) : 0n, !ok);
+    return ok ? readLe(data, 0, 8) : undefined;
+  }
+
+  /** kvm_exit, then kvm_msr as handle_wrmsr()/handle_rdmsr() trace it (vmx.c of v5.4): the value, or exception = 1 for a #GP. */
+  private traceMsr(write: boolean, index: number, data: bigint, gp: boolean): void {
+    const tr = this.vm.hv.trace;
+    if (!tr.enabled) return;
+    traceVmxExit(this, write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ);
+    tr.tracepoint(this.track, 'kvm_msr', this.vm.hv.sim.now, { write: write ? 1 : 0, ecx: hex(index >>> 0), data: hex(data), exception: gp ? 1 : 0 });
   }
 
   /**
