@@ -2,8 +2,9 @@
  * The x86 exit tracepoints, emitted where KVM emits them (see ../tracepoints.ts for the table):
  * kvm_exit from vmx_handle_exit()'s caller (vcpu_enter_guest(), x86.c), then, while L2 runs,
  * kvm_nested_vmexit from nested_vmx_exit_reflected() (nested.c of v5.4) — for every L2 exit,
- * reflected to L1 or not. Only when tracing is on; the model's state is never read for more
- * than the fields.
+ * reflected to L1 or not; and the nested-entry/-exit tracepoints. Only when tracing is on, and
+ * reading state only (vmcs12 fields by get(), which counts nothing), so a traced run's figures are
+ * an untraced run's.
  */
 import type { Tracer } from '../trace.js';
 import { hex, KVM_ISA_VMX } from '../tracepoints.js';
@@ -41,7 +42,6 @@ export function traceVmxExit(vcpu: TracedVcpu, reason: number, qualification = 0
 interface Vmcs12Fields {
   get(field: number): bigint;
 }
-
 
 /** kvm_nested_vmexit_inject: nested_vmx_vmexit() (nested.c of v5.4), from vmcs12's exit fields once prepare_vmcs12() wrote them. */
 export function traceNestedVmexitInject(vcpu: TracedVcpu, v12: Vmcs12Fields): void {
