@@ -3,7 +3,9 @@
  * TraceEvents. Virtual time is bigint ns; trace-event `ts`/`dur` are µs as numbers, converted
  * exactly enough (integer µs part + ns remainder as a fraction). Every TraceEvent track (a
  * vCPU, an L2 subject, …) becomes one thread (tid) with thread_name metadata, in order of
- * first appearance, so the same run gives the same file.
+ * first appearance, so the same run gives the same file. `cat` is the event's trace system: "kvm"
+ * for kernel tracepoints (their names and fields, as `trace-cmd report` shows them; the table is
+ * KVM_TRACEPOINTS in @kvmlab/hypervisor-core), "kvmlab" for the model's own events.
  */
 import type { TraceEvent } from '@kvmlab/hypervisor-core';
 
@@ -46,13 +48,13 @@ export function toChromeTrace(events: readonly TraceEvent[], meta: Readonly<Reco
   for (const e of events) {
     const tid = tidOf(e.track);
     if (e.ph === 'X') {
-      body.push({ name: e.name, cat: 'run', ph: 'X', pid: PID, tid, ts: nsToUs(e.ts), dur: nsToUs(e.dur), ...(e.args ? { args: e.args } : {}) });
+      body.push({ name: e.name, cat: e.cat ?? 'kvmlab', ph: 'X', pid: PID, tid, ts: nsToUs(e.ts), dur: nsToUs(e.dur), ...(e.args ? { args: e.args } : {}) });
     } else if (e.ph === 'i') {
-      body.push({ name: e.name, cat: 'exit', ph: 'i', s: 't', pid: PID, tid, ts: nsToUs(e.ts), ...(e.args ? { args: e.args } : {}) });
+      body.push({ name: e.name, cat: e.cat ?? 'kvmlab', ph: 'i', s: 't', pid: PID, tid, ts: nsToUs(e.ts), ...(e.args ? { args: e.args } : {}) });
     } else {
       // Counters are per process in the format: name them after their track so two tracks'
       // counters of the same name stay apart.
-      body.push({ name: `${e.track} ${e.name}`, cat: 'counter', ph: 'C', pid: PID, tid, ts: nsToUs(e.ts), args: { [e.name]: e.value } });
+      body.push({ name: `${e.track} ${e.name}`, cat: e.cat ?? 'kvmlab', ph: 'C', pid: PID, tid, ts: nsToUs(e.ts), args: { [e.name]: e.value } });
     }
   }
   const title = typeof meta.title === 'string' ? meta.title : 'kvmlab';

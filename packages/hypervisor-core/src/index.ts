@@ -62,7 +62,9 @@ export {
   type X86State,
 } from './vcpu/vcpu.js';
 export { Tracer, type TraceArgs, type TraceEvent } from './trace.js';
+export { hex as traceHex, isKvmTracepoint, KVM_ISA_VMX, KVM_TRACEPOINTS, MODEL_TRACE_SYSTEM, type KvmTracepointName, type TracepointDef, type TracepointFields } from './tracepoints.js';
 export * from './x86/vmx-constants.js';
+export { exitReasonSymbol, traceVmxExit } from './x86/exit-trace.js';
 export * from './x86/isa.js';
 export * from './x86/nested/index.js';
 export * from './x86/guest/vmx.js';

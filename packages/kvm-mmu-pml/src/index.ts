@@ -33,15 +33,8 @@ export { runVmxDirtyLogTest, type SelftestOptions, type SelftestReport, type Syn
 export { runMigration, type MigrationRun, type MigrationRunOptions } from './scenarios/migration-run.js';
 export { Precopy, type PrecopyOptions, type PrecopyResult, type RoundRecord } from './scenarios/precopy.js';
 export { vmxDirtyLogScenario } from './scenarios/vmx-dirty-log.js';
-export {
-  benchTasks,
-  runBench,
-  benchNestedMigration,
-  benchFigures,
-  type BenchTask,
-  type BenchFigure,
-  type KvmMmuPmlBenchFigure,
-} from './bench.js';
+// The benchmarks (benchTasks, runBench, benchNestedMigration, benchFigures) moved to the
+// repository-only subpath '@kvmlab/kvm-mmu-pml/bench': bench code is not in the published package.
 export { nestedMigrationScenario } from './scenarios/nested-migration.js';
 
 /** Scenarios this package provides (the CLI registers every one). */

@@ -1,8 +1,23 @@
-import { resolveScenarioOptions } from '@kvmlab/hypervisor-core';
+import { resolveScenarioOptions, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/index.js';
 import { runMigration } from '../src/scenarios/migration-run.js';
 import { migrationOptions } from '../src/scenarios/nested-migration.js';
+import { syncAsserts } from '../src/scenarios/selftest-assert.js';
+
+/**
+ * The EPT violations of a trace as trace-cmd shows them: kvm_page_fault (GPA, exit qualification:
+ * bit 1 = write), after kvm_nested_vmexit when L2 faulted.
+ */
+function eptFaults(trace: readonly TraceEvent[]): { gpa: string; write: boolean; l2: boolean }[] {
+  const out: { gpa: string; write: boolean; l2: boolean }[] = [];
+  trace.forEach((e, i) => {
+    if (e.name !== 'kvm_page_fault' || e.ph !== 'i') return;
+    const q = BigInt(String(e.args?.['error_code']));
+    out.push({ gpa: String(e.args?.['fault_address']), write: (q & 2n) !== 0n, l2: trace[i - 1]?.name === 'kvm_nested_vmexit' });
+  });
+  return out;
+}
 
 const byName = (n: string) => {
   const s = scenarios.find((x) => x.name === n);
@@ -36,6 +51,20 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
     expect(run('pre-fix', { eptAd: false }).verdict).toBe('pass');
   });
 
+  it('pre-fix reports the failure as the selftest prints it (lib/assert.c): file:line of the v5.4 test, the expression, the message; merged prints nothing', () => {
+    const pre = run('pre-fix');
+    expect(pre.details['output']).toBe('==== Test Assertion Failure ====\n  x86_64/vmx_dirty_log_test.c:137: test_bit(0, bmap)\n  Page 0 incorrectly reported clean\n\n');
+    expect(pre.details['exitStatus']).toBe(254);
+    expect(pre.summary).toContain('fails at sync 5');
+    const fix = run('merged');
+    expect(fix.details['output']).toBeUndefined();
+    expect(fix.details['exitStatus']).toBe(0);
+    // page 0 reported dirty when it must be clean is the assertion at line 140
+    const asserts = [...syncAsserts(true), ...syncAsserts(false)];
+    expect(new Set(asserts.map((a) => a.line)).size).toBe(8);
+    expect(syncAsserts(false)[0]).toMatchObject({ line: 140, expr: '!test_bit(0, bmap)', message: 'Page 0 incorrectly reported dirty' });
+  });
+
   it('is deterministic: the same seed gives the same result', () => {
     expect(JSON.stringify(run('pre-fix'))).toBe(JSON.stringify(run('pre-fix')));
   });
@@ -45,17 +74,17 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
     const trace = r.trace ?? [];
     const names = trace.map((e) => e.name);
     expect(names.filter((n) => n.startsWith('sync '))).toHaveLength(7);
-    const ept = trace.flatMap((e) => (e.name === 'EPT_VIOLATION' && e.ph === 'i' ? [e.args ?? {}] : []));
+    const ept = eptFaults(trace);
     // MEM1's read fault (the gpte is dirty: mapped writable), MEM2's first write, and MEM2's write
     // after the harvest write-protected its AD_WRPROT_ONLY leaf
-    const onTestMemory = ept.filter((a) => typeof a['gpa'] === 'string' && BigInt(a['gpa']) >= 0xc0000000n);
+    const onTestMemory = ept.filter((a) => BigInt(a.gpa) >= 0xc0000000n);
     expect(onTestMemory).toEqual([
       { gpa: '0xc0001000', write: false, l2: true },
       { gpa: '0xc0002000', write: true, l2: true },
       { gpa: '0xc0002000', write: true, l2: true },
     ]);
     // the others fault in L1's VMXON region, its VMCS and ucall struct (TDP), then L2's code and ucall pages (shadow EPT)
-    expect(ept.map((a) => a['l2'])).toEqual([false, false, false, true, true, true, true, true]);
+    expect(ept.map((a) => a.l2)).toEqual([false, false, false, true, true, true, true, true]);
     expect(r.figures.find((f) => f.label.startsWith('EPT-violation exits'))?.value).toBe(ept.length);
     expect(run('merged').trace).toBeUndefined();
   });
@@ -66,7 +95,7 @@ describe('scenario vmx-dirty-log (the selftest on the model)', () => {
     expect(trace.filter((e) => e.name.startsWith('sync ')).map((e) => e.name)).toEqual([
       'sync 1: pass', 'sync 2: pass', 'sync 3: pass', 'sync 4: pass', 'sync 5: Page 0 incorrectly reported clean',
     ]);
-    const onTestMemory = trace.filter((e) => e.name === 'EPT_VIOLATION' && e.ph === 'i' && BigInt(String(e.args?.['gpa'] ?? 0)) >= 0xc0000000n);
+    const onTestMemory = eptFaults(trace).filter((a) => BigInt(a.gpa) >= 0xc0000000n);
     expect(onTestMemory).toHaveLength(2);
     expect(r.figures.find((f) => f.label === 'PML entries logged')?.value).toBe(1);
   });
@@ -127,9 +156,10 @@ describe('scenario nested-migration', () => {
       expect(names).toContain('round 1');
       expect(names).toContain('stop-and-copy (downtime)');
       const fig = (label: string) => r.figures.find((f) => f.label === label)?.value;
-      const ept = trace.filter((e) => e.name === 'EPT_VIOLATION' && e.ph === 'i');
+      const ept = eptFaults(trace);
+      expect(trace.filter((e) => e.ph === 'i' && e.name === 'kvm_exit' && e.args?.['exit_reason'] === 'EPT_VIOLATION').length).toBe(fig('exits: EPT_VIOLATION'));
       expect(ept.length).toBe(fig('exits: EPT_VIOLATION'));
-      return { l2: ept.filter((e) => e.ph === 'i' && e.args?.['l2'] === true).length, wpFaults: fig('write-protect faults') as number };
+      return { l2: ept.filter((a) => a.l2).length, wpFaults: fig('write-protect faults') as number };
     };
     const wssPages = (small.wssMiB << 20) / 4096;
     // pre-fix: L2 faults only at the first touch of each working-set page; merged: also once per

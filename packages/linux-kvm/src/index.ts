@@ -24,7 +24,9 @@ export {
   machineFacts,
   recordKernel,
   runScript,
+  readFixture,
   saveFixture,
+  saveFixtureTo,
   type KernelFixture,
   type MachineFacts,
 } from './conform/fixture.js';
@@ -45,15 +47,8 @@ export { KVMCLOCK_SCRIPTS, kvmclockClockScript, kvmclockMsrScript, kvmclockTscKh
 export { capsScript, memslotScript } from './conform/scripts-caps-memslots.js';
 export { clearDirtyLogScript, getDirtyLogScript, initiallySetScript, loggingToggleScript } from './conform/scripts-dirty.js';
 
-export {
-  formatBenchTable,
-  onePercentPages,
-  runDirtyLogBench,
-  type BenchOptions,
-  type BenchReport,
-  type BenchRow,
-  type BenchWork,
-} from './bench/dirty-log-bench.js';
+// The /dev/kvm dirty-log benchmark (runDirtyLogBench, formatBenchTable, onePercentPages) moved to
+// the repository-only subpath '@kvmlab/linux-kvm/bench': bench code is not in the published package.
 
 /** Scenarios this package provides (the CLI registers every one): none, it drives a real kernel. */
 export const scenarios: readonly ScenarioDef[] = [];

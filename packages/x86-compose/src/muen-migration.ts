@@ -9,7 +9,7 @@
  * sides. Every figure is counted from the running model.
  */
 import {
-  bytesEqual, createHypervisor, GUEST_CR3, type Hypervisor, PAGE_BYTES, type Plugin, type Vcpu, type Vm,
+  bytesEqual, createHypervisor, GUEST_CR3, type Hypervisor, PAGE_BYTES, type Plugin, type TraceEvent, type Vcpu, type Vm,
 } from '@kvmlab/hypervisor-core';
 import { kvmMmuOf, kvmMmuPml, Precopy, type PrecopyResult, type RoundRecord, type Variant as PmlVariant } from '@kvmlab/kvm-mmu-pml';
 import {
@@ -47,6 +47,8 @@ export interface MuenMigrationOptions {
   /** kvm_intel.enable_pml in L0 (both hosts). */
   readonly enablePml: boolean;
   readonly workload?: SmpWorkload;
+  /** Record trace events on both hosts (tracks "source/…" and "destination/…", each host in its own virtual time). */
+  readonly trace?: boolean;
 }
 
 export const DEFAULT_MIGRATION: Omit<MuenMigrationOptions, 'pml' | 'cr3' | 'seed'> = {
@@ -98,6 +100,8 @@ export interface MuenMigrationRun {
   readonly memoryDiff: readonly number[];
   /** Virtual time from the stop request until every vCPU was out (the running one reaches its next check), µs. */
   readonly stopLatencyUs: number;
+  /** With `trace`: the source's events, then the destination's (its clock starts at its own boot). */
+  readonly trace?: readonly TraceEvent[];
 }
 
 interface Side {
@@ -109,6 +113,7 @@ interface Side {
 function buildSide(o: MuenMigrationOptions, seed: number): { hv: Hypervisor; vm: Vm; vcpus: Vcpu[] } {
   const plugins: Plugin[] = [kvmMmuPml({ variant: o.pml, enablePml: o.enablePml }), nvmxCr3({ variant: o.cr3 })];
   const hv = createHypervisor({ arch: 'x86_64', seed, plugins });
+  hv.trace.enabled = o.trace === true;
   const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: SLOT, flags: 0, guestPhysAddr: 0n, memorySize: L1_BYTES });
   const vcpus = Array.from({ length: o.vcpus }, (_, i) => vm.createVcpu(i));
@@ -189,6 +194,11 @@ function savedFigures(snap: VcpuSnapshot, subjects: readonly MuenSubject[], vcpu
   };
 }
 
+/** A host's trace events with its name in front of each track. */
+function onHost(name: string, hv: Hypervisor): TraceEvent[] {
+  return hv.trace.events.map((e) => ({ ...e, track: `${name}/${e.track}` }));
+}
+
 export function runMuenMigration(o: MuenMigrationOptions): MuenMigrationRun {
   if (!Number.isInteger(o.vcpus) || o.vcpus < 1 || o.vcpus > MAX_CPUS) throw new RangeError(`vcpus must be 1..${MAX_CPUS}, got ${o.vcpus}`);
   const tickNs = Math.round(o.tickUs * 1000);
@@ -258,5 +268,6 @@ export function runMuenMigration(o: MuenMigrationOptions): MuenMigrationRun {
   return {
     pml: o.pml, cr3: o.cr3, precopy, rounds: precopy.rounds, source: sourceFigures, destination: sideFigures(destination, dstRr), saved,
     destCr3WrongAtRestore, destCr3WrongAtEnd: wrongCr3s(destination, subjects), memoryDiff: diff, stopLatencyUs: Number(stoppedAt - stopAskedAt) / 1e3,
+    ...(o.trace === true ? { trace: [...onHost('source', src.hv), ...onHost('destination', dst.hv)] } : {}),
   };
 }

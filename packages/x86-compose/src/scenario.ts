@@ -74,6 +74,7 @@ function run(input: ScenarioRunInput): ScenarioResult {
     pml, cr3, seed: input.seed, vcpus: Number(o['vcpus']), tickUs: Number(o['tickUs']), irqPerMs: Number(o['irqPerMs']),
     startMs: Number(o['startMs']), destFrames: Number(o['destFrames']), bandwidthMBps: Number(o['bandwidthMBps']),
     downtimeMs: Number(o['downtimeMs']), maxRounds: Number(o['maxRounds']), enablePml: o['enablePml'] === true,
+    trace: input.trace === true,
   });
   input.onProgress?.(1);
   const bad = r.precopy.pagesLost + r.source.corruptions.length + r.destination.corruptions.length;
@@ -103,6 +104,7 @@ function run(input: ScenarioRunInput): ScenarioResult {
       userspaceExits: { source: r.source.userspaceExits, destination: r.destination.userspaceExits },
       virtualTimeMs: { source: r.source.simMs, destination: r.destination.simMs },
     },
+    ...(r.trace !== undefined ? { trace: r.trace } : {}),
   };
 }
 

@@ -152,7 +152,9 @@ function resolveInstalled(ctx: CliContext, name: string, arch: Arch | undefined)
 const EXPECTED: Readonly<Record<'fixed' | 'bug', string>> = { fixed: 'ok', bug: 'bug-reproduced' };
 
 function textView(r: ResultJson, files: readonly string[], width: number): string {
-  const head = `${r.scenario} (${r.arch}, variant ${r.variant}, seed ${r.seed}): ${displayVerdict(r.verdict)}\n${r.summary}\n\n`;
+  // details.output: what the scenario's program printed, verbatim (vmx-dirty-log: the selftest's TEST_ASSERT failure)
+  const output = typeof r.details['output'] === 'string' ? `\n${r.details['output']}` : '\n';
+  const head = `${r.scenario} (${r.arch}, variant ${r.variant}, seed ${r.seed}): ${displayVerdict(r.verdict)}\n${r.summary}\n${output}`;
   const figs = [r.headline, ...r.figures.filter((f) => f.label !== r.headline.label)];
   const table = textTable(['figure', 'value'], figs.map((f) => [f.label, formatFigure(f)]), width);
   const series = r.series.length > 0 ? `\nseries: ${r.series.map((s) => `${s.name} (${s.x.length} points)`).join(', ')}\n` : '';

@@ -11,6 +11,9 @@ import { KvmError } from '../errors.js';
 import { assertBytes, assertInt, assertOneOf, assertReg32, assertReg64, assertU64, show } from '../validate.js';
 import type { Conduit, ExitInfo, VmxInstruction, VmxInstructionResult } from '../plugin/types.js';
 import type { Vm } from '../vm/vm.js';
+import { hex } from '../tracepoints.js';
+import { traceVmxExit } from '../x86/exit-trace.js';
+import { EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE, EXIT_REASON_VMCALL } from '../x86/vmx-exit-reasons.js';
 import {
   EFER_LMA, EFER_LME, KVM_MP_STATE_HALTED, KVM_MP_STATE_RUNNABLE, X86_CR0_NE, X86_CR0_PE, X86_CR0_PG, X86_CR4_PAE, X86_CR4_VMXE,
 } from '../x86/x86-regs.js';
@@ -169,6 +172,9 @@ export class Vcpu {
     for (let i = 0; i < Math.min(x.length, 18); i++) this.x[i] = u64(x[i]!);
     const reg = this.vm.hv.registry;
     const fid = Number(u32(this.x[0]!));
+    const tr = this.vm.hv.trace;
+    // handle_hvc() / handle_smc() (arch/arm64/kvm/handle_exit.c) trace x0 and the immediate on entry.
+    if (tr.enabled) tr.tracepoint(this.track, conduit === 'hvc' ? 'kvm_hvc_arm64' : 'kvm_smc_arm64', this.vm.hv.sim.now, { r0: hex(this.x[0]!), imm: hex(imm & 0xffff) });
     const action = reg.armTrapPolicy?.value(conduit, imm & 0xffff, this, fid) ?? 'dispatch';
     if (action === 'not-supported') {
       // handle_smc(): vcpu_set_reg(vcpu, 0, ~0UL) — x0 only; x1..x3 keep what the guest had.
@@ -184,10 +190,6 @@ export class Vcpu {
       // smccc_set_retval(): x0..x3 (missing values are 0).
       for (let i = 0; i < 4; i++) this.x[i] = u64(ret[i] ?? 0n);
     }
-    this.vm.hv.trace.instant(this.track, conduit, this.vm.hv.sim.now, {
-      fid: `0x${fid.toString(16)}`,
-      x0: `0x${this.x[0]!.toString(16)}`,
-    });
     return this.x.slice(0, 4);
   }
 
@@ -216,6 +218,12 @@ export class Vcpu {
     this.stats.hypercalls++;
     const m = longMode ? u64 : u32;
     const call = { nr: m(r.rax), a0: m(r.rbx), a1: m(r.rcx), a2: m(r.rdx), a3: m(r.rsi), longMode };
+    const tr = this.vm.hv.trace;
+    if (tr.enabled) {
+      // kvm_exit, then kvm_hypercall: ____kvm_emulate_hypercall() traces before its CPL check.
+      traceVmxExit(this, EXIT_REASON_VMCALL);
+      tr.tracepoint(this.track, 'kvm_hypercall', this.vm.hv.sim.now, { nr: hex(call.nr), a0: hex(call.a0), a1: hex(call.a1), a2: hex(call.a2), a3: hex(call.a3) });
+    }
     let ret: bigint;
     if (cpl !== 0) {
       ret = -BigInt(KVM_EPERM);
@@ -225,10 +233,6 @@ export class Vcpu {
     }
     r.rax = longMode ? u64(ret) : u32(ret);
     st.rip = u64(st.rip + 3n); // VMCALL is 3 bytes; complete_hypercall_exit skips it
-    this.vm.hv.trace.instant(this.track, 'vmcall', this.vm.hv.sim.now, {
-      nr: Number(u32(call.nr)),
-      ret: `0x${r.rax.toString(16)}`,
-    });
     return r.rax;
   }
 
@@ -262,7 +266,9 @@ export class Vcpu {
     assertReg32(index, 'WRMSR index (ECX)', 'index');
     assertReg64(value, 'WRMSR value (EDX:EAX)', 'value');
     this.ran();
-    return this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
+    const ok = this.exit({ reason: 'wrmsr', msr: index >>> 0, isWrite: true, data: leBytes(8, u64(value)), length: 8 });
+    this.traceMsr(true, index, u64(value), !ok);
+    return ok;
   }
 
   /** x86 RDMSR: the value, or undefined where KVM would inject #GP (no plugin claims it). */
@@ -271,7 +277,17 @@ export class Vcpu {
     assertReg32(index, 'RDMSR index (ECX)', 'index');
     this.ran();
     const data = new Uint8Array(8);
-    return this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 }) ? readLe(data, 0, 8) : undefined;
+    const ok = this.exit({ reason: 'rdmsr', msr: index >>> 0, isWrite: false, data, length: 8 });
+    this.traceMsr(false, index, ok ? readLe(data, 0, 8) : 0n, !ok);
+    return ok ? readLe(data, 0, 8) : undefined;
+  }
+
+  /** kvm_exit, then kvm_msr as handle_wrmsr()/handle_rdmsr() trace it (vmx.c of v5.4): the value, or exception = 1 for a #GP. */
+  private traceMsr(write: boolean, index: number, data: bigint, gp: boolean): void {
+    const tr = this.vm.hv.trace;
+    if (!tr.enabled) return;
+    traceVmxExit(this, write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ);
+    tr.tracepoint(this.track, 'kvm_msr', this.vm.hv.sim.now, { write: write ? 1 : 0, ecx: hex(index >>> 0), data: hex(data), exception: gp ? 1 : 0 });
   }
 
   /**

@@ -6,7 +6,7 @@
  * is ever reflected to L1 as such (nested_vmx_exit_reflected() says no); an EPT12 miss is
  * injected by the walker.
  */
-import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_NAMES } from '@kvmlab/hypervisor-core';
+import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_NAMES, EXIT_REASON_PML_FULL, traceHex, traceVmxExit } from '@kvmlab/hypervisor-core';
 import { eptPageFault } from './ept-fault.js';
 import { vmxFlushPmlBuffer } from './pml.js';
 import type { ExitResult, KvmMmuState } from './shapes.js';
@@ -29,10 +29,27 @@ export function vmxHandleExit(m: KvmMmuState, v: VcpuVmx, reason: number, fault?
   const name = EXIT_REASON_NAMES.get(reason) ?? `EXIT_${reason}`;
   v.vcpu.countExit(name);
   const tr = m.vm.hv.trace;
-  if (tr.enabled) tr.instant(v.vcpu.track, name, m.vm.hv.sim.now, fault === undefined ? { l2: v.vcpu.x86.guestMode } : { gpa: `0x${fault.gpa.toString(16)}`, write: fault.write, l2: v.vcpu.x86.guestMode });
+  if (tr.enabled) {
+    // kvm_exit (+ kvm_nested_vmexit while L2 runs), then the handler's own tracepoint:
+    // handle_ept_violation() → kvm_page_fault(GPA, exit qualification), handle_pml_full() → kvm_pml_full.
+    const qual = fault === undefined ? 0n : eptViolationQualification(fault);
+    traceVmxExit(v.vcpu, reason, qual);
+    const now = m.vm.hv.sim.now;
+    if (fault !== undefined && reason === EXIT_REASON_EPT_VIOLATION) tr.tracepoint(v.vcpu.track, 'kvm_page_fault', now, { fault_address: traceHex(fault.gpa), error_code: traceHex(qual) });
+    else if (reason === EXIT_REASON_PML_FULL) tr.tracepoint(v.vcpu.track, 'kvm_pml_full', now, { vcpu_id: v.vcpu.id });
+  }
   if (reason === EXIT_REASON_EPT_VIOLATION && fault !== undefined) return handleEptViolation(m, v, fault);
   // handle_pml_full() only restores NMI blocking; the access is retried after re-entry.
   return 'retry';
+}
+
+/**
+ * The exit qualification of an EPT violation as far as the model knows it: bit 0 (data read) or
+ * bit 1 (data write) (Intel SDM vol. 3 table 27-7). The fetch bit and the EPT entry's permission
+ * bits (3-5) are not modelled and read 0.
+ */
+function eptViolationQualification(f: FaultInfo): bigint {
+  return f.write ? 0x2n : 0x1n;
 }
 
 // models handle_ept_violation() → kvm_mmu_page_fault() (vmx.c, mmu.c)

@@ -39,6 +39,7 @@ import {
   UCALL_SYNC,
 } from '../constants.js';
 import { eptAdOffered } from './nested-guest.js';
+import { assertHolds, syncAsserts, type SelftestAssert } from './selftest-assert.js';
 import { getUcall, guestDone, guestSync, guestSyncAsm, ucall } from '../guest/ucall.js';
 import { kvmMmuPml, kvmMmuOf } from '../host/plugin.js';
 import { spteKindName, spteKinds, type Variant } from '../host/spte.js';
@@ -50,7 +51,6 @@ const L1_UCALL = 0x101000n;
 const L2_UCALL = 0x100000n;
 const L2_CODE = 0x110000n;
 const L2_STACK_TOP = 0x120000n;
-const PATTERN = 0xaaaaaaaaaaaaaaaan;
 const SLOT0_BYTES = 0x400000n;
 
 export interface SelftestOptions {
@@ -78,6 +78,8 @@ export interface SyncRecord {
   readonly failure?: string;
   /** The page of slot 1 that assertion is about. */
   readonly failedPage?: number;
+  /** The failed TEST_ASSERT: its line in the v5.4 test, expression and message. */
+  readonly assertion?: SelftestAssert;
   /** L2's stores since the previous sync (L2 GPAs, hex), as the MMU saw them. */
   readonly l2Stores: readonly string[];
   /** The GPAs PML logged and KVM flushed since the previous sync (hex): an L2 GPA taken for an L1 gfn is the bug. */
@@ -176,14 +178,9 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
     const q = [0n, 1n, 2n].map((p) => readLe(v.memory.read(GUEST_TEST_MEM + p * 4096n, 8), 0, 8));
     const bit = (i: number): boolean => ((bmap[i >> 3]! >> (i & 7)) & 1) === 1;
     const expectDirty = (u.args[1] ?? 0n) !== 0n;
-    // [passed, message, page] in the test's order of TEST_ASSERTs
-    const checks: [boolean, string, number][] = expectDirty
-      ? [[bit(0), 'Page 0 incorrectly reported clean', 0], [q[0] === 1n, 'Page 0 not written by guest', 0]]
-      : [[!bit(0), 'Page 0 incorrectly reported dirty', 0], [q[0] === PATTERN, 'Page 0 written by guest', 0]];
-    checks.push([!bit(1), 'Page 1 incorrectly reported dirty', 1], [q[1] === PATTERN, 'Page 1 written by guest', 1]);
-    checks.push([!bit(2), 'Page 2 incorrectly reported dirty', 2], [q[2] === PATTERN, 'Page 2 written by guest', 2]);
-    const failed = checks.find(([ok]) => !ok);
-    const failure = failed?.[1];
+    // the first TEST_ASSERT that fails, in the test's order
+    const failed = syncAsserts(expectDirty).find((a) => !assertHolds(a, bit, q));
+    const failure = failed?.message;
     syncs.push({
       sync: syncs.length + 1,
       where: vcpu.x86.guestMode ? 'L2' : 'L1',
@@ -192,7 +189,7 @@ export function runVmxDirtyLogTest(o: SelftestOptions): SelftestReport {
       qwords: q.map((x) => `0x${x.toString(16)}`),
       expectedDirty: [expectDirty, false, false],
       passed: failure === undefined,
-      ...(failure !== undefined ? { failure, failedPage: failed![2] } : {}),
+      ...(failed !== undefined ? { failure: failed.message, failedPage: failed.page, assertion: failed } : {}),
       l2Stores,
       pmlEntries,
       spteKinds: slot1Sptes(v),

@@ -7,6 +7,7 @@ import type { ScenarioDef, ScenarioResult } from '@kvmlab/hypervisor-core';
 import { GUEST_TEST_MEM, TEST_MEM_PAGES } from '../constants.js';
 import type { Variant } from '../host/spte.js';
 import { runVmxDirtyLogTest } from './selftest.js';
+import { SELFTEST_FILE, TEST_ASSERT_EXIT_STATUS, testAssertionFailure } from './selftest-assert.js';
 
 export const SELFTEST_SYNCS = 7;
 
@@ -81,6 +82,15 @@ export const vmxDirtyLogScenario: ScenarioDef = {
           spteKinds: [...s.spteKinds],
         })),
         done: r.done,
+        // What the real test writes to stderr when its TEST_ASSERT fails (lib/assert.c), and its
+        // exit status; nothing and 0 when it passes.
+        ...(failed?.assertion !== undefined
+          ? {
+              output: testAssertionFailure(failed.assertion),
+              assertion: { file: SELFTEST_FILE, line: failed.assertion.line, expr: failed.assertion.expr, message: failed.assertion.message },
+            }
+          : {}),
+        exitStatus: ok ? 0 : failed?.assertion !== undefined ? TEST_ASSERT_EXIT_STATUS : 1,
         exits: r.exits,
         // Sync × page of slot 1: the dirty bit the test's checks require and the one
         // KVM_GET_DIRTY_LOG reported (1 set, 0 clear), and the page of the first failed check.

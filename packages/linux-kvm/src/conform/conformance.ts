@@ -4,7 +4,7 @@
  */
 import type { KernelLimits, Plugin } from '@kvmlab/hypervisor-core';
 import { isAvailable } from '../available.js';
-import { eraFor, kvmclockEraFor, loadFixtures, recordKernel, runScript, saveFixture, type KernelFixture, type MachineFacts } from './fixture.js';
+import { eraFor, kvmclockEraFor, loadFixtures, recordKernel, runScript, saveFixture, saveFixtureTo, type KernelFixture, type MachineFacts } from './fixture.js';
 import { describeKvmclockCall } from './kvmclock-port.js';
 import { ModelTarget, type KvmclockModel } from './model-target.js';
 import { formatResult, type Script, type Step, type StepResult } from './script.js';
@@ -59,8 +59,10 @@ export interface ConformanceReport {
 export interface ConformanceOptions {
   /** Run the live kernel (throws if /dev/kvm is unusable); otherwise use the recording. */
   readonly live?: boolean;
-  /** Save the live kernel's answers as a fixture (implies live). */
+  /** Save the live kernel's answers as a fixture (implies live): to `recordTo`, else into `fixtureDir`. */
   readonly record?: boolean;
+  /** The file `record` writes (its folder must exist); implies `record`. `kvmlab conform --record <file>` sets it. */
+  readonly recordTo?: string;
   readonly scripts?: readonly Script[];
   /** A recording to use instead of the newest fixture on disk. */
   readonly fixture?: KernelFixture;
@@ -150,12 +152,14 @@ export function runConformance(opts: ConformanceOptions = {}): ConformanceReport
   let fixture: KernelFixture;
   let source: 'live' | 'fixture';
   let recordedTo: string | undefined;
-  if (opts.live === true || opts.record === true) {
+  const record = opts.record === true || opts.recordTo !== undefined;
+  if (opts.live === true || record) {
     const a = isAvailable();
     if (!a.ok) throw new Error(`live conformance needs /dev/kvm: ${a.reason}`);
     fixture = recordKernel(scripts);
     source = 'live';
-    if (opts.record === true) recordedTo = saveFixture(fixture, opts.fixtureDir);
+    if (opts.recordTo !== undefined) recordedTo = saveFixtureTo(fixture, opts.recordTo);
+    else if (record) recordedTo = saveFixture(fixture, opts.fixtureDir);
   } else {
     const f = opts.fixture ?? loadFixtures(opts.fixtureDir).at(-1);
     if (f === undefined) throw new Error('no recorded kernel fixture; run with live or record');

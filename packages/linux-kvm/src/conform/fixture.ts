@@ -121,6 +121,29 @@ export function saveFixture(f: KernelFixture, dir = FIXTURE_DIR): string {
   return path;
 }
 
+/**
+ * Writes a recording to a file the caller chose (its folder must exist: nothing is created, so a
+ * bad path fails at once instead of writing into an installed package's folder).
+ */
+export function saveFixtureTo(f: KernelFixture, path: string): string {
+  writeFileSync(path, serializeFixture(f));
+  return path;
+}
+
+/** One recording from a file (`kvmlab conform --recording`); throws if it is not a fixture of this format. */
+export function readFixture(path: string): KernelFixture {
+  let f: Partial<KernelFixture>;
+  try {
+    f = JSON.parse(readFileSync(path, 'utf8')) as Partial<KernelFixture>;
+  } catch (e) {
+    throw new Error(`${path} is not a readable JSON recording (${e instanceof SyntaxError ? 'not JSON' : e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  if (f.format !== FIXTURE_FORMAT || typeof f.uname !== 'string' || typeof f.results !== 'object' || f.results === null) {
+    throw new Error(`${path} is not a kvmlab kernel recording (format ${String(FIXTURE_FORMAT)})`);
+  }
+  return f as KernelFixture;
+}
+
 /** JSON with one step result per line, so a re-recording diffs step by step. */
 export function serializeFixture(f: KernelFixture): string {
   const scripts = Object.entries(f.results).map(

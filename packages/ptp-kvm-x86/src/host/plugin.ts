@@ -154,7 +154,7 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
           if (ctx.trace.enabled) {
             const gpa = st.systemTimeMsr & ~1n;
             const pv = v.vm.kvmReadGuest(gpa, 32);
-            ctx.trace.instant(v.track, 'kvm_pvclock_update', ctx.sim.now, {
+            ctx.trace.tracepoint(v.track, 'kvm_pvclock_update', ctx.sim.now, {
               vcpu_id: v.id,
               version: (pv[0]! | (pv[1]! << 8) | (pv[2]! << 16) | (pv[3]! << 24)) >>> 0,
               tsc_timestamp: `0x${st.lastTscTimestamp.toString(16)}`,
@@ -236,8 +236,7 @@ export function ptpKvmX86(opts: PtpKvmX86Options = {}): Plugin {
       ctx.onExit('wrmsr', (v, e) => {
         if (e.msr === undefined || !ownsKvmclockMsr(e.msr) || e.data === undefined) return false;
         const data = readLe(e.data, 0, 8);
-        // trace_kvm_msr_write(ecx, data) (arch/x86/kvm/trace.h: kvm_msr with write = 1).
-        if (ctx.trace.enabled) ctx.trace.instant(v.track, 'kvm_msr', ctx.sim.now, { write: 1, ecx: `0x${e.msr.toString(16)}`, data: `0x${data.toString(16)}`, exception: 0 });
+        // (core's wrmsr has already traced kvm_msr, as handle_wrmsr() does: arch/x86/kvm/trace.h)
         setMsr(v, e.msr, data, false);
         // The exit is handled in KVM; the re-entry services the requests it made.
         if (vcpuOf(v).tscAlwaysCatchup) vcpuOf(v).requests.add('clock');

@@ -3,7 +3,7 @@
  * each last a drawn latency, and host events due meanwhile (kvmclock updates) run at their
  * own time. Everything else is instantaneous. Guest code sees only the X86GuestCpu shape.
  */
-import { drawLatency, EXIT_REASON_VMCALL, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
+import { drawLatency, type Simulation, type Vcpu } from '@kvmlab/hypervisor-core';
 import { drawSteal, type HypercallLatency } from '@kvmlab/ptp-kvm-core';
 import type { X86GuestCpu } from '../guest/cpu.js';
 
@@ -43,17 +43,15 @@ export class TimedX86Cpu implements X86GuestCpu {
 
   /**
    * The trap and the resume carry the kernel's tracepoints (arch/x86/kvm/trace.h) at their real
-   * virtual times: kvm_exit when KVM starts handling the VMCALL exit (after the `entry` latency),
-   * kvm_entry when it re-enters the guest (the `exit` latency, and any steal, follow).
+   * virtual times: core's vmcall emits kvm_exit and kvm_hypercall when KVM starts handling the
+   * exit (after the `entry` latency); kvm_entry marks the re-entry (the `exit` latency, and any
+   * steal, follow).
    */
   vmcall(nr: bigint | number, args?: readonly bigint[]): bigint {
     const trace = this.vcpu.vm.hv.trace;
     this.sim.elapse(drawLatency(this.sim.rng, this.timing.entry));
-    if (trace.enabled) {
-      trace.instant(this.vcpu.track, 'kvm_exit', this.sim.now, { exit_reason: 'VMCALL', exit_reason_nr: EXIT_REASON_VMCALL, guest_rip: `0x${this.vcpu.x86.rip.toString(16)}`, isa: 1 });
-    }
     const rax = this.vcpu.vmcall(nr, args);
-    if (trace.enabled) trace.instant(this.vcpu.track, 'kvm_entry', this.sim.now, { vcpu_id: this.vcpu.id, rip: `0x${this.vcpu.x86.rip.toString(16)}` });
+    if (trace.enabled) trace.tracepoint(this.vcpu.track, 'kvm_entry', this.sim.now, { vcpu_id: this.vcpu.id });
     this.sim.elapse(drawLatency(this.sim.rng, this.timing.exit) + drawSteal(this.sim.rng, this.timing.steal));
     return rax;
   }

@@ -3,8 +3,8 @@
  * migration), the linux-kvm race against /dev/kvm, and how fast scenarios run in virtual time.
  */
 import { resolveScenarioOptions, type ScenarioDef } from '@kvmlab/hypervisor-core';
-import { benchNestedMigration, benchTasks } from '@kvmlab/kvm-mmu-pml';
-import { runDirtyLogBench } from '@kvmlab/linux-kvm';
+import { benchNestedMigration, benchTasks } from '@kvmlab/kvm-mmu-pml/bench';
+import { runDirtyLogBench } from '@kvmlab/linux-kvm/bench';
 import { nvmxHltCr3 } from '@kvmlab/nvmx-cr3';
 import { ptpSyncScenario } from '@kvmlab/ptp-kvm-arm64';
 import { x86PtpSyncScenario } from '@kvmlab/ptp-kvm-x86';

@@ -19,6 +19,7 @@ import { finishEntryCount, finishExitCount } from './op-counts.js';
 import { afterHardwareExit, kvmReadCr3, markCr3Available } from './reg-cache.js';
 import type { NestedVcpuState } from './shapes.js';
 import { emit, now } from './state.js';
+import { traceVmEntry, traceVmxExit } from '../exit-trace.js';
 import { nestedVmxVmexit } from './vmexit.js';
 import { hasInterrupt, nextWakeAt } from './wake-sources.js';
 
@@ -118,6 +119,7 @@ function emulatePio(nv: NestedVcpuState, exit: L2Exit): void {
 function vmxHandleExitL2(nv: NestedVcpuState, exit: L2Exit): void {
   if (nv.engine.params.pml) nv.engine.ops.flushPml?.(nv);
   nv.stats.exits[exit.reason] = (nv.stats.exits[exit.reason] ?? 0) + 1;
+  traceVmxExit(nv.vcpu, exit.reason, exit.qualification, Number(nv.vmcs02.peek(F.VM_EXIT_INTR_INFO)));
   const vmptr = nv.currentVmptr;
   const reflected = nestedVmxExitReflected(nv, exit);
   emit(nv, { kind: 'hw-exit', at: now(nv), vmptr, reason: exit.reason, reflected });
@@ -150,6 +152,7 @@ function vcpuEnterGuestL2(nv: NestedVcpuState): void {
   }
   kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs02);
+  traceVmEntry(nv.vcpu);
   finishEntryCount(nv, false, nv.currentVmptr);
   const exit = runL2(nv, immediateExit);
   if (exit === 'nested-exit') return; // the MMU took the exit to L1 inside an access
@@ -199,5 +202,6 @@ export function vcpuEnterL1(nv: NestedVcpuState): void {
   nv.nmiPending = 0;
   kvmMmuReload(nv, rootKey);
   nv.engine.ops.hardwareEntry?.(nv, nv.vmcs01);
+  traceVmEntry(nv.vcpu);
   finishExitCount(nv);
 }

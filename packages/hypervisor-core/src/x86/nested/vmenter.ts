@@ -32,6 +32,7 @@ import { nestedVmxLoadMsrList } from './msr-lists.js';
 import type { NestedVcpuState } from './shapes.js';
 import { cacheShadowVmcs12 } from './shadow-vmcs12.js';
 import { getVmcs12 } from './state.js';
+import { traceNestedVmenter } from '../exit-trace.js';
 import { l0EntryControls, l0ExecControls, l0ExitControls, l0PinControls, l0SecondaryControls, setControl, vpid02Of, vpidOf } from './vmcs01.js';
 import type { Vmcs12 } from './vmcs12.js';
 import { vmcs12TimerValue, vmxStartPreemptionTimer } from './wake-sources.js';
@@ -181,6 +182,7 @@ export type EnterStatus = 'success' | 'vmexit';
  */
 export function nestedVmxEnterNonRootMode(nv: NestedVcpuState, fromVmentry: boolean): EnterStatus {
   const v12 = getVmcs12(nv);
+  if (fromVmentry) traceNestedVmenter(nv.vcpu, nv.currentVmptr, v12, nestedCpuHasEpt(v12));
   if (!v12.has(F.VM_ENTRY_CONTROLS, VM_ENTRY_LOAD_DEBUG_CONTROLS)) nv.vmcs01.vmread(F.GUEST_IA32_DEBUGCTL); // vmcs01_debugctl
   if (!nv.engine.params.ept) nv.vmcs01.vmwrite(F.GUEST_CR3, nv.vcpu.x86.cr3);
   nv.loaded = nv.vmcs02; // vmx_switch_vmcs(): the register cache is *not* refreshed

@@ -18,6 +18,7 @@ import { nestedVmxLoadMsrList, nestedVmxStoreMsrList } from './msr-lists.js';
 import type { NestedVcpuState } from './shapes.js';
 import { flushShadowVmcs12 } from './shadow-vmcs12.js';
 import { countMark, getVmcs12 } from './state.js';
+import { traceNestedVmexitInject } from '../exit-trace.js';
 import type { Vmcs12 } from './vmcs12.js';
 import { cancelPreemptionTimer, hasInterrupt, vmxGetPreemptionTimerValue } from './wake-sources.js';
 
@@ -117,6 +118,7 @@ export function nestedVmxVmexit(nv: NestedVcpuState, reason: number, intrInfo: n
     const vector = nv.pendingIrqs.shift()!; // kvm_cpu_get_interrupt(): acknowledged on exit
     v12.set(F.VM_EXIT_INTR_INFO, BigInt((vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK) >>> 0));
   }
+  if (reason !== -1) traceNestedVmexitInject(nv.vcpu, v12); // after the interrupt acknowledgement, as nested_vmx_vmexit() does
   loadVmcs12HostState(nv, v12);
   if (nestedVmxLoadMsrList(nv, v12.get(F.VM_EXIT_MSR_LOAD_ADDR), v12.get(F.VM_EXIT_MSR_LOAD_COUNT)) !== 0) nestedVmxAbort(nv);
   if (reason !== -1) nv.stats.nestedExits[reason] = (nv.stats.nestedExits[reason] ?? 0) + 1;

@@ -28,6 +28,7 @@ import { kvmMmuFreeAllRoots } from './mmu-roots.js';
 import { finishEntryCount } from './op-counts.js';
 import type { NestedVcpuState, VmxInstruction, VmxInstructionResult } from './shapes.js';
 import { countMark, getVmcs12 } from './state.js';
+import { traceVmxExit } from '../exit-trace.js';
 import { hardwareExitBookkeeping, vcpuEnterL1, vcpuRunNested } from './vcpu-run.js';
 import { nestedVmxRun } from './vmenter.js';
 import { copyVmcs02ToVmcs12Rare, VMCS12_EXT_FIELDS } from './vmexit.js';
@@ -289,6 +290,7 @@ export function emulateVmxInstruction(nv: NestedVcpuState, insn: VmxInstruction,
   hardwareExitBookkeeping(nv);
   if (nv.engine.params.pml) nv.engine.ops.flushPml?.(nv); // vmx_handle_exit() flushes PML first
   nv.stats.exits[reason] = (nv.stats.exits[reason] ?? 0) + 1;
+  traceVmxExit(nv.vcpu, reason);
   nv.vcpu.vm.hv.sim.elapse(nv.engine.exitCostNs);
   const r = dispatch(nv, insn, BigInt.asUintN(64, a), BigInt.asUintN(64, b), BigInt.asUintN(64, c));
   if (!nv.vcpu.x86.guestMode) vcpuEnterL1(nv);
