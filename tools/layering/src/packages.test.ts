@@ -13,12 +13,6 @@ import { join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from './import-graph.js';
 
-/**
- * Packages another branch owned when this test was written (i17 reworks ptp-kvm-*): their
- * `files`/README still follow the old rules. Empty this set once they follow these.
- */
-const PENDING = new Set(['ptp-kvm-arm64', 'ptp-kvm-core', 'ptp-kvm-x86']);
-
 const PACKAGES = readdirSync(join(REPO, 'packages')).filter((d) => existsSync(join(REPO, 'packages', d, 'package.json')));
 
 /** The files `npm pack` would put in the tarball (no lifecycle scripts: the playground's prepack builds the app). */
@@ -44,7 +38,7 @@ function exportTargets(node: unknown, key = '', condition = ''): [subpath: strin
 }
 
 describe('package tarballs (npm pack --dry-run)', () => {
-  for (const name of PACKAGES.filter((p) => !PENDING.has(p))) {
+  for (const name of PACKAGES) {
     it(`@kvmlab/${name}`, () => {
       const dir = join(REPO, 'packages', name);
       const files = packedFiles(dir);
