@@ -14,6 +14,7 @@ import { registerList } from './commands/list.js';
 import { registerPlayground } from './commands/playground.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSweep } from './commands/sweep.js';
 import { usageLine, type CliContext, type CliIo } from './context.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
@@ -65,6 +66,7 @@ export async function runCli(args: readonly string[], opts: RunCliOptions = {}):
   registerConform(program, ctx);
   registerSchema(program, ctx);
   registerPlayground(program, ctx);
+  registerSweep(program, ctx);
   for (const c of program.commands) wire(c);
   program.hook('preAction', (_root, cmd) => {
     active = cmd;

@@ -81,6 +81,10 @@ export {
   type ScenarioVerdict,
 } from './scenario.js';
 export {
+  bernoulli, dependent, describeRandomize, drawRandomized, logUniform, logUniformInt, oneOf, uniformInt, uniformReal,
+  type Distribution, type RandomValue, type ScenarioRandomize,
+} from './scenario-randomize.js';
+export {
   cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
 } from './scenario-variants.js';
 export {

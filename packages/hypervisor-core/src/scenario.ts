@@ -4,6 +4,7 @@
  * turns them into validators); results carry figures measured from the running model.
  */
 import type { Arch } from './plugin/types.js';
+import type { ScenarioRandomize } from './scenario-randomize.js';
 import type { TraceEvent } from './trace.js';
 
 export type ScenarioOptionSpec =
@@ -89,6 +90,12 @@ export interface ScenarioDef {
   readonly options: Readonly<Record<string, ScenarioOptionSpec>>;
   /** Which package provides it (for `list`). */
   readonly package: string;
+  /**
+   * Optional: how `kvmlab sweep --randomize` draws each run's workload from its seed — one
+   * documented distribution per option (scenario-randomize.ts). Absent: the scenario sweeps
+   * over seeds and --set values only.
+   */
+  readonly randomize?: ScenarioRandomize;
   run(input: ScenarioRunInput): ScenarioResult;
 }
 

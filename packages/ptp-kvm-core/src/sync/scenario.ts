@@ -1,6 +1,7 @@
 /** definePtpSyncScenario(): the ScenarioDef an arch package exports as its `ptp-sync`. */
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter } from './adapter.js';
+import { ptpSyncRandomize } from './ptp-sync-randomize.js';
 import { runPtpSync } from './run-ptp-sync.js';
 
 export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef {
@@ -12,6 +13,7 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
     variants: ['merged'],
     defaultVariant: 'merged',
     package: adapter.packageName,
+    randomize: ptpSyncRandomize,
     options: {
       durationS: { type: 'number', default: 600, min: 16, max: 86_400, unit: 's', description: 'virtual time to run' },
       pollLog2: { type: 'number', default: 3, min: 0, max: 8, integer: true, description: 'poll every 2^pollLog2 s (Kata: refclock PHC poll 3)' },
