@@ -155,14 +155,16 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
     report(ctx, out.summary, out.text, dir, opts.json === true, files);
   });
 
+  // `kvmlab` parses options across subcommands, so `sweep merge … --out D --report --json`
+  // arrive as sweep's own --out, --report and --json: merge reads them from there.
   cmd
     .command('merge')
     .description('merge the shard directories of one sweep; the result is byte-identical to the unsharded sweep')
     .argument('<dirs...>', 'the shard directories (each written with --shard i/N)')
-    .requiredOption('--out <dir>', 'directory for the merged sweep')
-    .option('--report', 'also write report.html')
-    .option('--json', 'print the summary as JSON')
-    .action(async (dirs: string[], opts: { out: string; report?: boolean; json?: boolean }) => {
+    .addHelpText('after', '\nOptions: --out <dir> (required) the merged sweep\'s directory; --report also write report.html; --json print the summary as JSON.')
+    .action(async (dirs: string[], _opts: unknown, self: Command) => {
+      const opts = self.optsWithGlobals<{ out?: string; report?: boolean; json?: boolean }>();
+      if (opts.out === undefined) throw new UsageError('sweep merge needs --out <dir> for the merged sweep');
       const outDir = resolve(ctx.io.cwd, opts.out);
       const m = mergeSweeps(dirs.map((d) => resolve(ctx.io.cwd, d)), outDir);
       const files = [`${outDir}/runs.jsonl`, `${outDir}/summary.json`, `${outDir}/summary.txt`];

@@ -72,12 +72,13 @@ export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
     else record({ ...base, options, status: 'killed' in reply ? 'killed' : 'crashed', command, error: reply.error });
   };
   try {
-    // A bounded window of runs in flight: the pool stays busy, memory stays flat.
+    // One run in flight per worker: a run's --timeout starts when a worker takes it, not
+    // while it waits in a queue, and memory stays flat however long the grid.
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < todo.length) await runOne(todo[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.max(1, req.workers * 2) }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, req.workers) }, lane));
   } finally {
     await pool.close();
     req.progress?.stop();
