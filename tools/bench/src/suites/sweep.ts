@@ -36,12 +36,14 @@ interface SweepSample {
 
 /** One sweep of `runs` nested-migration runs (half per variant) with `workers` workers. */
 async function timedSweep(runs: number, workers: number): Promise<SweepSample> {
-  const out = join(mkdtempSync(join(tmpdir(), 'kvmlab-bench-sweep-')), 'out');
-  const args = [BIN, 'sweep', 'nested-migration', '--variant', 'all', '--seeds', `0..${Math.ceil(runs / 2) - 1}`, '--workers', String(workers), '--compact', '--out', out];
+  let out = '';
   let status: number | null = null;
   let stderr = '';
   const bench = new Bench({ warmup: false, iterations: 1, time: 0 });
-  bench.add(`sweep ${runs} runs, ${workers} worker(s)`, () => {
+  // async: tinybench calls a plain function once more, untimed, to see whether it is async.
+  bench.add(`sweep ${runs} runs, ${workers} worker(s)`, async () => {
+    out = join(mkdtempSync(join(tmpdir(), 'kvmlab-bench-sweep-')), 'out');
+    const args = [BIN, 'sweep', 'nested-migration', '--variant', 'all', '--seeds', `0..${Math.ceil(runs / 2) - 1}`, '--workers', String(workers), '--compact', '--out', out];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     status = r.status;
     stderr = r.stderr;
@@ -60,6 +62,7 @@ export const sweepSuite: Suite = {
     const pairRuns = envInt('KVMLAB_BENCH_SWEEP_PAIR_RUNS', 40);
     const big = await timedSweep(runs, 2);
     const s = big.ms / 1000;
+    const targetS = (300 * runs) / 1000;
     const out: Figure[] = [{
       suite: 'sweep',
       id: `nested-migration-${runs}-runs-2-workers`,
@@ -67,9 +70,9 @@ export const sweepSuite: Suite = {
       value: s,
       unit: 's wall',
       baseline: { description: 'per run', value: s / big.runs, unit: 's wall' },
-      ratio: s / 300,
-      target: runs === 1000 ? '≤ 300 s (5 min)' : `≤ ${((300 * runs) / 1000).toFixed(0)} s (5 min per 1000 runs, scaled)`,
-      met: s <= (300 * runs) / 1000,
+      ratio: s / targetS,
+      target: runs === 1000 ? '≤ 300 s (5 min)' : `≤ ${targetS.toFixed(0)} s (5 min per 1000 runs, scaled)`,
+      met: s <= targetS,
     }];
     const ratios: number[] = [];
     const one: number[] = [];
