@@ -78,6 +78,12 @@ describe('kvmlab sweep: shards and merge', () => {
     expectUsageError(kvmlab(['sweep', 'merge', join(root, 's0'), join(root, 's1'), '--out', join(root, 'm')]), /shard 2\/3 missing/);
     expectUsageError(kvmlab(['sweep', 'merge', join(root, 's0'), join(root, 's0'), '--out', join(root, 'm')]), /given twice/);
     expectUsageError(kvmlab(['sweep', 'merge', join(root, 's0'), join(root, 's1'), join(root, 'other'), '--out', join(root, 'm')]), /different sweep/);
+    // An interrupted shard (one run missing) is not merged into a summary.
+    kvmlab([...args, '--shard', '2/3', '--out', join(root, 's2')]);
+    const cut = read(join(root, 's2'), 'runs.jsonl').trimEnd().split('\n').slice(1);
+    writeFileSync(join(root, 's2', 'runs.jsonl'), `${cut.join('\n')}\n`);
+    expectUsageError(kvmlab(['sweep', 'merge', join(root, 's0'), join(root, 's1'), join(root, 's2'), '--out', join(root, 'm2')]), /the shards hold 7 of 8 runs: resume/);
+    expect(existsSync(join(root, 'm2', 'summary.json'))).toBe(false);
   });
 });
 

@@ -90,12 +90,11 @@ function parseSet(def: ScenarioDef, texts: readonly string[]): readonly SetAxis[
   return axes;
 }
 
-function report(ctx: CliContext, summary: SweepSummary, text: string, dir: string, json: boolean, files: readonly string[]): void {
+function report(ctx: CliContext, summary: SweepSummary, text: string, json: boolean, files: readonly string[]): void {
   if (json) ctx.io.out(stringifyJson(summary));
   else ctx.io.out(`${text}\n${files.map((f) => `wrote ${f}\n`).join('')}`);
   const failed = summary.failures.length > 0 || summary.cells.some((c) => (c.verdicts['fail'] ?? 0) > 0);
   if (failed) ctx.status = EXIT_FAILED;
-  void dir;
 }
 
 export function registerSweep(program: Command, ctx: CliContext): void {
@@ -152,7 +151,7 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
       const { writeSweepReport } = await import('../sweep/report.js');
       files.push(writeSweepReport(dir, out.summary, ctx.version));
     }
-    report(ctx, out.summary, out.text, dir, opts.json === true, files);
+    report(ctx, out.summary, out.text, opts.json === true, files);
   });
 
   // `kvmlab` parses options across subcommands, so `sweep merge … --out D --report --json`
@@ -172,6 +171,6 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
         const { writeSweepReport } = await import('../sweep/report.js');
         files.push(writeSweepReport(outDir, m.summary, ctx.version));
       }
-      report(ctx, m.summary, m.text, outDir, opts.json === true, files);
+      report(ctx, m.summary, m.text, opts.json === true, files);
     });
 }

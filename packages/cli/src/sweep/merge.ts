@@ -34,9 +34,9 @@ export function mergeSweeps(dirs: readonly string[], outDir: string): Finished &
   const total = gridSize(plan);
   const manifest: SweepManifest = { schemaVersion: SCHEMA_VERSION, kind: 'sweep', plan, shard: null, runs: total };
   writeManifest(outDir, manifest);
-  const finished = finishSweep(plan, ms.map(({ dir }) => join(dir, RUNS_FILE)), outDir);
-  if (finished.indices.length !== total) {
-    throw new UsageError(`the shards hold ${finished.indices.length} of ${total} runs: resume the incomplete shard(s) with their own command, then merge again`);
-  }
+  const finished = finishSweep(plan, ms.map(({ dir }) => join(dir, RUNS_FILE)), outDir, {
+    runs: total,
+    fail: (have) => new UsageError(`the shards hold ${have} of ${total} runs: resume the incomplete shard(s) with their own command, then merge again`),
+  });
   return { ...finished, plan };
 }

@@ -87,7 +87,7 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** Shard i of N takes runs i, i+N, i+2N, … (round robin: every shard gets every variant). */
+/** Shard i of N takes runs i, i+N, i+2N, … (round robin over the grid; with N prime to the number of variants every shard gets every variant). */
 export function* shardIndices(total: number, shard: Shard | undefined): Generator<number> {
   const step = shard?.count ?? 1;
   for (let i = shard?.index ?? 0; i < total; i += step) yield i;

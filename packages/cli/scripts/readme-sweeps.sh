@@ -1,0 +1,22 @@
+#!/bin/bash
+# The sweeps behind the root README's "Sweeps" statistics: each scenario over randomised
+# workloads, in chunks of CHUNK seeds (one sweep directory per chunk, so whatever finished by a
+# deadline is a set of complete sweeps), round robin over the scenarios so each gets the same
+# share. Resumable: run it again and finished chunks are skipped. Then:
+#   node packages/cli/scripts/sweep-stats.mjs $OUT/nested-migration-*
+set -euo pipefail
+KVMLAB=${KVMLAB:-node packages/cli/bin/kvmlab.js}
+OUT=${OUT:-.scratch/readme-sweeps}
+SEEDS=${SEEDS:-1000}
+CHUNK=${CHUNK:-100}
+WORKERS=${WORKERS:-2}
+for ((from = 0; from < SEEDS; from += CHUNK)); do
+  to=$((from + CHUNK - 1))
+  s="--seeds $from..$to --randomize --compact --workers $WORKERS"
+  nice -n 10 $KVMLAB sweep vmx-dirty-log --variant pre-fix $s --out "$OUT/vmx-dirty-log-$from" > /dev/null || true
+  nice -n 10 $KVMLAB sweep ptp-sync --arch arm64 $s --out "$OUT/ptp-sync-arm64-$from" > /dev/null || true
+  nice -n 10 $KVMLAB sweep ptp-sync --arch x86_64 $s --out "$OUT/ptp-sync-x86_64-$from" > /dev/null || true
+  nice -n 10 $KVMLAB sweep nvmx-hlt-cr3 --variant all $s --out "$OUT/nvmx-hlt-cr3-$from" > /dev/null || true
+  nice -n 10 $KVMLAB sweep nested-migration --variant all $s --out "$OUT/nested-migration-$from" > /dev/null || true
+  echo "$(date -u +%H:%M:%S) seeds $from..$to done" >&2
+done
