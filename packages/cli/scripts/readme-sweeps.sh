@@ -16,7 +16,7 @@ for ((from = 0; from < SEEDS; from += CHUNK)); do
   nice -n 10 $KVMLAB sweep vmx-dirty-log --variant pre-fix $s --out "$OUT/vmx-dirty-log-$from" > /dev/null || true
   nice -n 10 $KVMLAB sweep ptp-sync --arch arm64 $s --out "$OUT/ptp-sync-arm64-$from" > /dev/null || true
   nice -n 10 $KVMLAB sweep ptp-sync --arch x86_64 $s --out "$OUT/ptp-sync-x86_64-$from" > /dev/null || true
-  nice -n 10 $KVMLAB sweep nvmx-hlt-cr3 --variant all $s --out "$OUT/nvmx-hlt-cr3-$from" > /dev/null || true
+  nice -n 10 $KVMLAB sweep nvmx-hlt-cr3 --variant rfc-muen,merged $s --out "$OUT/nvmx-hlt-cr3-$from" > /dev/null || true
   nice -n 10 $KVMLAB sweep nested-migration --variant all $s --out "$OUT/nested-migration-$from" > /dev/null || true
   echo "$(date -u +%H:%M:%S) seeds $from..$to done" >&2
 done
