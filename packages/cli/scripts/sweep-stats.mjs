@@ -36,4 +36,14 @@ for (const [variant, rs] of byVariant) {
     console.log(`    ${label}: n ${v.length}, min ${v[0]}, median ${rank(v, 50)}, p99 ${rank(v, 99)}, max ${v[v.length - 1]} (max at seed ${worst.seed}: ${worst.command})`);
     if (label.includes('PRECISE: max')) console.log(`      runs above 2 ns: ${v.filter((x) => x > 2).length}`);
   }
+  // ptp-sync swept with convergeNs=2: when every PRECISE offset has stayed within ±2 ns.
+  for (const label of ['PTP_SYS_OFFSET_PRECISE: convergence', 'PTP_SYS_OFFSET: convergence']) {
+    const c = done.map((r) => ({ r, v: r.result.figures.find((f) => f.label === label)?.value })).filter((x) => x.v !== undefined);
+    if (c.length === 0) continue;
+    const never = c.filter((x) => x.v === 'never');
+    const t = c.filter((x) => typeof x.v === 'number').map((x) => x.v).sort((a, b) => a - b);
+    const late = c.filter((x) => typeof x.v === 'number' && x.v > x.r.options.durationS / 2);
+    console.log(`    ${label} (within convergeNs ${done[0].options.convergeNs} ns): never ${never.length} of ${c.length}${t.length ? `; time min ${t[0]} s, median ${rank(t, 50)} s, p99 ${rank(t, 99)} s, max ${t[t.length - 1]} s` : ''}; settled only in the run's second half: ${late.length}`);
+    for (const x of late.slice(0, 5)) console.log(`      seed ${x.r.seed}: ${x.v} s of ${x.r.options.durationS} s — ${x.r.command}`);
+  }
 }
