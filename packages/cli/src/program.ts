@@ -18,6 +18,7 @@ import { registerList } from './commands/list.js';
 import { registerPlayground } from './commands/playground.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSweep } from './commands/sweep.js';
 import { usageLine, type CliContext, type CliIo } from './context.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { loadInstalled, NOTHING_INSTALLED, type Installed } from './host/installed.js';
@@ -102,7 +103,7 @@ export async function runCli(argv: readonly string[], opts: RunCliOptions = {}):
       .option('--debug', 'on an internal error, print the stack trace too')
       .showSuggestionAfterError(true)
       .addHelpText('after', `\n${wrapText('Exit status: 0 done (also when a scenario reproduces its bug), 1 a run failed, 2 a usage error.', width).join('\n')}\nStart with: kvmlab demo   (runs everything, writes kvmlab-out/report.html)`);
-    const names = ['list', 'run', 'demo', 'caps', 'affected', 'conform', 'schema', 'playground'];
+    const names = ['list', 'run', 'demo', 'caps', 'affected', 'conform', 'schema', 'playground', 'sweep'];
     const args = rewriteHelp(argv, names);
     const command = scanGlobal(args).command;
     // The feature packages load only when a command needs them: --version, schema and the
@@ -119,6 +120,7 @@ export async function runCli(argv: readonly string[], opts: RunCliOptions = {}):
     registerConform(program, ctx);
     registerSchema(program, ctx);
     registerPlayground(program, ctx);
+    registerSweep(program, ctx);
     for (const c of program.commands) wire(c);
     program.hook('preAction', (_root, cmd) => {
       active = cmd;

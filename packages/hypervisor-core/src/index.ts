@@ -93,6 +93,10 @@ export {
   allocOrEnomem, assertBool, assertBytes, assertInt, assertOneOf, assertReg32, assertReg64, assertStruct, assertU32, assertU64, show,
 } from './validate.js';
 export {
+  bernoulli, dependent, describeRandomize, drawRandomized, logUniform, logUniformInt, oneOf, uniformInt, uniformReal,
+  type Distribution, type RandomValue, type ScenarioRandomize,
+} from './scenario-randomize.js';
+export {
   cellOf, defaultCell, parseVariantCell, selectVariants, variantCellName, variantCellNames, variantCells, type VariantAxes, type VariantCell,
 } from './scenario-variants.js';
 export {

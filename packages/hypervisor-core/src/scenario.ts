@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CompositionError } from './errors.js';
 import type { Arch } from './plugin/types.js';
+import type { ScenarioRandomize } from './scenario-randomize.js';
 import type { TraceEvent } from './trace.js';
 import { show } from './validate.js';
 
@@ -110,6 +111,12 @@ export interface ScenarioDef {
    * ScenarioOptionError naming the option at fault. Runs before `estimate`.
    */
   checkOptions?(options: ScenarioOptionValues, arch: Arch): void;
+  /**
+   * Optional: how `kvmlab sweep --randomize` draws each run's workload from its seed — one
+   * documented distribution per option (scenario-randomize.ts). Absent: the scenario sweeps
+   * over seeds and --set values only.
+   */
+  readonly randomize?: ScenarioRandomize;
   run(input: ScenarioRunInput): ScenarioResult;
 }
 

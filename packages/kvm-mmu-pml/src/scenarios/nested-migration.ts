@@ -8,6 +8,7 @@ import { QEMU_DEFAULT_DOWNTIME_MS } from '../constants.js';
 import type { Variant } from '../host/spte.js';
 import { checkMigrationOptions, estimateMigration } from './migration-estimate.js';
 import { runMigration, type MigrationRun, type MigrationRunOptions } from './migration-run.js';
+import { nestedMigrationRandomize } from './nested-migration-randomize.js';
 
 const num = (o: ScenarioOptionValues, k: string): number => o[k] as number;
 const bool = (o: ScenarioOptionValues, k: string): boolean => o[k] === true;
@@ -47,6 +48,7 @@ export const nestedMigrationScenario: ScenarioDef = {
   variants: ['pre-fix', 'merged'],
   defaultVariant: 'merged',
   package: '@kvmlab/kvm-mmu-pml',
+  randomize: nestedMigrationRandomize,
   options: {
     l1GiB: { type: 'number', default: 4, min: 2, max: 1024, integer: true, unit: 'GiB', description: 'L1 memory (one slot at GPA 0)' },
     l2MiB: { type: 'number', default: 512, min: 2, max: 65536, integer: true, unit: 'MiB', description: 'L2 memory (placed in L1 from 1 GiB, 2 MiB chunks shuffled)' },

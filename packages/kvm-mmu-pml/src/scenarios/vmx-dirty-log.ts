@@ -8,6 +8,7 @@ import { GUEST_TEST_MEM, TEST_MEM_PAGES } from '../constants.js';
 import type { Variant } from '../host/spte.js';
 import { runVmxDirtyLogTest } from './selftest.js';
 import { SELFTEST_FILE, TEST_ASSERT_EXIT_STATUS, testAssertionFailure } from './selftest-assert.js';
+import { vmxDirtyLogRandomize } from './vmx-dirty-log-randomize.js';
 
 export const SELFTEST_SYNCS = 7;
 
@@ -18,6 +19,7 @@ export const vmxDirtyLogScenario: ScenarioDef = {
   variants: ['pre-fix', 'merged'],
   defaultVariant: 'merged',
   package: '@kvmlab/kvm-mmu-pml',
+  randomize: vmxDirtyLogRandomize,
   options: {
     enablePml: { type: 'boolean', default: true, description: 'kvm_intel.enable_pml in L0 (off: dirty logging by write protection)' },
     eptAd: { type: 'boolean', default: true, description: 'kvm_intel.ept_ad in L0 (also offers EPT A/D to L1, so EPTP12 bit 6)' },

@@ -6,6 +6,7 @@
 import { EXIT_REASON_NAMES, type ScenarioDef, type ScenarioFigure, type ScenarioResult, type ScenarioRunInput } from '@kvmlab/hypervisor-core';
 import { ada } from '../guest/muen.js';
 import { NVMX_VARIANTS, type NvmxVariant } from '../host/guest-cr3.js';
+import { nvmxHltCr3Randomize } from './nvmx-hlt-cr3-randomize.js';
 import { runNvmxHltCr3 } from './run-muen.js';
 
 export type { NvmxHltCr3Options } from './run-muen.js';
@@ -109,6 +110,7 @@ export const nvmxHltCr3: ScenarioDef = {
   variants: ['pre-fix', 'rfc-muen', 'merged'],
   defaultVariant: 'merged',
   package: '@kvmlab/nvmx-cr3',
+  randomize: nvmxHltCr3Randomize,
   options: {
     frames: { type: 'number', default: 220, min: 1, max: 100_000, integer: true, description: 'minor frames (scheduler ticks) to run' },
     enableEpt: { type: 'boolean', default: true, description: 'L0 kvm_intel.ept (without EPT the bug cannot happen)' },

@@ -2,6 +2,7 @@
 import type { ScenarioDef, ScenarioEstimate, ScenarioOptionValues } from '@kvmlab/hypervisor-core';
 import type { PtpSyncArchAdapter } from './adapter.js';
 import { HOST_NTP_POLL_LOG2, HOST_NTP_SLEW_SD_PPB, STEAL_MEDIAN_US } from './error-sources.js';
+import { ptpSyncRandomize } from './ptp-sync-randomize.js';
 import { ptpSyncMethodsOf, ptpSyncVariants, runPtpSync } from './run-ptp-sync.js';
 
 export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef {
@@ -14,6 +15,7 @@ export function definePtpSyncScenario(adapter: PtpSyncArchAdapter): ScenarioDef 
     variants,
     defaultVariant: 'merged',
     package: adapter.packageName,
+    randomize: ptpSyncRandomize,
     options: {
       durationS: { type: 'number', default: 600, min: 16, max: 86_400, unit: 's', description: 'virtual time to run' },
       pollLog2: { type: 'number', default: 3, min: 0, max: 8, integer: true, description: 'poll every 2^pollLog2 s (Kata: refclock PHC poll 3)' },
