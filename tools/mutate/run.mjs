@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm run mutate`: StrykerJS over the issue-22 target files (tools/mutate/targets.mjs), one
+// Stryker run per file, niced, two workers, incremental (only mutants whose code or covering
+// tests changed since the last run are tested again). Then the score table (report.mjs).
+//
+//   npm run mutate                      every target file
+//   npm run mutate -- --since origin/main   only target files changed since that git ref (CI)
+//   npm run mutate -- --file packages/psci-conduit/src/host/psci.ts   one file (repeatable)
+//   npm run mutate -- --no-readme        do not rewrite the README table
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { targetFiles } from './targets.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const argv = process.argv.slice(2);
+const files = [];
+let since;
+let readme = true;
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--since' || a === '--file') {
+    const v = argv[++i];
+    if (v === undefined || v.startsWith('--')) fail(`${a} needs a value`);
+    if (a === '--since') since = v;
+    else files.push(v);
+  } else if (a === '--no-readme') readme = false;
+  else fail(`unknown option '${a}' (known: --since <git-ref>, --file <path>, --no-readme)`);
+}
+
+function fail(msg) {
+  console.error(`mutate: ${msg}`);
+  process.exit(2);
+}
+
+const targets = targetFiles(root);
+for (const f of files) if (!targets.includes(f)) fail(`'${f}' is not a mutation target (see tools/mutate/targets.mjs)`);
+let todo = files.length > 0 ? files : targets;
+if (since !== undefined) {
+  const diff = spawnSync('git', ['diff', '--name-only', since, '--'], { cwd: root, encoding: 'utf8' });
+  if (diff.status !== 0) fail(`git diff ${since} failed: ${diff.stderr.trim().split('\n')[0]}`);
+  const changed = new Set(diff.stdout.split('\n').filter(Boolean));
+  todo = todo.filter((f) => changed.has(f));
+  console.log(`mutate: ${todo.length} target file(s) changed since ${since}`);
+}
+
+const stryker = `${root}node_modules/@stryker-mutator/core/bin/stryker.js`;
+if (!existsSync(stryker)) fail('StrykerJS is not installed (npm ci installs @stryker-mutator/core)');
+let failed = 0;
+for (const file of todo) {
+  console.log(`\nmutate: ${file}`);
+  const run = spawnSync('nice', ['-n', '10', process.execPath, stryker, 'run', 'tools/mutate/stryker.config.mjs'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, KVMLAB_MUTATE: '1', KVMLAB_MUTATE_FILE: file },
+  });
+  if (run.status !== 0) {
+    failed++;
+    console.error(`mutate: Stryker failed on ${file} (exit ${run.status ?? run.signal})`);
+  }
+}
+if (readme && todo.length > 0) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./report.mjs', import.meta.url))], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,31 @@
+// StrykerJS 9.x (Node 20) with the vitest runner. Driven file by file by tools/mutate/run.mjs,
+// which names the file in KVMLAB_MUTATE_FILE; each file has its own incremental file and report.
+import { slug } from './targets.mjs';
+
+const file = process.env.KVMLAB_MUTATE_FILE;
+if (!file) throw new Error('run Stryker through `npm run mutate` (tools/mutate/run.mjs), which names the file to mutate');
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'tools/mutate/vitest.mutate.config.ts', related: true },
+  coverageAnalysis: 'perTest',
+  // The worktree's node_modules links the workspace packages by relative path, so a sandbox copy
+  // would import the unmutated sources through them: mutate in place (run.mjs restores on exit).
+  inPlace: true,
+  // The machine is shared: two workers at most, and nice -n 10 (run.mjs).
+  concurrency: 2,
+  mutate: [file],
+  // One incremental file per target file: a run over one file keeps every other file's results.
+  incremental: true,
+  incrementalFile: `reports/mutation/incremental/${slug(file)}.json`,
+  jsonReporter: { fileName: `reports/mutation/json/${slug(file)}.json` },
+  // Type errors of a mutant are not checked (no typescript-checker): such mutants fail their tests.
+  reporters: ['json', 'clear-text', 'progress'],
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  timeoutMS: 20000,
+  timeoutFactor: 2,
+  tempDirName: '.scratch/stryker-tmp',
+  cleanTempDir: 'always',
+  thresholds: { high: 90, low: 85, break: null },
+};
