@@ -1,3 +1,4 @@
+// @ts-nocheck
 // Setup file for `npm run mutate` (added by vitest.shared.ts when KVMLAB_MUTATE is set).
 // @fast-check/vitest names a property test `<label> (with seed=N)`, with a fresh random N per
 // run when the test gives none; Stryker selects the tests covering a mutant by name, so a name

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-nocheck
 // `npm run mutate`: StrykerJS over the issue-22 target files (tools/mutate/targets.mjs), one
 // Stryker run per file, niced, two workers, incremental (only mutants whose code or covering
 // tests changed since the last run are tested again). Then the score table (report.mjs).
@@ -8,9 +9,10 @@
 //   npm run mutate -- --file packages/psci-conduit/src/host/psci.ts   one file (repeatable)
 //   npm run mutate -- --no-readme        do not rewrite the README table
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { targetFiles } from './targets.mjs';
+import { slug, targetFiles } from './targets.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -57,7 +59,23 @@ for (const file of todo) {
   if (run.status !== 0) {
     failed++;
     console.error(`mutate: Stryker failed on ${file} (exit ${run.status ?? run.signal})`);
-  }
+  } else writeMeta(file);
+}
+
+/** When, at which commit and on which machine a file's report was measured (report.mjs prints it). */
+function writeMeta(file) {
+  const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim();
+  const dir = `${root}reports/mutation/json`;
+  mkdirSync(dir, { recursive: true });
+  const meta = {
+    file,
+    date: new Date().toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    // Uncommitted changes to the file or its package's tests make the commit an approximation.
+    dirty: git('status', '--porcelain', '--', file.split('/src/')[0]) !== '',
+    machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, ${hostname()}`,
+  };
+  writeFileSync(`${dir}/${slug(file)}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
 }
 if (readme && todo.length > 0) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL('./report.mjs', import.meta.url))], { cwd: root, stdio: 'inherit' });
