@@ -43,14 +43,19 @@ for (const file of targetFiles(root)) {
 
 const pct = (x) => (x === undefined ? 'no mutants' : `${x.toFixed(1)} %`);
 const lines = [
-  '| file | score | killed | timeout | survived | no coverage | disabled | measured (UTC), commit |',
-  '|---|---|---|---|---|---|---|---|',
+  '| file | score | killed | timeout | survived | no coverage | disabled | tests | measured (UTC), commit |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) =>
     r.missing
-      ? `| \`${r.file}\` | not measured | | | | | | |`
-      : `| \`${r.file}\` | ${pct(r.score)} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.ignored} | ${r.meta ? `${r.meta.date.slice(0, 16).replace('T', ' ')}, ${r.meta.commit}${r.meta.dirty ? ' (+ uncommitted)' : ''}` : '—'} |`,
+      ? `| \`${r.file}\` | not measured | | | | | | | |`
+      : `| \`${r.file}\` | ${pct(r.score)} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.ignored} | ${testsOf(r.meta)} | ${r.meta ? `${r.meta.date.slice(0, 16).replace('T', ' ')}, ${r.meta.commit}${r.meta.dirty ? ' (+ uncommitted)' : ''}` : '—'} |`,
   ),
 ];
+/** Which test projects ran against the file's mutants. */
+function testsOf(meta) {
+  if (meta?.tests === undefined) return '—';
+  return meta.tests.includes(',') ? 'all five' : `${meta.tests} only`;
+}
 const machines = [...new Set(rows.filter((r) => r.meta).map((r) => r.meta.machine))];
 const table = [
   ...lines,

@@ -8,6 +8,8 @@
 //   npm run mutate -- --since origin/main   only target files changed since that git ref (CI)
 //   npm run mutate -- --file packages/psci-conduit/src/host/psci.ts   one file (repeatable)
 //   npm run mutate -- --no-readme        do not rewrite the README table
+//   npm run mutate -- --own-tests        only the mutated file's own package's tests (faster; the
+//                                        score is a lower bound of the five-project score)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
@@ -19,6 +21,7 @@ const argv = process.argv.slice(2);
 const files = [];
 let since;
 let readme = true;
+let ownTests = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--since' || a === '--file') {
@@ -27,7 +30,8 @@ for (let i = 0; i < argv.length; i++) {
     if (a === '--since') since = v;
     else files.push(v);
   } else if (a === '--no-readme') readme = false;
-  else fail(`unknown option '${a}' (known: --since <git-ref>, --file <path>, --no-readme)`);
+  else if (a === '--own-tests') ownTests = true;
+  else fail(`unknown option '${a}' (known: --since <git-ref>, --file <path>, --own-tests, --no-readme)`);
 }
 
 function fail(msg) {
@@ -54,12 +58,17 @@ for (const file of todo) {
   const run = spawnSync('nice', ['-n', '10', process.execPath, stryker, 'run', 'tools/mutate/stryker.config.mjs'], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, KVMLAB_MUTATE: '1', KVMLAB_MUTATE_FILE: file },
+    env: { ...process.env, KVMLAB_MUTATE: '1', KVMLAB_MUTATE_FILE: file, ...(ownTests ? { KVMLAB_MUTATE_PROJECTS: packageOf(file) } : {}) },
   });
   if (run.status !== 0) {
     failed++;
     console.error(`mutate: Stryker failed on ${file} (exit ${run.status ?? run.signal})`);
   } else writeMeta(file);
+}
+
+/** The workspace folder name of a target file (packages/<name>/src/…). */
+function packageOf(file) {
+  return file.split('/')[1];
 }
 
 /** When, at which commit and on which machine a file's report was measured (report.mjs prints it). */
@@ -73,6 +82,7 @@ function writeMeta(file) {
     commit: git('rev-parse', '--short', 'HEAD'),
     // Uncommitted changes to the file or its package's tests make the commit an approximation.
     dirty: git('status', '--porcelain', '--', file.split('/src/')[0]) !== '',
+    tests: ownTests ? packageOf(file) : 'hypervisor-core, psci-conduit, ptp-kvm-core, nvmx-cr3, kvm-mmu-pml',
     machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, ${hostname()}`,
   };
   writeFileSync(`${dir}/${slug(file)}.meta.json`, `${JSON.stringify(meta, null, 2)}\n`);
