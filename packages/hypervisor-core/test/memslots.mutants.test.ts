@@ -231,3 +231,32 @@ describe('Memslot geometry', () => {
     expect([0xfn, 0x10n, 0x13n, 0x14n].map((g) => s.containsGfn(g))).toEqual([false, true, true, false]);
   });
 });
+
+describe('each KVM_SET_USER_MEMORY_REGION error names the argument at fault (KvmError.argument)', () => {
+  const arg = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
+    }
+    return 'ok';
+  };
+  it('slot, flags, memorySize, guestPhysAddr', () => {
+    const m = new Memslots({ maxGpaBits: 20 });
+    set(m, region(0, 0x10n, 4n, KVM_MEM_LOG_DIRTY_PAGES));
+    const r = (gpa: bigint, size: bigint, slot = 1, flags = 0): UserMemoryRegion => ({ slot, flags, guestPhysAddr: gpa, memorySize: size });
+    expect(arg(() => m.plan(r(0n, PAGE, -1)))).toBe('EINVAL slot');
+    expect(arg(() => m.plan(r(0n, PAGE, KVM_USER_MEM_SLOTS)))).toBe('EINVAL slot');
+    expect(arg(() => m.plan(r(0n, PAGE, 2 << 16)))).toBe('EINVAL slot');
+    expect(arg(() => m.plan(r(0n, 0n, 5)))).toBe('EINVAL slot');
+    expect(arg(() => m.plan(r(0n, PAGE, 1, 4)))).toBe('EINVAL flags');
+    expect(arg(() => m.plan(r(0x10n * PAGE, 4n * PAGE, 0, KVM_MEM_READONLY)))).toBe('EINVAL flags');
+    expect(arg(() => m.plan(r(0n, 1n)))).toBe('EINVAL memorySize');
+    expect(arg(() => m.plan(r(0x10n * PAGE, 5n * PAGE, 0)))).toBe('EINVAL memorySize');
+    expect(arg(() => m.plan(r((1n << 64n) - PAGE, PAGE)))).toBe('EINVAL memorySize');
+    expect(arg(() => m.plan(r(0n, (KVM_MEM_MAX_NR_PAGES + 1n) * PAGE)))).toBe('EINVAL memorySize');
+    expect(arg(() => m.plan(r(1n, PAGE)))).toBe('EINVAL guestPhysAddr');
+    expect(arg(() => m.plan(r(0x11n * PAGE, PAGE)))).toBe('EEXIST guestPhysAddr');
+    expect(arg(() => m.plan(r(0x100n * PAGE, PAGE)))).toBe('EINVAL guestPhysAddr');
+  });
+});

@@ -235,3 +235,34 @@ describe('KVM_CREATE_VCPU', () => {
     expect(createHypervisor({ arch: 'arm64' }).createVm().memslots.addressSpaces).toBe(1);
   });
 });
+
+describe('each VM ioctl error names the argument at fault (KvmError.argument)', () => {
+  const arg = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (e) {
+      return e instanceof Error && 'argument' in e ? `${(e as { errno: string }).errno} ${String((e as { argument: unknown }).argument)}` : String(e);
+    }
+    return 'ok';
+  };
+  it('args, cap, slot, bitmap, firstPage, numPages, id, ioctl', () => {
+    const vm = logged(128n, undefined, MANUAL);
+    expect(arg(() => vm.enableManualDirtyLogProtect([4n], 0))).toBe('EINVAL args');
+    expect(arg(() => vm.enableCap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, [1, 0, 0, 0, 0]))).toBe('EINVAL args');
+    expect(arg(() => vm.enableCap(0x7fff_0000))).toBe('EINVAL cap');
+    expect(arg(() => vm.getDirtyLog(-1))).toBe('EINVAL slot');
+    expect(arg(() => vm.getDirtyLog(7))).toBe('ENOENT slot');
+    expect(arg(() => vm.getDirtyLog(1, new Uint8Array(1)))).toBe('EFAULT bitmap');
+    const bm = new Uint8Array(16);
+    expect(arg(() => vm.clearDirtyLog({ slot: -1, firstPage: 0, numPages: 64, bitmap: bm }))).toBe('EINVAL slot');
+    expect(arg(() => vm.clearDirtyLog({ slot: 1, firstPage: 1, numPages: 64, bitmap: bm }))).toBe('EINVAL firstPage');
+    expect(arg(() => vm.clearDirtyLog({ slot: 1, firstPage: 0, numPages: -1, bitmap: bm }))).toBe('EINVAL numPages');
+    expect(arg(() => vm.clearDirtyLog({ slot: 1, firstPage: 0, numPages: 129, bitmap: bm }))).toBe('EINVAL numPages');
+    expect(arg(() => vm.clearDirtyLog({ slot: 1, firstPage: 0, numPages: 128, bitmap: new Uint8Array(8) }))).toBe('EFAULT bitmap');
+    expect(arg(() => vm.clearDirtyLog({ slot: 9, firstPage: 0, numPages: 64, bitmap: bm }))).toBe('ENOENT slot');
+    expect(arg(() => vm.createVcpu(-1))).toBe('EINVAL id');
+    vm.createVcpu(0);
+    expect(arg(() => vm.createVcpu(0))).toBe('EEXIST id');
+    expect(arg(() => vm.armSetCounterOffset({ counterOffset: 0n, reserved: 0n } as never))).toBe('EINVAL ioctl');
+  });
+});

@@ -101,3 +101,21 @@ describe('SmcccFilters.action (kvm_smccc_filter_get_action)', () => {
     expect(s.action(other, 0x86000010)).toBe(KVM_SMCCC_FILTER_HANDLE);
   });
 });
+
+describe('errors name the argument at fault (KvmError.argument)', () => {
+  it('pad, filter', () => {
+    const s = new SmcccFilters();
+    const arg = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
+      }
+      return 'ok';
+    };
+    expect(arg(() => s.set(fakeVm(), f(0x86000000, 1, 1, [1])))).toBe('EINVAL pad');
+    expect(arg(() => s.set(fakeVm(), f(0x86000000, 0)))).toBe('EINVAL filter');
+    expect(arg(() => s.set(fakeVm(true), f(0x86000000, 1)))).toBe('EBUSY filter');
+    expect(arg(() => s.set(fakeVm(), f(0x80000000, 1)))).toBe('EEXIST filter');
+  });
+});

@@ -173,3 +173,19 @@ describe('uuidToWords: a UUID string as the four SMCCC UID words (arm-smccc.h)',
     expect(() => uuidToWords(s)).toThrow(`not a UUID: ${s}`);
   });
 });
+
+describe('errors name the argument at fault (KvmError.argument)', () => {
+  it('setBitmap: value', () => {
+    const { r } = registry();
+    const arg = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
+      }
+      return 'ok';
+    };
+    expect(arg(() => r.setBitmap(fakeVm(), 4n))).toBe('EINVAL value');
+    expect(arg(() => r.setBitmap(fakeVm(true), 0n))).toBe('EBUSY value');
+  });
+});

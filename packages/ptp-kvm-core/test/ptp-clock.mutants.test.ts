@@ -268,3 +268,26 @@ describe('the rest of the device', () => {
     expect(mk().index).toBe(3);
   });
 });
+
+describe('each error names the argument at fault (KvmError.argument)', () => {
+  const arg = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
+    }
+    return undefined;
+  };
+  it('n_samples, index, time, freq', () => {
+    const info = new RecordingInfo({ maxAdj: 10 });
+    const ext: PtpClockInfo = Object.assign(Object.create(info) as RecordingInfo, { gettimex64: () => ({ sec: 0n, nsec: 0n }) });
+    expect(arg(() => clockOf(info).sysOffset(26))).toBe('EINVAL n_samples');
+    expect(arg(() => clockOf(ext).sysOffsetExtended(26))).toBe('EINVAL n_samples');
+    expect(arg(() => clockOf(info).request('extts', 0, true))).toBe('EINVAL index');
+    expect(arg(() => clockOf(info).clockAdjtime({ modes: ADJ_SETOFFSET, time: { sec: 0n, usec: -1n } }))).toBe('EINVAL time');
+    expect(arg(() => clockOf(info).clockAdjtime({ modes: ADJ_FREQUENCY, freq: 1n << 30n }))).toBe('ERANGE freq');
+    // ADJ_SETOFFSET without a time field is an offset of 0.
+    clockOf(info).clockAdjtime({ modes: ADJ_SETOFFSET });
+    expect(info.calls).toEqual(['adjtime 0']);
+  });
+});
