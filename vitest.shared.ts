@@ -4,9 +4,9 @@ import { defineProject } from 'vitest/config';
 // `npm run soak` (KVMLAB_SOAK=1) runs property and fuzz tests ~100× longer: give them time.
 const soak = process.env.KVMLAB_SOAK ? { testTimeout: 1_800_000, hookTimeout: 600_000 } : {};
 // `npm run mutate` (KVMLAB_MUTATE=1) gives every property test one fixed seed, so that test names
-// and cases are the same in Stryker's dry run and in its mutant runs (tools/mutate/fixed-seed.ts).
+// and cases are the same in Stryker's dry run and in its mutant runs (tools/mutate/fixed-seed.mjs).
 const mutate = process.env.KVMLAB_MUTATE
-  ? { setupFiles: [fileURLToPath(new URL('./tools/mutate/fixed-seed.ts', import.meta.url))] }
+  ? { setupFiles: [fileURLToPath(new URL('./tools/mutate/fixed-seed.mjs', import.meta.url))] }
   : {};
 
 // Tests run on the TypeScript sources of every workspace package (no build step):

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-nocheck
 // `npm run mutate`: StrykerJS over the issue-22 target files (tools/mutate/targets.mjs), one
 // Stryker run per file, niced, two workers, incremental (only mutants whose code or covering
 // tests changed since the last run are tested again). Then the score table (report.mjs).

@@ -1,4 +1,3 @@
-// @ts-nocheck
 // StrykerJS 9.x (Node 20) with the vitest runner. Driven file by file by tools/mutate/run.mjs,
 // which names the file in KVMLAB_MUTATE_FILE; each file has its own incremental file and report.
 import { slug } from './targets.mjs';
@@ -9,7 +8,7 @@ if (!file) throw new Error('run Stryker through `npm run mutate` (tools/mutate/r
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'tools/mutate/vitest.mutate.config.ts', related: true },
+  vitest: { configFile: 'tools/mutate/vitest.mutate.config.mjs', related: true },
   coverageAnalysis: 'perTest',
   // The worktree's node_modules links the workspace packages by relative path, so a sandbox copy
   // would import the unmutated sources through them: mutate in place (run.mjs restores on exit).

@@ -1,4 +1,3 @@
-// @ts-nocheck
 // The files `npm run mutate` mutates (issue 22): every file of hypervisor-core/src/vm,
 // psci-conduit/src/host and ptp-kvm-core/src/ptp, and hypervisor-core's nested VM-entry code
 // (the VMLAUNCH/VMRESUME path and its consistency checks). Paths are relative to the repo root.
