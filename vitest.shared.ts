@@ -6,7 +6,12 @@ const soak = process.env.KVMLAB_SOAK ? { testTimeout: 1_800_000, hookTimeout: 60
 // `npm run mutate` (KVMLAB_MUTATE=1) gives every property test one fixed seed, so that test names
 // and cases are the same in Stryker's dry run and in its mutant runs (tools/mutate/fixed-seed.mjs).
 const mutate = process.env.KVMLAB_MUTATE
-  ? { setupFiles: [fileURLToPath(new URL('./tools/mutate/fixed-seed.mjs', import.meta.url))] }
+  ? {
+      setupFiles: [fileURLToPath(new URL('./tools/mutate/fixed-seed.mjs', import.meta.url))],
+      // Instrumented code on a shared, niced machine runs several times slower than `npm test`.
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    }
   : {};
 
 // Tests run on the TypeScript sources of every workspace package (no build step):
