@@ -54,6 +54,7 @@ const lines = [
 /** Which test projects ran against the file's mutants. */
 function testsOf(meta) {
   if (meta?.tests === undefined) return '—';
+  if (meta.tests.startsWith('focused')) return 'focused';
   return meta.tests.includes(',') ? 'all five' : `${meta.tests} only`;
 }
 const machines = [...new Set(rows.filter((r) => r.meta).map((r) => r.meta.machine))];

@@ -16,6 +16,8 @@ export default {
   // The machine is shared: two workers at most, and nice -n 10 (run.mjs).
   concurrency: 2,
   mutate: [file],
+  // --focused (run.mjs): only these test files run against the mutants (see targets.mjs).
+  ...(process.env.KVMLAB_MUTATE_TEST_FILES ? { testFiles: process.env.KVMLAB_MUTATE_TEST_FILES.split(',') } : {}),
   // One incremental file per target file: a run over one file keeps every other file's results.
   incremental: true,
   incrementalFile: `reports/mutation/incremental/${slug(file)}.json`,

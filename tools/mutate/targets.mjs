@@ -19,3 +19,25 @@ export function targetFiles(root) {
 
 /** Report and incremental-file name for one target: its path with '/' replaced. */
 export const slug = (file) => file.replace(/^packages\//, '').replace(/\.ts$/, '').replaceAll('/', '__');
+
+const HC = 'packages/hypervisor-core/test';
+const VM_TESTS = [`${HC}/memslots*.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/guest-memory*.test.ts`, `${HC}/vm.mutants.test.ts`, `${HC}/mmu.mutants.test.ts`, `${HC}/fuzz-abi.test.ts`];
+const NESTED_TESTS = [`${HC}/nested/*.test.ts`, `${HC}/vmx.test.ts`];
+
+/**
+ * `npm run mutate -- --focused`: for each target, the test files written for it (unit tests of
+ * that code). Fewer tests can only kill fewer mutants, so a focused score is a lower bound of
+ * the full one; it makes a run affordable on a loaded 2-core machine.
+ */
+export const FOCUSED_TESTS = {
+  'packages/hypervisor-core/src/vm/dirty-bitmap.ts': VM_TESTS,
+  'packages/hypervisor-core/src/vm/guest-memory.ts': VM_TESTS,
+  'packages/hypervisor-core/src/vm/memslots.ts': VM_TESTS,
+  'packages/hypervisor-core/src/vm/mmu.ts': [...VM_TESTS, `${HC}/vcpu.test.ts`],
+  'packages/hypervisor-core/src/vm/sparse-pages.ts': VM_TESTS,
+  'packages/hypervisor-core/src/vm/vm.ts': [...VM_TESTS, `${HC}/vcpu.test.ts`, `${HC}/plugins.test.ts`],
+  'packages/hypervisor-core/src/x86/nested/checks.ts': NESTED_TESTS,
+  'packages/hypervisor-core/src/x86/nested/vmenter.ts': NESTED_TESTS,
+};
+/** Targets without an entry use their own package's tests. */
+export const focusedTests = (file) => FOCUSED_TESTS[file] ?? [`${file.split('/src/')[0]}/test/**/*.test.ts`];
