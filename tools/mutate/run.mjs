@@ -12,7 +12,7 @@
 //   npm run mutate -- --focused          only the test files written for each target (targets.mjs;
 //                                        fastest, also a lower bound)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { focusedTests, slug, targetFiles } from './targets.mjs';
@@ -44,6 +44,24 @@ function fail(msg) {
 
 const targets = targetFiles(root);
 for (const f of files) if (!targets.includes(f)) fail(`'${f}' is not a mutation target (see tools/mutate/targets.mjs)`);
+// Stryker mutates in place: a second run at the same time would instrument instrumented code
+// (and `--since` would see the first run's instrumentation as a change). One run at a time.
+const lock = `${root}reports/mutation/.lock`;
+mkdirSync(`${root}reports/mutation`, { recursive: true });
+if (existsSync(lock)) {
+  const pid = Number(readFileSync(lock, 'utf8'));
+  let alive = false;
+  try {
+    process.kill(pid, 0);
+    alive = true;
+  } catch {
+    alive = false;
+  }
+  if (alive) fail(`another mutation run (pid ${pid}) is going on in this worktree; wait for it, or remove ${lock}`);
+}
+writeFileSync(lock, String(process.pid));
+process.on('exit', () => rmSync(lock, { force: true }));
+
 let todo = files.length > 0 ? files : targets;
 if (since !== undefined) {
   const diff = spawnSync('git', ['diff', '--name-only', since, '--'], { cwd: root, encoding: 'utf8' });

@@ -28,7 +28,8 @@ export default {
   disableTypeChecks: false,
   reporters: ['json', 'clear-text', 'progress'],
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
-  timeoutMS: 20000,
+  // A mutant that loops forever is a timeout (detected); 10 s over the test's own time is plenty.
+  timeoutMS: 10000,
   timeoutFactor: 2,
   tempDirName: '.scratch/stryker-tmp',
   cleanTempDir: 'always',
