@@ -21,7 +21,6 @@ export function targetFiles(root) {
 export const slug = (file) => file.replace(/^packages\//, '').replace(/\.ts$/, '').replaceAll('/', '__');
 
 const HC = 'packages/hypervisor-core/test';
-const VM_TESTS = [`${HC}/memslots*.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/guest-memory*.test.ts`, `${HC}/vm.mutants.test.ts`, `${HC}/mmu.mutants.test.ts`, `${HC}/fuzz-abi.test.ts`];
 const NESTED_TESTS = [`${HC}/nested/*.test.ts`, `${HC}/vmx.test.ts`];
 
 /**
@@ -30,12 +29,12 @@ const NESTED_TESTS = [`${HC}/nested/*.test.ts`, `${HC}/vmx.test.ts`];
  * the full one; it makes a run affordable on a loaded 2-core machine.
  */
 export const FOCUSED_TESTS = {
-  'packages/hypervisor-core/src/vm/dirty-bitmap.ts': VM_TESTS,
-  'packages/hypervisor-core/src/vm/guest-memory.ts': VM_TESTS,
-  'packages/hypervisor-core/src/vm/memslots.ts': VM_TESTS,
-  'packages/hypervisor-core/src/vm/mmu.ts': [...VM_TESTS, `${HC}/vcpu.test.ts`],
-  'packages/hypervisor-core/src/vm/sparse-pages.ts': VM_TESTS,
-  'packages/hypervisor-core/src/vm/vm.ts': [...VM_TESTS, `${HC}/vcpu.test.ts`, `${HC}/plugins.test.ts`],
+  'packages/hypervisor-core/src/vm/dirty-bitmap.ts': [`${HC}/dirty-log.test.ts`, `${HC}/vm.mutants.test.ts`],
+  'packages/hypervisor-core/src/vm/guest-memory.ts': [`${HC}/guest-memory*.test.ts`, `${HC}/mmu.mutants.test.ts`],
+  'packages/hypervisor-core/src/vm/memslots.ts': [`${HC}/memslots*.test.ts`, `${HC}/vm.mutants.test.ts`, `${HC}/dirty-log.test.ts`],
+  'packages/hypervisor-core/src/vm/mmu.ts': [`${HC}/mmu.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/vcpu.test.ts`],
+  'packages/hypervisor-core/src/vm/sparse-pages.ts': [`${HC}/guest-memory*.test.ts`, `${HC}/mmu.mutants.test.ts`],
+  'packages/hypervisor-core/src/vm/vm.ts': [`${HC}/vm.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/memslots.test.ts`, `${HC}/vcpu.test.ts`],
   'packages/hypervisor-core/src/x86/nested/checks.ts': NESTED_TESTS,
   'packages/hypervisor-core/src/x86/nested/vmenter.ts': NESTED_TESTS,
 };
