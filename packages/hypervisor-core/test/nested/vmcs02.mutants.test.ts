@@ -9,6 +9,8 @@ import * as C from '../../src/x86/vmx-constants.js';
 import type { VmcsSetup } from '../../src/x86/guest/vmx-lib.js';
 import { VMX_EPTP_MT_WB, VMX_EPTP_PWL_4 } from '../../src/x86/ept.js';
 import { l1WithVmcs, L2_CODE, l2Code, rig } from './rig.js';
+import { leBytes } from '../../src/bigint.js';
+import { VMCS12_REVISION } from '../../src/x86/nested/vmcs12-layout.js';
 
 const b = (x: number): bigint => BigInt(x >>> 0);
 const EPTP = 0x0050_0000n | VMX_EPTP_MT_WB | VMX_EPTP_PWL_4;
@@ -146,5 +148,45 @@ describe('prepare_vmcs02(): guest state', () => {
     expect(v02(F.GUEST_GS_BASE)).toBe(0xabc000n);
     expect(v02(F.PAGE_FAULT_ERROR_CODE_MASK)).toBe(3n);
     expect(v02(F.PAGE_FAULT_ERROR_CODE_MATCH)).toBe(1n);
+  });
+});
+
+describe('nested_vmx_enter_non_root_mode(): the rest', () => {
+  it('vmcs02 never links a shadow VMCS: its link pointer is -1 whatever vmcs12 says', () => {
+    const r = rig();
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE, secondary: C.SECONDARY_EXEC_SHADOW_VMCS });
+    const shadow = 0x0070_0000n;
+    r.vcpu.write(shadow, leBytes(4, BigInt(VMCS12_REVISION) | 0x8000_0000n)); // a shadow VMCS12
+    vmwrite(r.vcpu, F.VMCS_LINK_POINTER, shadow);
+    vmwrite(r.vcpu, F.VMREAD_BITMAP, 0x0060_0000n);
+    vmwrite(r.vcpu, F.VMWRITE_BITMAP, 0x0060_1000n);
+    expect(vmlaunch(r.vcpu).status).toBe('ok');
+    expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_VMCALL); // the link was valid
+    expect(r.nested.state(r.vcpu).vmcs02.peek(F.VMCS_LINK_POINTER)).toBe(0xffff_ffff_ffff_ffffn);
+  });
+
+  it('an L2 outside IA-32e mode: vmcs02 enters without IA-32e and loads the (different) guest EFER', () => {
+    const probe = rig();
+    l1WithVmcs(probe.vcpu, { guestRip: L2_CODE });
+    const entry = vmreadz(probe.vcpu, F.VM_ENTRY_CONTROLS) & ~b(C.VM_ENTRY_IA32E_MODE);
+    const { has } = entered([[F.VM_ENTRY_CONTROLS, entry]]);
+    expect(has(F.VM_ENTRY_CONTROLS, C.VM_ENTRY_IA32E_MODE)).toBe(false);
+    expect(has(F.VM_ENTRY_CONTROLS, C.VM_ENTRY_LOAD_IA32_EFER)).toBe(true);
+    expect(has(F.VM_EXIT_CONTROLS, C.VM_EXIT_LOAD_IA32_EFER)).toBe(true);
+  });
+
+  it("the VMX-preemption timer at 0 expires at once: L2's first instruction never runs (exit 52)", () => {
+    const probe = rig();
+    l1WithVmcs(probe.vcpu, { guestRip: L2_CODE });
+    const pin = vmreadz(probe.vcpu, F.PIN_BASED_VM_EXEC_CONTROL) | b(C.PIN_BASED_VMX_PREEMPTION_TIMER);
+    const r = rig();
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE });
+    vmwrite(r.vcpu, F.PIN_BASED_VM_EXEC_CONTROL, pin);
+    vmwrite(r.vcpu, F.VMX_PREEMPTION_TIMER_VALUE, 0n);
+    expect(vmlaunch(r.vcpu).status).toBe('ok');
+    expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_PREEMPTION_TIMER);
+    expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe(L2_CODE);
   });
 });
