@@ -189,4 +189,18 @@ describe('nested_vmx_enter_non_root_mode(): the rest', () => {
     expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_PREEMPTION_TIMER);
     expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe(L2_CODE);
   });
+
+  it('without EPT in L0 the page-fault error-code filter of vmcs02 is 0/0 (L0 needs every #PF), and the PDPTEs are not copied', () => {
+    const r = rig({ params: { ept: false } });
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE });
+    vmwrite(r.vcpu, F.PAGE_FAULT_ERROR_CODE_MASK, 3n);
+    vmwrite(r.vcpu, F.PAGE_FAULT_ERROR_CODE_MATCH, 1n);
+    vmwrite(r.vcpu, F.GUEST_PDPTR0, 0x1001n);
+    expect(vmlaunch(r.vcpu).status).toBe('ok');
+    const v02 = r.nested.state(r.vcpu).vmcs02;
+    expect([v02.peek(F.PAGE_FAULT_ERROR_CODE_MASK), v02.peek(F.PAGE_FAULT_ERROR_CODE_MATCH), v02.peek(F.GUEST_PDPTR0)]).toEqual([0n, 0n, 0n]);
+    const e = entered([[F.GUEST_PDPTR0, 0x1001n]]);
+    expect(e.v02(F.GUEST_PDPTR0)).toBe(0x1001n);
+  });
 });
