@@ -291,3 +291,28 @@ describe('each error names the argument at fault (KvmError.argument)', () => {
     expect(info.calls).toEqual(['adjtime 0']);
   });
 });
+
+describe('ptp_kvm_init() and the unimplemented ops say what they are', () => {
+  it('each EOPNOTSUPP names the op; an init failure other than EOPNOTSUPP logs at KERN_ERR (pr_err)', async () => {
+    const { KvmError } = await import('@kvmlab/hypervisor-core');
+    const { ptpKvmInit } = await import('../src/index.js');
+    const info = ptpKvmClockInfo(new FakeHooks(), timekeeper());
+    const msg = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(msg(() => info.adjfine(0n))).toContain('adjfine');
+    expect(msg(() => info.adjtime(0n))).toContain('adjtime');
+    expect(msg(() => info.settime64({ sec: 0n, nsec: 0n }))).toContain('settime64');
+    expect(msg(() => info.enable('extts', true))).toContain('enable');
+    const hooks = new FakeHooks();
+    hooks.initError = new KvmError('EFAULT', 'x');
+    const log: string[] = [];
+    expect(() => ptpKvmInit(hooks, timekeeper(), { log: (level, m) => log.push(`${level}: ${m}`) })).toThrow();
+    expect(log).toEqual(['err: fail to initialize ptp_kvm']);
+  });
+});
