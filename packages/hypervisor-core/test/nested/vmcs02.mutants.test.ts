@@ -204,3 +204,58 @@ describe('nested_vmx_enter_non_root_mode(): the rest', () => {
     expect(e.v02(F.GUEST_PDPTR0)).toBe(0x1001n);
   });
 });
+
+describe('nested_vmx_enter_non_root_mode(): failure and edge paths', () => {
+  it('without enable_vpid vmcs02 gets no VPID', () => {
+    const r = rig({ params: { vpid: false } });
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE });
+    expect(vmlaunch(r.vcpu).status).toBe('ok');
+    expect(r.nested.state(r.vcpu).vmcs02.peek(F.VIRTUAL_PROCESSOR_ID)).toBe(0n);
+  });
+
+  it("vmcs12's secondary controls reach vmcs02 only with ACTIVATE_SECONDARY_CONTROLS", () => {
+    const desc = b(C.SECONDARY_EXEC_DESC); // offered to L1, not used by L0
+    const on = entered([[F.SECONDARY_VM_EXEC_CONTROL, desc]]);
+    expect(on.has(F.SECONDARY_VM_EXEC_CONTROL, C.SECONDARY_EXEC_DESC)).toBe(true);
+    const probe = rig();
+    l1WithVmcs(probe.vcpu, { guestRip: L2_CODE });
+    const exec = vmreadz(probe.vcpu, F.CPU_BASED_VM_EXEC_CONTROL) & ~b(C.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
+    const off = entered([[F.CPU_BASED_VM_EXEC_CONTROL, exec], [F.SECONDARY_VM_EXEC_CONTROL, desc]]);
+    expect(off.has(F.SECONDARY_VM_EXEC_CONTROL, C.SECONDARY_EXEC_DESC)).toBe(false);
+  });
+
+  it('with EPT12, L2 runs on the shadow of EPTP12: an unmapped code page is an EPT violation reflected to L1', () => {
+    const r = rig();
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE, eptp: EPTP }); // EPT12 tables all zero: nothing mapped
+    expect(vmlaunch(r.vcpu).status).toBe('ok');
+    expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_EPT_VIOLATION);
+    expect(vmreadz(r.vcpu, F.GUEST_PHYSICAL_ADDRESS) >> 12n).toBe(L2_CODE >> 12n);
+  });
+
+  it('a GUEST_CR3 above MAXPHYADDR without EPT12 fails the entry (nested_vmx_load_cr3), restoring the TSC offset', () => {
+    for (const useTsc of [true, false]) {
+      const r = rig();
+      l2Code(r.vcpu, [{ op: 'vmcall' }]);
+      l1WithVmcs(r.vcpu, { guestRip: L2_CODE, ...(useTsc ? { primary: C.CPU_BASED_USE_TSC_OFFSETING } : {}) });
+      vmwrite(r.vcpu, F.GUEST_CR3, 1n << 50n);
+      vmwrite(r.vcpu, F.TSC_OFFSET, 777n);
+      const tsc = r.vcpu.x86.tscOffset;
+      expect(vmlaunch(r.vcpu).status).toBe('ok');
+      const reason = Number(vmreadz(r.vcpu, F.VM_EXIT_REASON));
+      expect(reason).toBe((C.EXIT_REASON_INVALID_STATE | C.VMX_EXIT_REASONS_FAILED_VMENTRY) >>> 0);
+      expect(vmreadz(r.vcpu, F.EXIT_QUALIFICATION)).toBe(BigInt(C.ENTRY_FAIL_DEFAULT));
+      expect(r.vcpu.x86.tscOffset, `USE_TSC_OFFSETING ${useTsc}`).toBe(tsc);
+      expect(r.vcpu.x86.guestMode).toBe(false);
+    }
+  });
+
+  it('the HLT squash clears nested_run_pending before halting', () => {
+    const r = rig();
+    l2Code(r.vcpu, [{ op: 'vmcall' }]);
+    l1WithVmcs(r.vcpu, { guestRip: L2_CODE, activity: C.GUEST_ACTIVITY_HLT });
+    expect(vmlaunch(r.vcpu).hung).toBe(true);
+    expect(r.nested.state(r.vcpu).nestedRunPending).toBe(false);
+  });
+});
