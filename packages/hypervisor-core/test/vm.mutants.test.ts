@@ -13,6 +13,7 @@ import {
   KVM_MEM_LOG_DIRTY_PAGES,
   KVM_USER_MEM_SLOTS,
 } from '../src/constants.js';
+import { isKvmError } from '../src/errors.js';
 import { createHypervisor } from '../src/hypervisor.js';
 import type { Vm } from '../src/vm/vm.js';
 import { errnoOf, slotState, x86Vm } from './helpers.js';
@@ -241,7 +242,7 @@ describe('each VM ioctl error names the argument at fault (KvmError.argument)', 
     try {
       fn();
     } catch (e) {
-      return e instanceof Error && 'argument' in e ? `${(e as { errno: string }).errno} ${String((e as { argument: unknown }).argument)}` : String(e);
+      return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
     }
     return 'ok';
   };
