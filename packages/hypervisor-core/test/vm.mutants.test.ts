@@ -16,6 +16,9 @@ import {
 import { isKvmError } from '../src/errors.js';
 import { createHypervisor } from '../src/hypervisor.js';
 import type { Vm } from '../src/vm/vm.js';
+import type { Memslot } from '../src/vm/memslots.js';
+import { WriteProtectMmu } from '../src/vm/mmu.js';
+import { definePlugin } from '../src/plugin/define-plugin.js';
 import { errnoOf, slotState, x86Vm } from './helpers.js';
 
 const PAGE = 4096n;
@@ -265,5 +268,64 @@ describe('each VM ioctl error names the argument at fault (KvmError.argument)', 
     vm.createVcpu(0);
     expect(arg(() => vm.createVcpu(0))).toBe('EEXIST id');
     expect(arg(() => vm.armSetCounterOffset({ counterOffset: 0n, reserved: 0n } as never))).toBe('EINVAL ioctl');
+  });
+});
+
+describe('the MMU hooks the dirty-log ioctls drive (kvm_arch_mmu_enable_log_dirty_pt_masked, kvm_flush_pml_buffers)', () => {
+  /** A write-protect MMU that also records flushLogs() and reprotect(slot, firstPage, mask). */
+  function recorded(manual: number) {
+    const calls: string[] = [];
+    const plugin = definePlugin({
+      name: 'recording-mmu',
+      arch: 'x86_64',
+      setup: (ctx) =>
+        ctx.setMmu((vm) =>
+          Object.assign(new WriteProtectMmu(vm), {
+            flushLogs: () => void calls.push('flush'),
+            reprotect: (slot: Memslot, first: number, mask: number) => void calls.push(`reprotect ${slot.id} ${first} 0x${(mask >>> 0).toString(16)}`),
+          }),
+        ),
+    });
+    const vm = createHypervisor({ arch: 'x86_64', plugins: [plugin] }).createVm();
+    if (manual !== 0) vm.enableManualDirtyLogProtect([BigInt(manual)], 0);
+    vm.setUserMemoryRegion({ slot: 1, flags: LOG, guestPhysAddr: 0x10_0000n, memorySize: 128n * PAGE });
+    return { vm, calls };
+  }
+
+  it('GET_DIRTY_LOG flushes the hardware logs, then re-protects each 32-page lane that had dirty bits, with exactly those bits', () => {
+    const { vm, calls } = recorded(0);
+    expect(vm.mmu).toBe(vm.mmu); // one MMU per VM
+    dirty(vm, 0, 31, 32, 100);
+    vm.getDirtyLog(1);
+    expect(calls).toEqual(['flush', 'reprotect 1 0 0x80000001', 'reprotect 1 32 0x1', 'reprotect 1 96 0x10']);
+    calls.length = 0;
+    // Into a caller's buffer at an odd byte offset: the same lanes.
+    dirty(vm, 33);
+    const backing = new Uint8Array(17);
+    vm.getDirtyLog(1, backing.subarray(1));
+    expect(calls).toEqual(['flush', 'reprotect 1 32 0x2']);
+  });
+
+  it('with manual protect GET_DIRTY_LOG only flushes; CLEAR re-protects the bits it cleared, lane by lane', () => {
+    const { vm, calls } = recorded(MANUAL);
+    dirty(vm, 64, 65, 127);
+    vm.getDirtyLog(1);
+    expect(calls).toEqual(['flush']);
+    calls.length = 0;
+    const bm = new Uint8Array(8);
+    bm[0] = 0b111; // pages 64, 65, 66: 66 was clean, so nothing of it is re-protected
+    bm[7] = 0x80; // page 127
+    vm.clearDirtyLog({ slot: 1, firstPage: 64, numPages: 64, bitmap: bm });
+    expect(calls).toEqual(['flush', 'reprotect 1 64 0x3', 'reprotect 1 96 0x80000000']);
+    calls.length = 0;
+    vm.clearDirtyLog({ slot: 1, firstPage: 64, numPages: 64, bitmap: bm }); // all clean now
+    expect(calls).toEqual(['flush']);
+  });
+
+  it('an ioctl refused by its checks reaches no MMU hook', () => {
+    const { vm, calls } = recorded(MANUAL);
+    expect(errnoOf(() => vm.clearDirtyLog({ slot: 1, firstPage: 1, numPages: 64, bitmap: new Uint8Array(8) }))).toBe('EINVAL');
+    expect(errnoOf(() => vm.getDirtyLog(1, new Uint8Array(1)))).toBe('EFAULT');
+    expect(calls).toEqual([]);
   });
 });
