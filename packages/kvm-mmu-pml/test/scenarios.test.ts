@@ -2,6 +2,7 @@ import { resolveScenarioOptions, type TraceEvent } from '@kvmlab/hypervisor-core
 import { describe, expect, it } from 'vitest';
 import { scenarios } from '../src/index.js';
 import { runMigration } from '../src/scenarios/migration-run.js';
+import { L2_STORES_PER_RUN } from '../src/scenarios/nested-guest.js';
 import { migrationOptions } from '../src/scenarios/nested-migration.js';
 import { syncAsserts } from '../src/scenarios/selftest-assert.js';
 
@@ -131,6 +132,17 @@ describe('scenario nested-migration', () => {
     };
     expect(lost('pre-fix')).toBeGreaterThan(0);
     expect(lost('merged')).toBe(0);
+  });
+
+  it('a working set beyond one L2 entry (131 MiB = 33 536 stores) warms up over two entries and migrates (was EBUSY at the first tick)', () => {
+    const o = resolveScenarioOptions(def, { l1GiB: 2, l2MiB: 256, wssMiB: 131, hotMiB: 4, writesPerSec: 5000 });
+    const pre = runMigration(migrationOptions('pre-fix', 1, o, 'nested'));
+    const fix = runMigration(migrationOptions('merged', 1, o, 'nested'));
+    // L2 hands the CPU back after L2_STORES_PER_RUN stores, and L1 resumes it for the rest.
+    expect(33_536).toBeGreaterThan(L2_STORES_PER_RUN);
+    expect(fix.exits.VMLAUNCH).toBe(1);
+    expect(pre.precopy.pagesLost).toBeGreaterThan(0);
+    expect(fix.precopy.pagesLost).toBe(0);
   });
 
   it('reports rounds, pages per round and a dirty-pages-per-round series', () => {

@@ -99,7 +99,8 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     if (nested) g.l2Write(p, useEpt12);
     else g.l1WriteData(p);
   }
-  if (nested) g.resumeL2();
+  // L1 resumes L2 until the whole warm-up queue is stored (one entry for up to 128 MiB).
+  if (nested) while (g.queuedL2Stores > 0) if (!g.resumeL2()) throw new Error('VMRESUME failed during the warm-up');
 
   let running = true;
   const count = (perSec: number): number => {

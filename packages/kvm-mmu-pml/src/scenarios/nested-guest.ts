@@ -88,6 +88,13 @@ export function pickPage(rng: Rng, w: WorkloadSpec): bigint {
  * queued for it, then VMCALLs back; the stored values count up, so a page's content changes with
  * every store (and a lost page shows).
  */
+/**
+ * L2 stores per entry at most: 32768 stores (3 instructions each, plus the VMCALL) fit in one
+ * entry of core's L2_MAX_INSNS_PER_ENTRY (100 000), so any working set up to 128 MiB still
+ * warms up in one entry, as before.
+ */
+export const L2_STORES_PER_RUN = 32_768;
+
 export class GuestDriver {
   private counter = 1n;
   /** L1 pages written since the oracle was last reset (gfn numbers). */
@@ -105,10 +112,21 @@ export class GuestDriver {
   private *l2Code(): program.GuestCode {
     for (;;) {
       // by index, not shift(): a round can queue tens of thousands of stores
-      for (let i = 0; i < this.l2Queue.length; i++) yield* program.store64(this.l2Queue[i]!, this.counter++);
+      for (let i = 0; i < this.l2Queue.length; i++) {
+        yield* program.store64(this.l2Queue[i]!, this.counter++);
+        // A long queue hands the CPU back to L1 every L2_STORES_PER_RUN stores, as a real L2
+        // kernel's work loop would yield: one entry stays below core's L2_MAX_INSNS_PER_ENTRY,
+        // where an L2 with no wake source counts as spinning forever. L1 resumes it for the rest.
+        if ((i + 1) % L2_STORES_PER_RUN === 0 && i + 1 < this.l2Queue.length) yield program.vmcall();
+      }
       this.l2Queue.length = 0;
       yield program.vmcall();
     }
+  }
+
+  /** Stores still queued for L2 (L1 resumes it until none are left). */
+  get queuedL2Stores(): number {
+    return this.l2Queue.length;
   }
 
   private note(l1Gpa: bigint): void {
