@@ -4,10 +4,10 @@
 // pages read as zeros and cost nothing (sparse backing, like MAP_NORESERVE anonymous memory).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKvmError } from '../src/errors.js';
 import { GuestMemory } from '../src/vm/guest-memory.js';
 import { Memslots } from '../src/vm/memslots.js';
 import { PAGE_BYTES, SparsePages } from '../src/vm/sparse-pages.js';
+import { outcomeOf } from './helpers.js';
 
 /** Slots 0 [0, 3 pages) and 1 [3, 5) adjacent, a hole [5, 6), slot 2 [6, 8). */
 const LAYOUT: [number, number, number][] = [[0, 0, 3], [1, 3, 2], [2, 6, 2]];
@@ -22,14 +22,7 @@ function setup() {
   return { mem: new GuestMemory(slots), ref: new Uint8Array(END), slots };
 }
 
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : `other: ${String(e)}`;
-  }
-};
+const errno = outcomeOf;
 const rangeMapped = (gpa: number, len: number) => {
   for (let a = gpa; a < gpa + len; a++) if (!mapped(a)) return false;
   return true;

@@ -24,3 +24,23 @@ export const errnoOf = (f: () => unknown): string | undefined => {
   }
   return undefined;
 };
+
+/** 'ok' if `fn` returns, else the KvmError's errno ('other: …' for anything else). */
+export const outcomeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return e instanceof KvmError ? e.errno : `other: ${String(e)}`;
+  }
+};
+
+/** `errno argument` of the KvmError `fn` throws (KvmError.argument names the one at fault), 'ok' if it returns. */
+export const errnoArgumentOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof KvmError ? `${e.errno} ${e.argument}` : String(e);
+  }
+  return 'ok';
+};

@@ -4,8 +4,8 @@
 // include/linux/kvm_host.h (Linux 5.4); kvm_mmu_max_gfn() check from x86 5.19+.
 import { describe, expect, it } from 'vitest';
 import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_USER_MEM_SLOTS } from '../src/constants.js';
-import { isKvmError } from '../src/errors.js';
 import { KVM_MEM_MAX_NR_PAGES, Memslot, Memslots, type UserMemoryRegion } from '../src/vm/memslots.js';
+import { errnoArgumentOf, outcomeOf } from './helpers.js';
 
 const PAGE = 4096n;
 const region = (slot: number, gfn: bigint, npages: bigint, flags = 0): UserMemoryRegion => ({
@@ -15,14 +15,7 @@ const region = (slot: number, gfn: bigint, npages: bigint, flags = 0): UserMemor
   memorySize: npages * PAGE,
 });
 const set = (m: Memslots, r: UserMemoryRegion) => m.commit(m.plan(r));
-const errno = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isKvmError(e) ? e.errno : `other: ${String(e)}`;
-  }
-};
+const errno = outcomeOf;
 /** search_memslots() by definition: the slot whose [base, base + npages) holds gfn. */
 const oracle = (m: Memslots, gfn: bigint, asId = 0) =>
   m.list(asId).find((s) => gfn >= s.baseGfn && gfn < s.baseGfn + BigInt(s.npages));
@@ -233,14 +226,7 @@ describe('Memslot geometry', () => {
 });
 
 describe('each KVM_SET_USER_MEMORY_REGION error names the argument at fault (KvmError.argument)', () => {
-  const arg = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (e) {
-      return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
-    }
-    return 'ok';
-  };
+  const arg = errnoArgumentOf;
   it('slot, flags, memorySize, guestPhysAddr', () => {
     const m = new Memslots({ maxGpaBits: 20 });
     set(m, region(0, 0x10n, 4n, KVM_MEM_LOG_DIRTY_PAGES));

@@ -13,13 +13,12 @@ import {
   KVM_MEM_LOG_DIRTY_PAGES,
   KVM_USER_MEM_SLOTS,
 } from '../src/constants.js';
-import { isKvmError } from '../src/errors.js';
 import { createHypervisor } from '../src/hypervisor.js';
 import type { Vm } from '../src/vm/vm.js';
 import type { Memslot } from '../src/vm/memslots.js';
 import { WriteProtectMmu } from '../src/vm/mmu.js';
 import { definePlugin } from '../src/plugin/define-plugin.js';
-import { errnoOf, slotState, x86Vm } from './helpers.js';
+import { errnoArgumentOf, errnoOf, slotState, x86Vm } from './helpers.js';
 
 const PAGE = 4096n;
 const LOG = KVM_MEM_LOG_DIRTY_PAGES;
@@ -241,14 +240,7 @@ describe('KVM_CREATE_VCPU', () => {
 });
 
 describe('each VM ioctl error names the argument at fault (KvmError.argument)', () => {
-  const arg = (fn: () => unknown): string => {
-    try {
-      fn();
-    } catch (e) {
-      return isKvmError(e) ? `${e.errno} ${e.argument}` : String(e);
-    }
-    return 'ok';
-  };
+  const arg = errnoArgumentOf;
   it('args, cap, slot, bitmap, firstPage, numPages, id, ioctl', () => {
     const vm = logged(128n, undefined, MANUAL);
     expect(arg(() => vm.enableManualDirtyLogProtect([4n], 0))).toBe('EINVAL args');
