@@ -36,6 +36,9 @@ export function vmcsFieldName(encoding: number): string {
   return VMCS_FIELD_NAMES.get(encoding) ?? `0x${encoding.toString(16).padStart(4, '0')}`;
 }
 
+/** The largest value of a field of each width. */
+const WIDTH_MAX: Readonly<Record<VmcsWidth, bigint>> = { 16: 0xffffn, 32: 0xffff_ffffn, 64: (1n << 64n) - 1n };
+
 export interface VmcsCounts {
   vmreads: number;
   vmwrites: number;
@@ -100,7 +103,9 @@ export class Vmcs {
       this.store(encoding - 1, (BigInt.asUintN(32, value) << 32n) | (this.load(encoding - 1) & 0xffff_ffffn));
       return;
     }
-    this.store(encoding, BigInt.asUintN(vmcsFieldWidth(encoding), value));
+    const width = vmcsFieldWidth(encoding);
+    // A value already in range is stored as is (no new bigint on the processor's per-instruction RIP store).
+    this.store(encoding, value >= 0n && value <= WIDTH_MAX[width] ? value : BigInt.asUintN(width, value));
   }
 
   private otherCountsOf(encoding: number): VmcsCounts {

@@ -21,6 +21,12 @@ import type { Spte } from './mmu-pages.js';
 import type { KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
+/** The flags an access tests, as numbers: they are all in bits 31:0, which Spte.lo mirrors. */
+const READABLE = Number(VMX_EPT_READABLE_MASK);
+const WRITABLE = Number(PT_WRITABLE_MASK);
+const ACCESSED = Number(VMX_EPT_ACCESS_BIT);
+const DIRTY = Number(VMX_EPT_DIRTY_BIT);
+
 /** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
 const MAX_ROUNDS = 6;
 
@@ -31,16 +37,16 @@ export type AccessOutcome = Spte | 'mmio' | 'reflected' | { readonly emulate: bi
 export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const spte = v.activeTable.entries.get(inGfn);
-    const need = write ? PT_WRITABLE_MASK : VMX_EPT_READABLE_MASK;
-    if (spte === undefined || (spte.value & need) === 0n) {
+    const need = write ? WRITABLE : READABLE;
+    if (spte === undefined || (spte.lo & need) === 0) {
       const r = vmxHandleExit(m, v, EXIT_REASON_EPT_VIOLATION, { gpa, write });
       if (r !== 'retry') return r;
       continue;
     }
     if (v.adActive) {
-      const val = spte.value;
-      const setA = (val & VMX_EPT_ACCESS_BIT) === 0n;
-      const setD = write && (val & VMX_EPT_DIRTY_BIT) === 0n;
+      const lo = spte.lo;
+      const setA = (lo & ACCESSED) === 0;
+      const setD = write && (lo & DIRTY) === 0;
       if (setA || setD) {
         let idx = 0;
         if (v.pmlOn) {
@@ -51,7 +57,7 @@ export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: nu
             continue;
           }
         }
-        spte.value = val | VMX_EPT_ACCESS_BIT | (setD ? VMX_EPT_DIRTY_BIT : 0n);
+        spte.value = spte.value | (setD ? VMX_EPT_ACCESS_BIT | VMX_EPT_DIRTY_BIT : VMX_EPT_ACCESS_BIT);
         if (setD && v.pmlOn) {
           // The GPA of the access as the EPT in use saw it: an L2 GPA when L2 runs on EPT02.
           v.pmlBuffer[idx] = gpa & ~0xfffn;
@@ -84,7 +90,7 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
     const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
     // Fast path: the leaf is present, writable and already accessed+dirty: no exit, no log.
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
-    if (spte === undefined || (spte.value & v.writeFastMask) !== v.writeFastMask) {
+    if (spte === undefined || (spte.lo & v.writeFastMask) !== v.writeFastMask) {
       spte = cpuAccessPage(m, v, done === 0 ? gpa : gpa + BigInt(done), gfn, true);
     }
     if (!storeTo(m, v, spte, done === 0 ? gpa : undefined, gpa, done, chunk, inPage)) return;
@@ -111,7 +117,7 @@ function cpuWriteBig(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Array)
     const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
     const gfn = Number(addr >> 12n);
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
-    if (spte === undefined || (spte.value & v.writeFastMask) !== v.writeFastMask) {
+    if (spte === undefined || (spte.lo & v.writeFastMask) !== v.writeFastMask) {
       spte = cpuAccessPage(m, v, addr, gfn, true);
     }
     if (!storeTo(m, v, spte, addr, gpa, done, chunk, inPage)) return;
@@ -129,7 +135,7 @@ export function cpuRead(m: KvmMmuState, v: VcpuVmx, gpa: bigint, length: number)
     const n = Math.min(PAGE_BYTES - inPage, length - done);
     const gfn = Number(addr >> 12n);
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
-    if (spte === undefined || (spte.value & v.readFastMask) !== v.readFastMask) {
+    if (spte === undefined || (spte.lo & v.readFastMask) !== v.readFastMask) {
       spte = cpuAccessPage(m, v, addr, gfn, false);
     }
     if (spte === 'reflected') return out;

@@ -17,8 +17,12 @@ export interface TrackedMmu {
 }
 
 export class Ept12Tracker {
-  /** EPT12 entry address → the shadow leaves built through it. */
-  private readonly users = new Map<bigint, Set<Spte>>();
+  /**
+   * EPT12 entry address → the shadow leaves built through it. Keyed by the address as a number:
+   * an L1 physical address is below 2^52 (MAXPHYADDR), exact in a double, and number keys hash
+   * without allocating.
+   */
+  private readonly users = new Map<number, Set<Spte>>();
   /** L1 gfn of an EPT12 table page → how many (leaf, entry) links reach it. */
   private readonly pages = new Map<number, number>();
 
@@ -29,11 +33,12 @@ export class Ept12Tracker {
   /** A shadow leaf was built through EPT12 entries at `path`: write-protect their pages. */
   track(m: TrackedMmu, leaf: Spte, path: readonly bigint[]): void {
     leaf.ept12Entries = path;
-    for (const addr of path) {
+    for (const entry of path) {
+      const addr = Number(entry);
       let set = this.users.get(addr);
       if (set === undefined) this.users.set(addr, (set = new Set()));
       set.add(leaf);
-      const gfn = Number(addr >> 12n);
+      const gfn = Math.floor(addr / 4096);
       const n = this.pages.get(gfn) ?? 0;
       this.pages.set(gfn, n + 1);
       if (n === 0) {
@@ -45,9 +50,10 @@ export class Ept12Tracker {
 
   /** A leaf went away: its entries no longer pin the table pages. */
   untrack(leaf: Spte): void {
-    for (const addr of leaf.ept12Entries ?? []) {
+    for (const entry of leaf.ept12Entries ?? []) {
+      const addr = Number(entry);
       this.users.get(addr)?.delete(leaf);
-      const gfn = Number(addr >> 12n);
+      const gfn = Math.floor(addr / 4096);
       const n = (this.pages.get(gfn) ?? 1) - 1;
       if (n <= 0) this.pages.delete(gfn);
       else this.pages.set(gfn, n);
@@ -59,7 +65,7 @@ export class Ept12Tracker {
   written(m: TrackedMmu, gpa: bigint, length: number): number {
     let zapped = 0;
     for (let e = gpa & ~7n; e < gpa + BigInt(length); e += 8n) {
-      for (const leaf of [...(this.users.get(e) ?? [])]) {
+      for (const leaf of [...(this.users.get(Number(e)) ?? [])]) {
         m.drop(leaf);
         zapped++;
       }

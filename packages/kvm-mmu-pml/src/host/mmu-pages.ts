@@ -9,22 +9,48 @@ import type { Memslot } from '@kvmlab/hypervisor-core';
 
 export type TableKind = 'tdp' | 'shadow-ept';
 
-export interface Spte {
-  /** The SPTE as the CPU reads it (EPT format plus KVM's software bits). */
-  value: bigint;
-  readonly table: SpteTable;
-  /** The input gfn this leaf translates: an L1 gfn (TDP) or an L2 gfn (shadow EPT). */
-  readonly inGfn: number;
-  /** The L1 gfn it maps to: the rmap key and the gfn kvm_vcpu_mark_page_dirty() marks. */
-  readonly gfn: number;
-  readonly slot: Memslot;
-  /** Page index of `gfn` in `slot`. */
-  readonly page: number;
+/**
+ * A leaf SPTE. The 64-bit value is a bigint, as the CPU reads it; beside it the leaf keeps its
+ * low 32 bits as a number (`lo`: R/W/X, A, D — every flag a guest access tests), updated by
+ * the one setter every change goes through, so the access fast path tests flags without
+ * bigint arithmetic. All leaves are built by this constructor, so they share one object shape.
+ */
+export class Spte {
+  #value: bigint;
+  /** Bits 31:0 of `value`, as a number. */
+  lo: number;
   /** The backing page, once materialised (the pfn the leaf points at; pages are never freed). */
-  data?: Uint8Array;
+  data: Uint8Array | undefined = undefined;
   /** Shadow EPT: where the EPT12 entries it was built from live (they are write-tracked). */
-  ept12Entries?: readonly bigint[] | undefined;
+  ept12Entries: readonly bigint[] | undefined = undefined;
+
+  constructor(
+    value: bigint,
+    readonly table: SpteTable,
+    /** The input gfn this leaf translates: an L1 gfn (TDP) or an L2 gfn (shadow EPT). */
+    readonly inGfn: number,
+    /** The L1 gfn it maps to: the rmap key and the gfn kvm_vcpu_mark_page_dirty() marks. */
+    readonly gfn: number,
+    readonly slot: Memslot,
+    /** Page index of `gfn` in `slot`. */
+    readonly page: number,
+  ) {
+    this.#value = value;
+    this.lo = Number(value & LOW_32);
+  }
+
+  /** The SPTE as the CPU reads it (EPT format plus KVM's software bits). */
+  get value(): bigint {
+    return this.#value;
+  }
+
+  set value(v: bigint) {
+    this.#value = v;
+    this.lo = Number(v & LOW_32);
+  }
 }
+
+const LOW_32 = 0xffff_ffffn;
 
 export interface SpteTable {
   /** root_hpa: a host-physical address, what EPT_POINTER holds. */

@@ -12,7 +12,7 @@ import {
   type Memslot,
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK, SPTE_HOST_WRITEABLE, SPTE_MMU_WRITEABLE } from '../constants.js';
-import type { Spte, SpteTable } from './mmu-pages.js';
+import { Spte, type SpteTable } from './mmu-pages.js';
 import type { KvmMmuState } from './shapes.js';
 import { spteShadowAccessedMask, spteShadowDirtyMask } from './spte.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
@@ -72,7 +72,7 @@ export function setSpte(m: KvmMmuState, v: VcpuVmx, a: SetSpteArgs): Spte {
     return old;
   }
   if (old !== undefined) m.drop(old); // a different pfn: drop_spte, then map anew
-  const leaf: Spte = { value: spte, table: a.table, inGfn: a.inGfn, gfn: a.gfn, slot: a.slot, page: a.gfn - a.slot.baseGfnNumber };
+  const leaf = new Spte(spte, a.table, a.inGfn, a.gfn, a.slot, a.gfn - a.slot.baseGfnNumber);
   m.link(leaf);
   return leaf;
 }

@@ -41,9 +41,9 @@ export class VcpuVmx {
   adActive = false;
   /** The loaded VMCS enables PML (secondary controls ENABLE_EPT and ENABLE_PML). */
   pmlOn = false;
-  /** Bits an SPTE needs for an access to go through without A/D updates. */
-  writeFastMask = 0n;
-  readFastMask = 0n;
+  /** Bits an SPTE needs for an access to go through without A/D updates (all in bits 31:0: tested on Spte.lo). */
+  writeFastMask = 0;
+  readFastMask = 0;
 
   constructor(nv: NestedVcpuState, pmlHpa: bigint, tdp: SpteTable) {
     this.vcpu = nv.vcpu;
@@ -65,8 +65,8 @@ export class VcpuVmx {
     this.pmlOn = (sec & BigInt(SECONDARY_EXEC_ENABLE_PML)) !== 0n && (sec & BigInt(SECONDARY_EXEC_ENABLE_EPT)) !== 0n;
     const t = tableAt(eptp & EPT_ADDR_MASK);
     if (t !== undefined) this.activeTable = t;
-    this.writeFastMask = PT_WRITABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT | VMX_EPT_DIRTY_BIT : 0n);
-    this.readFastMask = VMX_EPT_READABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT : 0n);
+    this.writeFastMask = Number(PT_WRITABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT | VMX_EPT_DIRTY_BIT : 0n));
+    this.readFastMask = Number(VMX_EPT_READABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT : 0n));
   }
 
   countExit(reason: number): void {

@@ -6,7 +6,7 @@
  * fresh memory a full copy of every sent page would touch (page faults are most of a bulk
  * stage's cost, and most of its RSS).
  */
-import { PAGE_BYTES } from '@kvmlab/hypervisor-core';
+import { bytesEqual, isZeroBytes, PAGE_BYTES } from '@kvmlab/hypervisor-core';
 import { PageCopies } from './page-copies.js';
 
 const WORDS = PAGE_BYTES >>> 2;
@@ -19,6 +19,8 @@ type Frame = Uint8Array | SparsePage;
 
 const words = (p: Uint8Array): Uint32Array => new Uint32Array(p.buffer, p.byteOffset, WORDS);
 const scratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
+/** A zero page that equals() lays a sparse frame out in (and zeroes again before it returns). */
+const SCRATCH_PAGE = new Uint8Array(PAGE_BYTES);
 
 export class DestPages implements ReadonlyMap<number, Uint8Array> {
   private readonly frames = new Map<number, Frame>();
@@ -73,19 +75,16 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
   /** Whether the page at `gfn` holds exactly `src`'s bytes (`undefined`: zeros). */
   equals(gfn: number, src: Uint8Array | undefined): boolean {
     const f = this.frames.get(gfn);
-    if (f === undefined) return src === undefined || isZeroWords(words(src));
-    if (f instanceof Uint8Array) return src === undefined ? isZeroWords(words(f)) : wordsEqual(words(f), words(src));
+    if (f === undefined) return src === undefined || isZeroBytes(src);
+    if (f instanceof Uint8Array) return src === undefined ? isZeroBytes(f) : bytesEqual(f, src);
     if (src === undefined) return false; // a sparse frame has a non-zero word
-    const w = words(src);
-    let k = 0;
-    for (let i = 0; i < WORDS; i++) {
-      const x = w[i]!;
-      if (k < f.length && f[k] === i) {
-        if (x !== f[k + 1]) return false;
-        k += 2;
-      } else if (x !== 0) return false;
-    }
-    return true;
+    // The sparse frame laid out in a zeroed scratch page, compared whole (a native memcmp under
+    // Node), then the scratch zeroed again.
+    const w = words(SCRATCH_PAGE);
+    for (let k = 0; k < f.length; k += 2) w[f[k]!] = f[k + 1]!;
+    const same = bytesEqual(SCRATCH_PAGE, src);
+    for (let k = 0; k < f.length; k += 2) w[f[k]!] = 0;
+    return same;
   }
 
   private materialise(f: Frame): Uint8Array {
@@ -122,14 +121,4 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
   forEach(fn: (value: Uint8Array, key: number, map: ReadonlyMap<number, Uint8Array>) => void, thisArg?: unknown): void {
     for (const [g, p] of this.entries()) fn.call(thisArg, p, g, this);
   }
-}
-
-function isZeroWords(w: Uint32Array): boolean {
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
-  return true;
-}
-
-function wordsEqual(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -260,12 +260,20 @@ export class Precopy {
 
   /** Page-by-page comparison of destination and source (untouched pages are zeros on both). */
   private compare(): { lost: number[]; compared: number } {
-    const gfns = new Set<number>(this.dest.keys());
-    for (const i of this.slot.backing.residentIndices()) gfns.add(this.slot.baseGfnNumber + i);
+    const base = this.slot.baseGfnNumber;
+    const backing = this.slot.backing;
     const lost: number[] = [];
-    for (const gfn of [...gfns].sort((a, b) => a - b)) {
-      if (!this.dest.equals(gfn, this.slot.backing.peek(gfn - this.slot.baseGfnNumber))) lost.push(gfn);
+    // Every source page that was ever written (ascending), then the destination's pages the
+    // source never materialised (they must read as zeros there too): the union, each once.
+    const resident = backing.residentIndices();
+    for (const i of resident) if (!this.dest.equals(base + i, backing.peek(i))) lost.push(base + i);
+    const destOnly: number[] = [];
+    for (const gfn of this.dest.keys()) {
+      const i = gfn - base;
+      if (i < 0 || i >= this.slot.npages || backing.peek(i) === undefined) destOnly.push(gfn);
     }
-    return { lost, compared: gfns.size };
+    for (const gfn of destOnly) if (!this.dest.equals(gfn, undefined)) lost.push(gfn);
+    if (destOnly.length > 0) lost.sort((a, b) => a - b);
+    return { lost, compared: resident.length + destOnly.length };
   }
 }

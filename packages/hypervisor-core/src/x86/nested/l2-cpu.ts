@@ -67,6 +67,9 @@ function fetch(nv: NestedVcpuState, prog: ProgramInstance | null, rip: bigint): 
   return nv.vcpu.x86.guestMode ? decodeX86(bytes) : 'nested-exit';
 }
 
+/** Instruction lengths as bigints (an x86 instruction is at most 15 bytes), so advancing RIP allocates no length. */
+const INSN_LEN: readonly bigint[] = Array.from({ length: 16 }, (_, n) => BigInt(n));
+
 /** Runs L2 from a VM entry to the next VM exit. 'nested-exit': an access inside L2 ended in an exit to L1. */
 export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'nested-exit' {
   const v02 = nv.vmcs02;
@@ -98,7 +101,7 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
     const insn = fetch(nv, prog, rip);
     if (insn === 'nested-exit') return 'nested-exit';
     sim.elapse(insn.op === 'work' ? insn.ns : L2_INSN_NS);
-    let next = u64(rip + BigInt(insn.len));
+    let next = u64(rip + (INSN_LEN[insn.len] ?? BigInt(insn.len)));
     let result = 0n;
     switch (insn.op) {
       case 'hlt':
