@@ -67,6 +67,10 @@ export type EptWalkResult =
       readonly rwx: bigint;
     };
 
+/** Per level (1–4): the address bit its index starts at, and the offset mask of a page it maps (computed once, not per walk). */
+const LEVEL_SHIFT: readonly bigint[] = [0, 1, 2, 3, 4].map((l) => 12n + 9n * BigInt(Math.max(l - 1, 0)));
+const LEVEL_PAGE_MASK: readonly bigint[] = LEVEL_SHIFT.map((s) => (1n << s) - 1n);
+
 /**
  * Translates `gpa` through the EPT rooted at `eptp`. With A/D enabled, the walk sets A on
  * every entry it uses and, for a permitted write, D on the leaf (SDM §28.2.4).
@@ -77,7 +81,7 @@ export function walkEpt(mem: EptMemory, eptp: bigint, gpa: bigint, access: EptAc
   let rwx = VMX_EPT_RWX_MASK;
   const path: bigint[] = [];
   for (let level = 4; level >= 1; level--) {
-    const shift = 12n + 9n * BigInt(level - 1);
+    const shift = LEVEL_SHIFT[level]!;
     const idx = (gpa >> shift) & 0x1ffn;
     const addr = table + idx * 8n;
     path.push(addr);
@@ -102,7 +106,7 @@ export function walkEpt(mem: EptMemory, eptp: bigint, gpa: bigint, access: EptAc
           e = n;
         }
       }
-      const pageMask = (1n << shift) - 1n;
+      const pageMask = LEVEL_PAGE_MASK[level]!;
       return { ok: true, pa: (e & EPT_ADDR_MASK & ~pageMask) | (gpa & pageMask), level, leaf: e, leafAddr: addr, rwx, setDirty, path };
     }
     if (ad && (e & VMX_EPT_ACCESS_BIT) === 0n) mem.writeU64(addr, e | VMX_EPT_ACCESS_BIT);
