@@ -14,10 +14,15 @@ const mutate = process.env.KVMLAB_MUTATE
     }
   : {};
 
+// A scenario test runs a whole model (a migration of a few hundred MiB takes 2–6 s alone); with
+// every project's files in parallel on 2 cores it can take several times that. The timeout is a
+// hang guard, not a speed check (speed is `npm run bench`), so it leaves room for a busy machine.
+const timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 // Tests run on the TypeScript sources of every workspace package (no build step):
 // node tests run in Vite's SSR environment, so only ssr.resolve.conditions selects the
 // `@kvmlab/source` export condition (see ../shared/TOOLCHAIN.md).
 export default defineProject({
   ssr: { resolve: { conditions: ['@kvmlab/source', 'module', 'node', 'development|production'] } },
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...soak, ...mutate },
+  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...timeouts, ...soak, ...mutate },
 });

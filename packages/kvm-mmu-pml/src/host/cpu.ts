@@ -17,7 +17,7 @@ import {
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK } from '../constants.js';
 import { vmxHandleExit } from './exits.js';
-import type { Spte } from './mmu-pages.js';
+import { Spte } from './mmu-pages.js';
 import type { KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
@@ -100,10 +100,13 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
 
 /** The store of one page's chunk once the access resolved; false when it went to L1 (the access ends). */
 function storeTo(m: KvmMmuState, v: VcpuVmx, spte: AccessOutcome, addr: bigint | undefined, gpa: bigint, done: number, chunk: Uint8Array, inPage: number): boolean {
+  if (spte instanceof Spte) {
+    (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage); // the common case, tested first
+    return true;
+  }
   if (spte === 'reflected') return false;
   if (spte === 'mmio') v.vcpu.mmioExit(addr ?? gpa + BigInt(done), true, chunk);
-  else if ('emulate' in spte) m.emulateTrackedWrite(v, spte.emulate + BigInt(inPage), chunk);
-  else (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage);
+  else m.emulateTrackedWrite(v, spte.emulate + BigInt(inPage), chunk);
   return true;
 }
 

@@ -5,14 +5,17 @@
  * a load's value is the result of its `yield`, and an instruction interrupted by an exit to L1 is
  * executed again when L1 resumes L2. Memory is reached only through those instructions.
  */
+import { U64_MASK } from '../../bigint.js';
 import type { X86Insn } from '../isa.js';
 
 export type GuestCode = Generator<X86Insn, void, bigint>;
 
 export const hlt = (): X86Insn => ({ op: 'hlt', len: 1 });
 export const vmcall = (): X86Insn => ({ op: 'vmcall', len: 3 });
-export const movRax = (imm: bigint): X86Insn => ({ op: 'mov-rax-imm', len: 10, imm: BigInt.asUintN(64, imm) });
-export const movRdi = (imm: bigint): X86Insn => ({ op: 'mov-rdi-imm', len: 10, imm: BigInt.asUintN(64, imm) });
+/** An immediate as a 64-bit register holds it (one already in range is kept: no new bigint per instruction). */
+const imm64 = (imm: bigint): bigint => (imm >= 0n && imm <= U64_MASK ? imm : BigInt.asUintN(64, imm));
+export const movRax = (imm: bigint): X86Insn => ({ op: 'mov-rax-imm', len: 10, imm: imm64(imm) });
+export const movRdi = (imm: bigint): X86Insn => ({ op: 'mov-rdi-imm', len: 10, imm: imm64(imm) });
 export const movEdx = (imm: number): X86Insn => ({ op: 'mov-edx-imm', len: 5, imm: BigInt(imm >>> 0) });
 export const storeRdiRax = (): X86Insn => ({ op: 'store-rdi-rax', len: 3 });
 export const loadRaxRdi = (): X86Insn => ({ op: 'load-rax-rdi', len: 3 });
