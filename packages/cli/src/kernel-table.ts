@@ -25,15 +25,22 @@ export interface KernelTableEntry {
   readonly since: string;
   readonly before?: string;
   readonly after: string;
+  /** A feature: the scenario variant of a kernel without it (CLI_SIDE), if there is one. */
+  readonly absent?: string;
   /** Commits, backports and where the dates come from. */
   readonly source: string;
 }
 
-const CLI_SIDE: Readonly<Record<string, { id: string; short: string; arch: Arch; scenarios: readonly string[] }>> = {
+/**
+ * The CLI's side of each modelled change. `absent`: the scenario variant of a kernel without the
+ * feature, if its scenarios model one (ptp-sync's `none`: a guest without ptp_kvm, kept in time by
+ * NTP over virtio-net); without it such a kernel has nothing to run.
+ */
+const CLI_SIDE: Readonly<Record<string, { id: string; short: string; arch: Arch; scenarios: readonly string[]; absent?: string }>> = {
   'kvm-mmu-pml': { id: 'nested-pml', short: 'nested PML dirty logging', arch: 'x86_64', scenarios: ['nested-migration', 'vmx-dirty-log', 'nested-muen-migration'] },
   'nvmx-cr3': { id: 'nvmx-guest-cr3', short: 'nVMX GUEST_CR3 after HLT', arch: 'x86_64', scenarios: ['nvmx-hlt-cr3', 'nested-muen-migration'] },
-  'ptp-kvm-arm64': { id: 'ptp-kvm-arm64', short: 'ptp_kvm on arm64', arch: 'arm64', scenarios: ['ptp-sync'] },
-  'ptp-kvm-x86': { id: 'ptp-kvm-x86', short: 'ptp_kvm on x86', arch: 'x86_64', scenarios: ['ptp-sync'] },
+  'ptp-kvm-arm64': { id: 'ptp-kvm-arm64', short: 'ptp_kvm on arm64', arch: 'arm64', scenarios: ['ptp-sync'], absent: 'none' },
+  'ptp-kvm-x86': { id: 'ptp-kvm-x86', short: 'ptp_kvm on x86', arch: 'x86_64', scenarios: ['ptp-sync'], absent: 'none' },
 };
 
 export const KERNEL_TABLE: readonly KernelTableEntry[] = MODELLED_CHANGES.map((change) => {
@@ -72,7 +79,8 @@ export function kernelRows(v: KernelVersion, arch?: Arch, backports: readonly st
       if (isKvmError(e)) throw new UsageError(e.message.replace(/^EINVAL: /, ''));
       throw e;
     }
-    return { entry, status: verdict.status, variant: verdict.variant, reason: verdict.reason };
+    const variant = verdict.status === 'absent' ? entry.absent : verdict.variant;
+    return { entry, status: verdict.status, variant, reason: verdict.reason };
   });
 }
 

@@ -119,12 +119,14 @@ describe('kvmlab affected --run: the symptoms of that kernel, on the model of it
     expect(s.get('nvmx-hlt-cr3')).toMatchObject({ variant: 'merged', verdict: 'ok' });
   });
 
-  it('5.5: neither; arm64 before 5.13 skips ptp-sync with the reason', async () => {
+  it('5.5: neither; arm64 before 5.13 runs ptp-sync as a guest without ptp_kvm (NTP only), 5.13 with it', async () => {
     const m = await runs('5.5');
     expect([...m.values()].every((x) => x.verdict === 'ok' || x.verdict === 'pass')).toBe(true);
     const r = await cli(['affected', '--json', '--run', '--kernel', '5.5', '--arch', 'arm64'], installedScenarios);
     const ptp = affectedOutputJson.parse(JSON.parse(r.stdout)).runs!;
-    expect(ptp).toEqual([expect.objectContaining({ scenario: 'ptp-sync', verdict: 'skipped', summary: expect.stringMatching(/not in this kernel \(added in 5\.13\)/) })]);
+    expect(ptp).toEqual([expect.objectContaining({ scenario: 'ptp-sync', variant: 'none', verdict: 'bug-reproduced' })]);
+    const r13 = await cli(['affected', '--json', '--run', '--kernel', '5.13', '--arch', 'arm64'], installedScenarios);
+    expect(affectedOutputJson.parse(JSON.parse(r13.stdout)).runs).toEqual([expect.objectContaining({ scenario: 'ptp-sync', variant: 'merged', verdict: 'ok' })]);
   });
 });
 

@@ -80,7 +80,7 @@ describe('kvmlab binary: list, caps, affected', () => {
     expect(t.stdout).toMatch(/nVMX GUEST_CR3 after HLT\s+Vulnerable\s+pre-fix\s+the 5\.4 backport came in 5\.4\.3/);
     expect(t.stdout).toMatch(/nested PML dirty logging\s+Not affected\s+merged\s+fixed in mainline 5\.4/);
     const doc = affectedOutputJson.parse(JSON.parse(spawnCli(['affected', '--kernel', '5.12', '--arch', 'arm64', '--json']).stdout));
-    expect(doc.rows).toEqual([expect.objectContaining({ id: 'ptp-kvm-arm64', status: 'absent', variant: null })]);
+    expect(doc.rows).toEqual([expect.objectContaining({ id: 'ptp-kvm-arm64', status: 'absent', variant: 'none' })]);
   });
 });
 

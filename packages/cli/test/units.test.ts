@@ -70,13 +70,15 @@ describe('kernel version table', () => {
     expect(affected('5.5')).toEqual([]);
   });
 
-  it('run --kernel: variants per kernel, and no ptp_kvm on arm64 before 5.13', () => {
+  it('run --kernel: variants per kernel; before its ptp_kvm a kernel runs ptp-sync\'s no-ptp_kvm variant (none)', () => {
     expect(variantForKernel('vmx-dirty-log', 'x86_64', parseKernelVersion('5.3'))).toBe('pre-fix');
     expect(variantForKernel('nested-migration', 'x86_64', parseKernelVersion('5.4'))).toBe('merged');
     expect(variantForKernel('nvmx-hlt-cr3', 'x86_64', parseKernelVersion('5.4'))).toBe('pre-fix');
     expect(variantForKernel('nvmx-hlt-cr3', 'x86_64', parseKernelVersion('5.10'))).toBe('merged');
     expect(variantForKernel('ptp-sync', 'arm64', parseKernelVersion('5.13'))).toBe('merged');
-    expect(() => variantForKernel('ptp-sync', 'arm64', parseKernelVersion('5.12'))).toThrow(/^Linux 5\.12 has no ptp_kvm on arm64 \(added in 5\.13\)$/);
+    expect(variantForKernel('ptp-sync', 'arm64', parseKernelVersion('5.12'))).toBe('none');
+    expect(variantForKernel('ptp-sync', 'x86_64', parseKernelVersion('4.10'))).toBe('none');
+    expect(variantForKernel('ptp-sync', 'x86_64', parseKernelVersion('4.11'))).toBe('merged');
     expect(variantForKernel('nvmx-hlt-cr3', 'x86_64', parseKernelVersion('5.4.0-150-generic'), ['04f11ef45810'])).toBe('merged');
     expect(variantForKernel('ptp-sync', 'x86_64', parseKernelVersion('5.4'))).toBe('merged');
   });

@@ -1,7 +1,8 @@
 /**
  * `kvmlab affected --run`: for a kernel version, each series' bug scenario on the model of that
  * kernel — the variants the release timeline gives it — at a size that runs in seconds. A series
- * the kernel does not have (ptp_kvm on arm64 before 5.13) is skipped with the reason.
+ * the kernel does not have runs as the package's model of life without it when there is one
+ * (ptp_kvm before 5.13 on arm64: ptp-sync's `none`), and is skipped with the reason otherwise.
  */
 import type { Arch, ScenarioOptionValues } from '@kvmlab/hypervisor-core';
 import type { ScenarioCatalog } from '../catalog.js';
