@@ -13,6 +13,7 @@ import {
   type KernelLimits,
 } from '@kvmlab/hypervisor-core';
 import { KVM_CAP_TSC_CONTROL } from '../ffi/kvm-abi.js';
+import { withPinnedCpu } from '../ffi/cpu-pin.js';
 import { KvmSystem } from '../ffi/kvm.js';
 import { KernelTarget } from './kernel-target.js';
 import type { AbiTarget } from './model-target.js';
@@ -92,6 +93,29 @@ export function eraFor(uname: string, m: MachineFacts): KernelLimits {
   return { ...base, name: `${base.name} (${uname})`, nrVcpus: m.nrVcpus, addressSpaces: Math.max(1, m.multiAddressSpace) };
 }
 
+/**
+ * A kvmclock script's kernel run must end within KVMCLOCK_UPDATE_DELAY of real time (100 ms,
+ * arch/x86/kvm/x86.c): the first KVM_RUN's global clock update also queues kvmclock_update_fn
+ * for 100 ms later, which rewrites every vCPU's pvclock area once more. The model runs a script
+ * in no virtual time, so a kernel run slowed past 100 ms by a busy host (it normally takes
+ * 5–40 ms) shows one more pvclock version than the model for reasons of the host scheduler, not
+ * of the ABI. Such a run is repeated; the budget keeps a margin below the delay.
+ */
+export const KVMCLOCK_RUN_BUDGET_MS = 80;
+const KVMCLOCK_RUN_ATTEMPTS = 8;
+
+function runWithinUpdateDelay(sys: KvmSystem, s: Script): StepResult[] {
+  let best: { results: StepResult[]; ms: number } | undefined;
+  for (let attempt = 0; attempt < KVMCLOCK_RUN_ATTEMPTS; attempt++) {
+    const t0 = performance.now();
+    const results = runScript(new KernelTarget({ sys }), s);
+    const ms = performance.now() - t0;
+    if (ms < KVMCLOCK_RUN_BUDGET_MS) return results;
+    if (best === undefined || ms < best.ms) best = { results, ms };
+  }
+  return best!.results; // never within budget: the fastest run (its pvclock versions may be ahead)
+}
+
 /** Runs one script on a target and closes it. */
 export function runScript(target: AbiTarget, script: Script): StepResult[] {
   try {
@@ -106,7 +130,10 @@ export function recordKernel(scripts: readonly Script[]): KernelFixture {
   const sys = KvmSystem.open();
   try {
     const results: Record<string, StepResult[]> = {};
-    for (const s of scripts) results[s.name] = runScript(new KernelTarget({ sys }), s);
+    // Pinned: a vCPU thread moving between CPUs makes the kernel update kvmclock (cpu-pin.ts).
+    withPinnedCpu(() => {
+      for (const s of scripts) results[s.name] = s.needs === 'kvmclock' ? runWithinUpdateDelay(sys, s) : runScript(new KernelTarget({ sys }), s);
+    });
     return { format: FIXTURE_FORMAT, uname: release(), recordedAt: new Date().toISOString(), machine: machineFacts(sys), results };
   } finally {
     sys.close();

@@ -1,5 +1,6 @@
 /**
- * The few libc calls KVM needs (open, close, ioctl, mmap, munmap), bound through koffi: an
+ * The few libc calls KVM needs (open, close, ioctl, mmap, munmap, and the CPU affinity calls
+ * cpu-pin.ts uses), bound through koffi: an
  * FFI library with prebuilt binaries, so no compiler and no hand-written addon. koffi is
  * loaded lazily, so importing this package never fails on a machine where it cannot load;
  * `loadLibc()` says why instead.
@@ -31,6 +32,11 @@ export interface Libc {
   ioctlLong(fd: number, req: bigint, arg: bigint): bigint;
   mmap(addr: null, length: bigint, prot: number, flags: number, fd: number, offset: bigint): CPointer;
   munmap(addr: CPointer, length: bigint): number;
+  /** sched_getcpu(): the CPU the calling thread runs on. */
+  schedGetcpu(): number;
+  /** sched_getaffinity / sched_setaffinity(0 = the calling thread, size, mask). */
+  schedGetaffinity(pid: number, size: number, mask: Uint8Array): number;
+  schedSetaffinity(pid: number, size: number, mask: Uint8Array): number;
   errno(): number;
 }
 
@@ -52,6 +58,9 @@ export function loadLibc(): Libc | Error {
     const ioctlLong = lib.func('ioctl', 'int64_t', ['int', 'unsigned long', 'unsigned long']);
     const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
     const munmap = lib.func('int munmap(void *addr, size_t length)');
+    const schedGetcpu = lib.func('int sched_getcpu(void)');
+    const schedGetaffinity = lib.func('sched_getaffinity', 'int', ['int', 'size_t', 'void *']);
+    const schedSetaffinity = lib.func('sched_setaffinity', 'int', ['int', 'size_t', 'void *']);
     cached = {
       koffi,
       open: (p, f) => open(p, f) as number,
@@ -61,6 +70,9 @@ export function loadLibc(): Libc | Error {
       ioctlLong: (fd, req, arg) => BigInt(ioctlLong(fd, req, arg) as number | bigint),
       mmap: (a, len, prot, flags, fd, off) => mmap(a, len, prot, flags, fd, off) as CPointer,
       munmap: (a, len) => munmap(a, len) as number,
+      schedGetcpu: () => schedGetcpu() as number,
+      schedGetaffinity: (pid, size, mask) => schedGetaffinity(pid, size, mask) as number,
+      schedSetaffinity: (pid, size, mask) => schedSetaffinity(pid, size, mask) as number,
       errno: () => koffi.errno(),
     };
   } catch (e) {
