@@ -4,7 +4,7 @@
  * per run, a summary, the worst runs with the command that reproduces each; `--shard i/N` for
  * one slice of the grid on a cluster, and `kvmlab sweep merge` to put the slices together.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
@@ -16,10 +16,10 @@ import { checkVariant } from '../runner.js';
 import { kebab, optionFlags, parseScenarioOptions } from '../scenario-options.js';
 import { isAll, selectRunVariants } from '../variants.js';
 import { mergeSweeps } from '../sweep/merge.js';
-import { parseShard, type OptionValue, type SetAxis, type SweepPlan } from '../sweep/plan.js';
+import { gridSize, parseShard, shardSize, type OptionValue, type SetAxis, type SweepPlan } from '../sweep/plan.js';
 import { createSweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { loadCatalog, scenariosModuleUrl } from '../sweep/scenario-source.js';
+import { loadCatalog, scenariosModuleUrl, type ScenarioSource } from '../sweep/scenario-source.js';
 import { parseSeeds } from '../sweep/seeds.js';
 import type { SweepSummary } from '../sweep/summary.js';
 import { prepareOutputDir } from '../io/output-paths.js';
@@ -98,6 +98,28 @@ function report(ctx: CliContext, summary: SweepSummary, text: string, json: bool
   if (failed) ctx.status = EXIT_FAILED;
 }
 
+/**
+ * Ctrl-C, or SIGTERM (a scheduler preempting the job, `kubectl delete pod`): the sweep stops
+ * cleanly — the progress bar gives the terminal back its cursor, the journal keeps every run
+ * that finished, whole — instead of dying mid-line. The handlers go once the first signal is
+ * seen, so a second Ctrl-C kills at once (Node's default).
+ */
+function interruption(): { readonly signal: AbortSignal; readonly seen: () => NodeJS.Signals | undefined; readonly dispose: () => void } {
+  const ac = new AbortController();
+  let seen: NodeJS.Signals | undefined;
+  const names: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const on = (sig: NodeJS.Signals): void => {
+    seen = sig;
+    dispose();
+    ac.abort();
+  };
+  const dispose = (): void => {
+    for (const n of names) process.removeListener(n, on);
+  };
+  for (const n of names) process.on(n, on);
+  return { signal: ac.signal, seen: () => seen, dispose };
+}
+
 export function registerSweep(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sweep')
@@ -124,8 +146,12 @@ On a cluster: kvmlab sweep … --shard "$JOB_COMPLETION_INDEX/N" --out shared/sh
 then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, "Sweeps").`);
 
   cmd.action(async (name: string, opts: SweepOpts) => {
-    const scenariosModule = opts.scenarios !== undefined ? scenariosModuleUrl(ctx.io.cwd, opts.scenarios) : undefined;
-    const catalog = await loadCatalog(scenariosModule);
+    // The same hosting as `run`: the installed packages and the kvmlab.config file program.ts
+    // loaded (ctx.catalog); the workers load that same file again. --scenarios replaces both.
+    const source: ScenarioSource = opts.scenarios !== undefined
+      ? { kind: 'module', url: scenariosModuleUrl(ctx.io.cwd, opts.scenarios) }
+      : { kind: 'installed', ...(ctx.installed.config !== undefined ? { configFile: ctx.installed.config.file } : {}) };
+    const catalog = source.kind === 'module' ? await loadCatalog(source) : ctx.catalog;
     const { def, arch } = catalog.resolve(name, opts.arch);
     if (opts.randomize === true && def.randomize === undefined) throw new UsageError(`scenario ${def.name} declares no randomised workload: sweep it without --randomize (or with --set)`);
     const plan: SweepPlan = {
@@ -146,14 +172,30 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
     const dir = prepareOutputDir('--out', opts.out ?? `kvmlab-sweep/${def.name}-${arch}`, ctx.io.cwd);
     const workers = opts.workers ?? availableParallelism();
     const progress = createSweepProgress(`${def.name} ${arch}`, ctx.io.progressStream, process.stdout.isTTY === true && ctx.io.progressStream !== undefined);
-    const out = await runSweep({ def, plan, ...(shard ? { shard } : {}), dir, workers, ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}), ...(scenariosModule !== undefined ? { scenariosModule } : {}), progress });
+    const stop = interruption();
+    let out: Awaited<ReturnType<typeof runSweep>>;
+    try {
+      out = await runSweep({ def, plan, ...(shard ? { shard } : {}), dir, workers, ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}), source, progress, signal: stop.signal });
+    } finally {
+      stop.dispose();
+    }
+    const journal = `${dir}/runs.jsonl`;
+    if (out.cutBytes > 0) ctx.io.err(`kvmlab: ${journal}: its last line was cut short (the sweep was killed while writing it): cut off, that run runs again\n`);
+    if (out.damaged > 0) ctx.io.err(`kvmlab: ${journal}: skipped ${out.damaged} damaged line(s) that are not a sweep run; their runs run again\n`);
+    const sig = stop.seen();
+    if (out.finished === undefined) {
+      const have = out.skipped + out.ran;
+      ctx.io.err(`kvmlab: sweep interrupted by ${sig ?? 'a signal'}: ${have} of ${shardSize(gridSize(plan), shard)} runs recorded in ${dir} (the runs under way were dropped); run the same command again to resume\n`);
+      ctx.status = 128 + (sig !== undefined ? constants.signals[sig] : constants.signals.SIGINT);
+      return;
+    }
     if (out.skipped > 0) ctx.io.err(`kvmlab: resumed ${dir}: ${out.skipped} run(s) already recorded, ${out.ran} run now\n`);
-    const files = [`${dir}/runs.jsonl`, `${dir}/summary.json`, `${dir}/summary.txt`];
+    const files = [journal, `${dir}/summary.json`, `${dir}/summary.txt`];
     if (opts.report === true) {
       const { writeSweepReport } = await import('../sweep/report.js');
-      files.push(writeSweepReport(dir, out.summary, ctx.version));
+      files.push(writeSweepReport(dir, out.finished.summary, ctx.version));
     }
-    report(ctx, out.summary, out.text, opts.json === true, files);
+    report(ctx, out.finished.summary, out.finished.text, opts.json === true, files);
   });
 
   // `kvmlab` parses options across subcommands, so `sweep merge … --out D --report --json`

@@ -1,9 +1,8 @@
 /** The last step of a sweep and of a merge: runs.jsonl in grid order, then the summary files. */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyJson } from '../json-output.js';
 import type { SweepPlan } from './plan.js';
-import { forEachRun, RUNS_FILE, SUMMARY_JSON, SUMMARY_TXT, writeSortedRuns } from './store.js';
+import { forEachRun, RUNS_FILE, SUMMARY_JSON, SUMMARY_TXT, writeFileAtomic, writeSortedRuns } from './store.js';
 import { summaryText } from './summary-text.js';
 import { SummaryBuilder, type SweepSummary } from './summary.js';
 
@@ -22,7 +21,7 @@ export function finishSweep(plan: SweepPlan, journals: readonly string[], outDir
   forEachRun(join(outDir, RUNS_FILE), (l) => b.add(l));
   const summary = b.build();
   const text = summaryText(summary);
-  writeFileSync(join(outDir, SUMMARY_JSON), stringifyJson(summary));
-  writeFileSync(join(outDir, SUMMARY_TXT), text);
+  writeFileAtomic(join(outDir, SUMMARY_JSON), stringifyJson(summary));
+  writeFileAtomic(join(outDir, SUMMARY_TXT), text);
   return { summary, text, indices };
 }
