@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { drawRandomized, resolveScenarioOptions } from '@kvmlab/hypervisor-core';
 import { installedScenarios } from '../src/index.js';
 import { cellCount, cellIndex, gridRunAt, gridSize, parseShard, setOf, shardIndices, type SweepPlan } from '../src/sweep/plan.js';
+import { etaText } from '../src/sweep/progress.js';
 import { reproduceCommand } from '../src/sweep/reproduce.js';
 import { runOptions } from '../src/sweep/run-sweep.js';
 import { parseSeeds, seedAt, seedCount, seedsText } from '../src/sweep/seeds.js';
@@ -120,6 +121,15 @@ describe('summary statistics', () => {
     expect(pre.worst.map((w) => w.index)).toEqual([10, 4]);
     expect(s.failures).toEqual([{ index: 10, seed: 10, variant: 'pre-fix', status: 'crashed', error: 'Error: boom', command: 'kvmlab run s --seed=10' }]);
     expect(s.cells[1]).toMatchObject({ variant: 'merged', bugRate: 0, runs: 1 });
+  });
+});
+
+describe('progress bar ETA', () => {
+  it('no estimate before the first run; then the remaining runs at the rate so far', () => {
+    expect(etaText(8, 0, 3)).toBe('-');
+    expect(etaText(5, 3, 6)).toBe('10s');
+    expect(etaText(997, 3, 6)).toBe('33m 14s');
+    expect(etaText(99_000, 1000, 200)).toBe('5h 30m');
   });
 });
 
