@@ -61,6 +61,9 @@ export function runOptions(def: ScenarioDef, plan: SweepPlan, seed: number, set:
 
 export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
   const { def, plan, signal } = req;
+  // Not results: invocation.json's record of what this machine gave the sweep.
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const total = gridSize(plan);
   const { recorded, cutBytes, damaged } = openSweepDir(req.dir, { schemaVersion: SCHEMA_VERSION, kind: 'sweep', plan, shard: req.shard ?? null, runs: shardSize(total, req.shard) });
   const todo = [...shardIndices(total, req.shard)].filter((i) => !recorded.has(i));
@@ -109,7 +112,9 @@ export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
     await close();
     req.progress?.stop();
   }
-  writeInvocation(req.dir, { workers: req.workers, threads: threads.size, ran, skipped, interrupted: signal?.aborted === true });
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Math.round(performance.now() - t0);
+  writeInvocation(req.dir, { workers: req.workers, threads: threads.size, ran, skipped, interrupted: signal?.aborted === true, wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   const outcome = { ran, skipped, threads: threads.size, cutBytes, damaged };
   if (signal?.aborted === true) return outcome;
   return { ...outcome, finished: finishSweep(plan, [join(req.dir, RUNS_FILE)], req.dir) };

@@ -182,8 +182,9 @@ export function writeManifest(dir: string, manifest: SweepManifest): void {
 /**
  * invocation.json: what the last `kvmlab sweep` into this directory did — workers asked for,
  * distinct worker threads that ran a task, runs recorded and skipped, whether it was
- * interrupted. Not part of the sweep's results (it differs from machine to machine and run to
- * run), so merge neither reads nor writes it.
+ * interrupted, and its wall and CPU time (all threads), so `cpuMs / wallMs` is the cores it
+ * really got on a shared machine. Not part of the sweep's results (it differs from machine to
+ * machine and run to run), so merge neither reads nor writes it.
  */
 export interface Invocation {
   readonly workers: number;
@@ -191,6 +192,10 @@ export interface Invocation {
   readonly ran: number;
   readonly skipped: number;
   readonly interrupted: boolean;
+  /** From opening the directory to the last run (summary not included). */
+  readonly wallMs: number;
+  /** User + system CPU of the whole process over that time: every worker thread included. */
+  readonly cpuMs: number;
 }
 
 export const INVOCATION_FILE = 'invocation.json';
