@@ -4,7 +4,7 @@
  * per run, a summary, the worst runs with the command that reproduces each; `--shard i/N` for
  * one slice of the grid on a cluster, and `kvmlab sweep merge` to put the slices together.
  */
-import { availableParallelism, constants } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ScenarioDef } from '@kvmlab/hypervisor-core';
@@ -17,6 +17,7 @@ import { kebab, optionFlags, parseScenarioOptions } from '../scenario-options.js
 import { isAll, selectRunVariants } from '../variants.js';
 import { mergeSweeps } from '../sweep/merge.js';
 import { gridSize, parseShard, shardSize, type OptionValue, type SetAxis, type SweepPlan } from '../sweep/plan.js';
+import { interruption } from '../sweep/interruption.js';
 import { createSweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { loadCatalog, scenariosModuleUrl, type ScenarioSource } from '../sweep/scenario-source.js';
@@ -98,28 +99,6 @@ function report(ctx: CliContext, summary: SweepSummary, text: string, json: bool
   if (failed) ctx.status = EXIT_FAILED;
 }
 
-/**
- * Ctrl-C, or SIGTERM (a scheduler preempting the job, `kubectl delete pod`): the sweep stops
- * cleanly — the progress bar gives the terminal back its cursor, the journal keeps every run
- * that finished, whole — instead of dying mid-line. The handlers go once the first signal is
- * seen, so a second Ctrl-C kills at once (Node's default).
- */
-function interruption(): { readonly signal: AbortSignal; readonly seen: () => NodeJS.Signals | undefined; readonly dispose: () => void } {
-  const ac = new AbortController();
-  let seen: NodeJS.Signals | undefined;
-  const names: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  const on = (sig: NodeJS.Signals): void => {
-    seen = sig;
-    dispose();
-    ac.abort();
-  };
-  const dispose = (): void => {
-    for (const n of names) process.removeListener(n, on);
-  };
-  for (const n of names) process.on(n, on);
-  return { signal: ac.signal, seen: () => seen, dispose };
-}
-
 export function registerSweep(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('sweep')
@@ -186,7 +165,7 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
     if (out.finished === undefined) {
       const have = out.skipped + out.ran;
       ctx.io.err(`kvmlab: sweep interrupted by ${sig ?? 'a signal'}: ${have} of ${shardSize(gridSize(plan), shard)} runs recorded in ${dir} (the runs under way were dropped); run the same command again to resume\n`);
-      ctx.status = 128 + (sig !== undefined ? constants.signals[sig] : constants.signals.SIGINT);
+      ctx.status = stop.exitStatus();
       return;
     }
     if (out.skipped > 0) ctx.io.err(`kvmlab: resumed ${dir}: ${out.skipped} run(s) already recorded, ${out.ran} run now\n`);
