@@ -1,7 +1,8 @@
 /**
  * The sweep journal read back after a kill or a crash (src/sweep/store.ts): a line cut short is
  * cut off before the next append, a damaged line is skipped, the last whole line of an index
- * wins, killed runs are tried again; a directory that holds another shard is refused.
+ * wins, killed runs are tried again, a line of another grid position is not taken for this
+ * one's; a directory that holds another shard is refused.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,20 @@ describe('the journal after a kill', () => {
       expect(new Map([...entries].map(([i, e]) => [i, e.status]))).toEqual(last);
     },
   );
+});
+
+describe('lines of another grid', () => {
+  it('a run line whose index is outside the grid or the shard, or whose seed or variant is not its grid position\'s, is damaged', () => {
+    const dir = tmp();
+    openSweepDir(dir, manifest({ index: 0, count: 2 }));
+    const wrongSeed = { ...line(2), seed: 3 };
+    writeFileSync(join(dir, 'runs.jsonl'), `${text(line(0))}${text(line(1))}${text(wrongSeed)}${text(line(10))}${text(line(4))}`);
+    const opened = openSweepDir(dir, manifest({ index: 0, count: 2 }));
+    expect(opened.damaged).toBe(3);
+    expect([...opened.recorded].sort()).toEqual([0, 4]);
+    const out = tmp();
+    expect(writeSortedRuns([join(dir, 'runs.jsonl')], out, { plan })).toEqual([0, 1, 4]);
+  });
 });
 
 describe('the directory', () => {

@@ -15,7 +15,7 @@ export interface Finished {
 
 /** `expect`: the number of runs the directory must hold (merge); fewer throws before any summary is written. */
 export function finishSweep(plan: SweepPlan, journals: readonly string[], outDir: string, expect?: { readonly runs: number; readonly fail: (have: number) => Error }): Finished {
-  const indices = writeSortedRuns(journals, outDir);
+  const indices = writeSortedRuns(journals, outDir, { plan });
   if (expect !== undefined && indices.length !== expect.runs) throw expect.fail(indices.length);
   const b = new SummaryBuilder(plan);
   forEachRun(join(outDir, RUNS_FILE), (l) => b.add(l));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SCHEMA_VERSION } from '../json-output.js';
 import type { RunLine, RunStatus } from './line.js';
-import { planKey, type Shard, type SweepPlan } from './plan.js';
+import { gridRunAt, gridSize, planKey, type Shard, type SweepPlan } from './plan.js';
 
 export const PLAN_FILE = 'sweep.json';
 export const RUNS_FILE = 'runs.jsonl';
@@ -57,8 +57,18 @@ interface Entry {
 
 const STATUSES: ReadonlySet<string> = new Set<RunStatus>(['done', 'crashed', 'killed']);
 
-/** The index and status of a journal line, or undefined if the text is not a whole sweep run. */
-function parseLine(text: string): { index: number; status: RunStatus } | undefined {
+/** Which runs a journal may hold: the plan's grid, or one shard of it. */
+export interface JournalScope {
+  readonly plan: SweepPlan;
+  readonly shard?: Shard | null;
+}
+
+/**
+ * The index and status of a journal line, or undefined if the text is not a whole sweep run —
+ * of this scope's grid when one is given: its index in the grid (and the shard), its seed and
+ * variant those of that grid position.
+ */
+function parseLine(text: string, scope: JournalScope | undefined): { index: number; status: RunStatus } | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -66,8 +76,14 @@ function parseLine(text: string): { index: number; status: RunStatus } | undefin
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const { index, status } = v as { index?: unknown; status?: unknown };
+  const { index, status, seed, variant } = v as { index?: unknown; status?: unknown; seed?: unknown; variant?: unknown };
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || typeof status !== 'string' || !STATUSES.has(status)) return undefined;
+  if (scope !== undefined) {
+    const shard = scope.shard ?? undefined;
+    if (index >= gridSize(scope.plan) || (shard !== undefined && index % shard.count !== shard.index)) return undefined;
+    const g = gridRunAt(scope.plan, index);
+    if (seed !== g.seed || variant !== g.variant) return undefined;
+  }
   return { index, status: status as RunStatus };
 }
 
@@ -81,7 +97,7 @@ export interface Scanned {
 }
 
 /** Reads a journal back, trusting nothing: a kill may cut its last line, a crash may leave garbage. */
-export function scan(buf: Buffer): Scanned {
+export function scan(buf: Buffer, scope?: JournalScope): Scanned {
   const entries = new Map<number, Entry>();
   let pos = 0;
   let damaged = 0;
@@ -89,7 +105,7 @@ export function scan(buf: Buffer): Scanned {
     const nl = buf.indexOf(0x0a, pos);
     if (nl < 0) break;
     if (nl > pos) {
-      const line = parseLine(buf.toString('utf8', pos, nl));
+      const line = parseLine(buf.toString('utf8', pos, nl), scope);
       if (line === undefined) damaged++;
       else entries.set(line.index, { start: pos, end: nl + 1, status: line.status });
     }
@@ -127,7 +143,7 @@ export function openSweepDir(dir: string, manifest: SweepManifest): OpenedSweep 
   const runsFile = join(dir, RUNS_FILE);
   if (!existsSync(runsFile)) return { recorded: new Set(), cutBytes: 0, damaged: 0 };
   const buf = readFileSync(runsFile);
-  const { entries, validEnd, damaged } = scan(buf);
+  const { entries, validEnd, damaged } = scan(buf, manifest);
   // The next append must start a line of its own, not finish the cut one.
   if (validEnd < buf.length) truncateSync(runsFile, validEnd);
   return { recorded: new Set([...entries].filter(([, e]) => e.status !== 'killed').map(([i]) => i)), cutBytes: buf.length - validEnd, damaged };
@@ -139,12 +155,12 @@ export function appendRun(dir: string, line: RunLine): void {
 
 /**
  * Writes `outDir`/runs.jsonl in grid order from the journals given (later files and later
- * lines win) and returns the indices it holds, sorted.
+ * lines win; with a scope, only lines of its grid) and returns the indices it holds, sorted.
  */
-export function writeSortedRuns(journals: readonly string[], outDir: string): readonly number[] {
+export function writeSortedRuns(journals: readonly string[], outDir: string, scope?: JournalScope): readonly number[] {
   const bufs = journals.map((f) => (existsSync(f) ? readFileSync(f) : Buffer.alloc(0)));
   const where = new Map<number, { buf: Buffer; e: Entry }>();
-  for (const buf of bufs) for (const [i, e] of scan(buf).entries) where.set(i, { buf, e });
+  for (const buf of bufs) for (const [i, e] of scan(buf, scope).entries) where.set(i, { buf, e });
   const order = [...where.keys()].sort((a, b) => a - b);
   const out = join(outDir, RUNS_FILE);
   const tmp = `${out}.tmp`;
