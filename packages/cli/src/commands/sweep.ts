@@ -117,7 +117,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--compact', "leave each result's series and details out of runs.jsonl")
     .option('--worst <n>', 'worst runs listed per variant', positiveInt('--worst', 1000), 3)
     .option('--timeout <s>', 'stop a run after this many seconds (it is recorded as killed)', seconds)
-    .option('--scenarios <module.js>', 'take the scenarios from this ES module (exporting `scenarios`) instead of the installed packages')
+    .option('--scenarios <module.js>', 'take the scenarios from this ES module (exporting `scenarios`) instead of the installed packages and kvmlab.config')
     .addHelpText('after', `
 The same seed draws the same workload for every variant, so variants are compared on identical
 workloads. Exit status 1 if any run crashed, was killed or failed a check.
