@@ -120,7 +120,7 @@ export async function runCli(argv: readonly string[], opts: RunCliOptions = {}):
     const needsHost = hosts(command, args);
     const installed = opts.installed ?? (needsHost ? await loadInstalled({ cwd: io.cwd, ...(scan.config !== undefined ? { configFile: scan.config } : {}), useConfig: !scan.noConfig }) : NOTHING_INSTALLED);
     const catalog = opts.catalog ?? new ScenarioCatalog(installed.scenarios);
-    const ctx: CliContext = { io, catalog, installed, version: KVMLAB_VERSION, width, status: EXIT_OK };
+    const ctx: CliContext = { io, catalog, installed, hostedCatalog: opts.catalog === undefined, version: KVMLAB_VERSION, width, status: EXIT_OK };
     registerList(program, ctx);
     registerRun(program, ctx, args);
     registerDemo(program, ctx);

@@ -3,14 +3,16 @@
  * file, one scenario with a randomised workload), run from that folder as a user runs it: the
  * main thread finds the scenario and every worker thread loads the same config to run it, so
  * 1 and 2 workers give the same files, and merged shards equal the unsharded sweep byte for
- * byte. `--config` names the file from elsewhere; `--no-config` leaves it out.
+ * byte. `--config` names the file from elsewhere; `--no-config` leaves it out. A catalog
+ * handed to runCli in-process cannot reach the workers: refused.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunLine } from '../src/sweep/line.js';
-import { expectUsageError, PKG_DIR, spawnCli } from './helpers.js';
+import { fakeScenario } from './fake-scenario.js';
+import { cli, expectUsageError, PKG_DIR, spawnCli } from './helpers.js';
 
 const CONFIG_DIR = join(PKG_DIR, 'test', 'fixtures', 'sweep-config');
 const ARGS = ['sweep', 'ring-drop', '--randomize', '--seeds', '0..5', '--report'];
@@ -64,5 +66,14 @@ describe('kvmlab sweep: a scenario of kvmlab.config.ts', () => {
     expect(r.status, r.stderr).toBe(0);
     expectSameFiles(one, other);
     expectUsageError(spawnCli([...ARGS, '--no-config', '--out', join(root, 'none')], CONFIG_DIR), /unknown scenario "ring-drop"/);
+  });
+});
+
+describe('kvmlab sweep embedded: runCli with a catalog of its own', () => {
+  it('is refused before any run (exit 2): its scenarios cannot reach the worker threads', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'kvmlab-sweep-emb-')), 'o');
+    const r = await cli(['sweep', fakeScenario.name, '--seeds', '0..1', '--out', out], [fakeScenario]);
+    expectUsageError(r, /^kvmlab: sweep runs its scenarios in worker threads, which cannot see a catalog given to runCli: give the scenarios as an ES module with --scenarios$/);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -130,6 +130,8 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
     const source: ScenarioSource = opts.scenarios !== undefined
       ? { kind: 'module', url: scenariosModuleUrl(ctx.io.cwd, opts.scenarios) }
       : { kind: 'installed', ...(ctx.installed.config !== undefined ? { configFile: ctx.installed.config.file } : {}) };
+    // A catalog handed to runCli lives in this thread only: the workers could not find its scenarios.
+    if (source.kind === 'installed' && !ctx.hostedCatalog) throw new UsageError('sweep runs its scenarios in worker threads, which cannot see a catalog given to runCli: give the scenarios as an ES module with --scenarios');
     const catalog = source.kind === 'module' ? await loadCatalog(source) : ctx.catalog;
     const { def, arch } = catalog.resolve(name, opts.arch);
     if (opts.randomize === true && def.randomize === undefined) throw new UsageError(`scenario ${def.name} declares no randomised workload: sweep it without --randomize (or with --set)`);
