@@ -12,7 +12,10 @@
  * ran on fewer threads than asked is an error, not a figure. It also gives the sweep's CPU and
  * wall time: their ratio is the cores the shared machine really gave it, printed for both
  * sides; when the 2-worker sweeps got fewer than 1.5 the speed-up verdict is "noisy" (the
- * ratio then measures the other users of the machine).
+ * ratio then measures the other users of the machine). Each worker thread pays its own
+ * start-up (loading the packages, warming up the JIT: about 1.4 s of CPU per extra worker
+ * measured with 8 runs), so a short pair sweep understates the speed-up; the default 40 runs
+ * amortise it, KVMLAB_BENCH_SWEEP_PAIR_RUNS=8 is for checking that the suite works.
  *
  * Each sample is the built binary run as a user runs it (`node packages/cli/bin/kvmlab.js
  * sweep …` into a fresh directory: nothing resumed), timed by tinybench — one iteration and
