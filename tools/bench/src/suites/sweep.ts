@@ -13,7 +13,7 @@
  * wall time: their ratio is the cores the shared machine really gave it, printed for both
  * sides; when the 2-worker sweeps got fewer than 1.5 the speed-up verdict is "noisy" (the
  * ratio then measures the other users of the machine). Each worker thread pays its own
- * start-up (loading the packages, warming up the JIT: about 1.4 s of CPU per extra worker
+ * start-up (loading the packages, warming up the JIT: 1.4–1.9 s of CPU for the second worker
  * measured with 8 runs), so a short pair sweep understates the speed-up; the default 40 runs
  * amortise it, KVMLAB_BENCH_SWEEP_PAIR_RUNS=8 is for checking that the suite works.
  *
