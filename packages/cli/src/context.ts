@@ -17,6 +17,8 @@ export interface CliIo {
 export interface CliContext {
   readonly io: CliIo;
   readonly catalog: ScenarioCatalog;
+  /** false: `catalog` was handed to runCli (tests, embedding), not built from `installed`. */
+  readonly hostedCatalog: boolean;
   /** The installed feature packages and the user config (host/installed.ts). */
   readonly installed: Installed;
   readonly version: string;

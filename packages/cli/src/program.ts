@@ -45,8 +45,17 @@ export const processIo = (): CliIo => {
 
 const oneLine = (s: string): string => s.trim().replace(/^error: /, '').split('\n')[0]!;
 
-/** Commands whose work needs the hosted packages (and their --help); `affected` only with --run. */
-const HOSTING = new Set(['list', 'run', 'demo', 'caps', 'conform']);
+/**
+ * Commands whose work needs the hosted packages (and their --help); `affected` only with --run,
+ * `sweep` (and `sweep merge`) unless --scenarios names the scenarios' own module.
+ */
+const HOSTING = new Set(['list', 'run', 'demo', 'caps', 'conform', 'sweep']);
+
+const hosts = (command: string | undefined, args: readonly string[]): boolean => {
+  if (command === 'affected') return args.includes('--run');
+  if (command === 'sweep') return !args.some((a) => a === '--scenarios' || a.startsWith('--scenarios='));
+  return command !== undefined && HOSTING.has(command);
+};
 
 /** Global flags that take a value, for the scan before parsing. */
 function scanGlobal(args: readonly string[]): { command?: string; config?: string; noConfig: boolean; debug: boolean } {
@@ -108,10 +117,10 @@ export async function runCli(argv: readonly string[], opts: RunCliOptions = {}):
     const command = scanGlobal(args).command;
     // The feature packages load only when a command needs them: --version, schema and the
     // top-level help never import them.
-    const needsHost = command !== undefined && (HOSTING.has(command) || (command === 'affected' && args.includes('--run')));
+    const needsHost = hosts(command, args);
     const installed = opts.installed ?? (needsHost ? await loadInstalled({ cwd: io.cwd, ...(scan.config !== undefined ? { configFile: scan.config } : {}), useConfig: !scan.noConfig }) : NOTHING_INSTALLED);
     const catalog = opts.catalog ?? new ScenarioCatalog(installed.scenarios);
-    const ctx: CliContext = { io, catalog, installed, version: KVMLAB_VERSION, width, status: EXIT_OK };
+    const ctx: CliContext = { io, catalog, installed, hostedCatalog: opts.catalog === undefined, version: KVMLAB_VERSION, width, status: EXIT_OK };
     registerList(program, ctx);
     registerRun(program, ctx, args);
     registerDemo(program, ctx);

@@ -7,7 +7,8 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { drawRandomized, resolveScenarioOptions } from '@kvmlab/hypervisor-core';
 import { installedScenarios } from '../src/index.js';
-import { gridRunAt, gridSize, parseShard, shardIndices, type SweepPlan } from '../src/sweep/plan.js';
+import { cellCount, cellIndex, gridRunAt, gridSize, parseShard, setOf, shardIndices, type SweepPlan } from '../src/sweep/plan.js';
+import { etaText } from '../src/sweep/progress.js';
 import { reproduceCommand } from '../src/sweep/reproduce.js';
 import { runOptions } from '../src/sweep/run-sweep.js';
 import { parseSeeds, seedAt, seedCount, seedsText } from '../src/sweep/seeds.js';
@@ -47,6 +48,15 @@ describe('the grid and its shards', () => {
     const all = Array.from({ length: n }, (_, i) => [...shardIndices(total, { index: i, count: n })]).flat().sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: total }, (_, i) => i));
   });
+  test.prop([fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }), fc.integer({ min: 1, max: 3 }), fc.nat(500)])(
+    'cellIndex undoes gridRunAt: run i is in cell i mod cells, found again from its variant and --set values',
+    (sizes, nv, i) => {
+      const p = plan({ variants: ['a', 'b', 'c'].slice(0, nv), seeds: [[0, 99]], set: sizes.map((n, k) => ({ option: `o${k}`, values: Array.from({ length: n }, (_, j) => j * 10 + k) })) });
+      const index = i % gridSize(p);
+      const g = gridRunAt(p, index);
+      expect(cellIndex(p, g.variant, setOf(p, { ...g.set, other: 1 }))).toBe(index % cellCount(p));
+    },
+  );
   it('--shard i/N needs 0 ≤ i < N', () => {
     expect(parseShard('3/4')).toEqual({ index: 3, count: 4 });
     expect(() => parseShard('4/4')).toThrow(/need 0 ≤ i < N/);
@@ -111,6 +121,15 @@ describe('summary statistics', () => {
     expect(pre.worst.map((w) => w.index)).toEqual([10, 4]);
     expect(s.failures).toEqual([{ index: 10, seed: 10, variant: 'pre-fix', status: 'crashed', error: 'Error: boom', command: 'kvmlab run s --seed=10' }]);
     expect(s.cells[1]).toMatchObject({ variant: 'merged', bugRate: 0, runs: 1 });
+  });
+});
+
+describe('progress bar ETA', () => {
+  it('no estimate before the first run; then the remaining runs at the rate so far', () => {
+    expect(etaText(8, 0, 3)).toBe('-');
+    expect(etaText(5, 3, 6)).toBe('10s');
+    expect(etaText(997, 3, 6)).toBe('33m 14s');
+    expect(etaText(99_000, 1000, 200)).toBe('5h 30m');
   });
 });
 

@@ -16,10 +16,11 @@ import { checkVariant } from '../runner.js';
 import { kebab, optionFlags, parseScenarioOptions } from '../scenario-options.js';
 import { isAll, selectRunVariants } from '../variants.js';
 import { mergeSweeps } from '../sweep/merge.js';
-import { parseShard, type OptionValue, type SetAxis, type SweepPlan } from '../sweep/plan.js';
+import { gridSize, parseShard, shardSize, type OptionValue, type SetAxis, type SweepPlan } from '../sweep/plan.js';
+import { interruption } from '../sweep/interruption.js';
 import { createSweepProgress } from '../sweep/progress.js';
 import { runSweep } from '../sweep/run-sweep.js';
-import { loadCatalog, scenariosModuleUrl } from '../sweep/scenario-source.js';
+import { loadCatalog, scenariosModuleUrl, type ScenarioSource } from '../sweep/scenario-source.js';
 import { parseSeeds } from '../sweep/seeds.js';
 import type { SweepSummary } from '../sweep/summary.js';
 import { prepareOutputDir } from '../io/output-paths.js';
@@ -116,7 +117,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--compact', "leave each result's series and details out of runs.jsonl")
     .option('--worst <n>', 'worst runs listed per variant', positiveInt('--worst', 1000), 3)
     .option('--timeout <s>', 'stop a run after this many seconds (it is recorded as killed)', seconds)
-    .option('--scenarios <module.js>', 'take the scenarios from this ES module (exporting `scenarios`) instead of the installed packages')
+    .option('--scenarios <module.js>', 'take the scenarios from this ES module (exporting `scenarios`) instead of the installed packages and kvmlab.config')
     .addHelpText('after', `
 The same seed draws the same workload for every variant, so variants are compared on identical
 workloads. Exit status 1 if any run crashed, was killed or failed a check.
@@ -124,8 +125,14 @@ On a cluster: kvmlab sweep … --shard "$JOB_COMPLETION_INDEX/N" --out shared/sh
 then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, "Sweeps").`);
 
   cmd.action(async (name: string, opts: SweepOpts) => {
-    const scenariosModule = opts.scenarios !== undefined ? scenariosModuleUrl(ctx.io.cwd, opts.scenarios) : undefined;
-    const catalog = await loadCatalog(scenariosModule);
+    // The same hosting as `run`: the installed packages and the kvmlab.config file program.ts
+    // loaded (ctx.catalog); the workers load that same file again. --scenarios replaces both.
+    const source: ScenarioSource = opts.scenarios !== undefined
+      ? { kind: 'module', url: scenariosModuleUrl(ctx.io.cwd, opts.scenarios) }
+      : { kind: 'installed', ...(ctx.installed.config !== undefined ? { configFile: ctx.installed.config.file } : {}) };
+    // A catalog handed to runCli lives in this thread only: the workers could not find its scenarios.
+    if (source.kind === 'installed' && !ctx.hostedCatalog) throw new UsageError('sweep runs its scenarios in worker threads, which cannot see a catalog given to runCli: give the scenarios as an ES module with --scenarios');
+    const catalog = source.kind === 'module' ? await loadCatalog(source) : ctx.catalog;
     const { def, arch } = catalog.resolve(name, opts.arch);
     if (opts.randomize === true && def.randomize === undefined) throw new UsageError(`scenario ${def.name} declares no randomised workload: sweep it without --randomize (or with --set)`);
     const plan: SweepPlan = {
@@ -146,14 +153,30 @@ then kvmlab sweep merge shared/shard-* --out shared/merged (see the CLI README, 
     const dir = prepareOutputDir('--out', opts.out ?? `kvmlab-sweep/${def.name}-${arch}`, ctx.io.cwd);
     const workers = opts.workers ?? availableParallelism();
     const progress = createSweepProgress(`${def.name} ${arch}`, ctx.io.progressStream, process.stdout.isTTY === true && ctx.io.progressStream !== undefined);
-    const out = await runSweep({ def, plan, ...(shard ? { shard } : {}), dir, workers, ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}), ...(scenariosModule !== undefined ? { scenariosModule } : {}), progress });
+    const stop = interruption();
+    let out: Awaited<ReturnType<typeof runSweep>>;
+    try {
+      out = await runSweep({ def, plan, ...(shard ? { shard } : {}), dir, workers, ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout * 1000 } : {}), source, progress, signal: stop.signal });
+    } finally {
+      stop.dispose();
+    }
+    const journal = `${dir}/runs.jsonl`;
+    if (out.cutBytes > 0) ctx.io.err(`kvmlab: ${journal}: its last line was cut short (the sweep was killed while writing it): cut off, that run runs again\n`);
+    if (out.damaged > 0) ctx.io.err(`kvmlab: ${journal}: skipped ${out.damaged} damaged line(s) that are not a sweep run; their runs run again\n`);
+    const sig = stop.seen();
+    if (out.finished === undefined) {
+      const have = out.skipped + out.ran;
+      ctx.io.err(`kvmlab: sweep interrupted by ${sig ?? 'a signal'}: ${have} of ${shardSize(gridSize(plan), shard)} runs recorded in ${dir} (the runs under way were dropped); run the same command again to resume\n`);
+      ctx.status = stop.exitStatus();
+      return;
+    }
     if (out.skipped > 0) ctx.io.err(`kvmlab: resumed ${dir}: ${out.skipped} run(s) already recorded, ${out.ran} run now\n`);
-    const files = [`${dir}/runs.jsonl`, `${dir}/summary.json`, `${dir}/summary.txt`];
+    const files = [journal, `${dir}/summary.json`, `${dir}/summary.txt`];
     if (opts.report === true) {
       const { writeSweepReport } = await import('../sweep/report.js');
-      files.push(writeSweepReport(dir, out.summary, ctx.version));
+      files.push(writeSweepReport(dir, out.finished.summary, ctx.version));
     }
-    report(ctx, out.summary, out.text, opts.json === true, files);
+    report(ctx, out.finished.summary, out.finished.text, opts.json === true, files);
   });
 
   // `kvmlab` parses options across subcommands, so `sweep merge … --out D --report --json`

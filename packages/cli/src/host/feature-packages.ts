@@ -32,65 +32,41 @@ export interface FeaturePackage {
   readonly load: () => Promise<LoadedPackage>;
 }
 
-const plugin = (pkg: string, name: string, arches: readonly Arch[], create: () => Plugin): PluginFactory => ({ name, package: pkg, arches, create });
+interface FeatureModule {
+  readonly scenarios: readonly ScenarioDef[];
+}
+
+/** The one plugin a package provides: its arches and how to build it from the loaded module. */
+interface PluginEntry<M> {
+  readonly name: string;
+  readonly arches: readonly Arch[];
+  readonly create: (m: M) => Plugin;
+}
+
+/** A table row: the package, what it provides, its literal import(), and its plugin if any. */
+function feature<M extends FeatureModule>(pkg: string, about: string, scenarios: readonly string[], load: () => Promise<M>, plugin?: PluginEntry<M>): FeaturePackage {
+  return {
+    package: pkg,
+    about,
+    scenarios,
+    plugins: plugin !== undefined ? [plugin.name] : [],
+    load: async () => {
+      const m = await load();
+      const plugins = plugin !== undefined ? [{ name: plugin.name, package: pkg, arches: plugin.arches, create: () => plugin.create(m) }] : [];
+      return { module: m as unknown as Readonly<Record<string, unknown>>, scenarios: m.scenarios, plugins };
+    },
+  };
+}
 
 /** In an order that satisfies `requires` (composition re-orders anyway) and lists depend on. */
 export const FEATURE_PACKAGES: readonly FeaturePackage[] = [
-  {
-    package: '@kvmlab/psci-conduit', about: 'arm64 PSCI/SMCCC conduit', scenarios: [], plugins: ['psci-conduit'],
-    load: async () => {
-      const m = await import('@kvmlab/psci-conduit');
-      return { module: m, scenarios: m.scenarios, plugins: [plugin('@kvmlab/psci-conduit', 'psci-conduit', ['arm64'], () => m.psciConduit())] };
-    },
-  },
-  {
-    package: '@kvmlab/ptp-kvm-core', about: 'ptp_kvm clock arithmetic shared by both arches', scenarios: [], plugins: [],
-    load: async () => {
-      const m = await import('@kvmlab/ptp-kvm-core');
-      return { module: m, scenarios: m.scenarios, plugins: [] };
-    },
-  },
-  {
-    package: '@kvmlab/ptp-kvm-arm64', about: 'ptp_kvm on arm64', scenarios: ['ptp-sync'], plugins: ['ptp-kvm-arm64'],
-    load: async () => {
-      const m = await import('@kvmlab/ptp-kvm-arm64');
-      return { module: m, scenarios: m.scenarios, plugins: [plugin('@kvmlab/ptp-kvm-arm64', 'ptp-kvm-arm64', ['arm64'], () => m.ptpKvmArm64())] };
-    },
-  },
-  {
-    package: '@kvmlab/ptp-kvm-x86', about: 'ptp_kvm / kvmclock on x86_64', scenarios: ['ptp-sync'], plugins: ['ptp-kvm-x86'],
-    load: async () => {
-      const m = await import('@kvmlab/ptp-kvm-x86');
-      return { module: m, scenarios: m.scenarios, plugins: [plugin('@kvmlab/ptp-kvm-x86', 'ptp-kvm-x86', ['x86_64'], () => m.ptpKvmX86())] };
-    },
-  },
-  {
-    package: '@kvmlab/kvm-mmu-pml', about: 'nested PML dirty logging (x86_64)', scenarios: ['vmx-dirty-log', 'nested-migration'], plugins: ['kvm-mmu-pml'],
-    load: async () => {
-      const m = await import('@kvmlab/kvm-mmu-pml');
-      return { module: m, scenarios: m.scenarios, plugins: [plugin('@kvmlab/kvm-mmu-pml', 'kvm-mmu-pml', ['x86_64'], () => m.kvmMmuPml())] };
-    },
-  },
-  {
-    package: '@kvmlab/nvmx-cr3', about: 'nested VMX CR3 on HLT (x86_64)', scenarios: ['nvmx-hlt-cr3'], plugins: ['nvmx-cr3'],
-    load: async () => {
-      const m = await import('@kvmlab/nvmx-cr3');
-      return { module: m, scenarios: m.scenarios, plugins: [plugin('@kvmlab/nvmx-cr3', 'nvmx-cr3', ['x86_64'], () => m.nvmxCr3())] };
-    },
-  },
-  {
-    package: '@kvmlab/x86-compose', about: 'kvm-mmu-pml and nvmx-cr3 composed (x86_64)', scenarios: ['nested-muen-migration'], plugins: [],
-    load: async () => {
-      const m = await import('@kvmlab/x86-compose');
-      return { module: m, scenarios: m.scenarios, plugins: [] };
-    },
-  },
-  {
-    // Also what `conform` runs; it brings koffi, a native FFI module.
-    package: '@kvmlab/linux-kvm', about: 'the Linux KVM ABI: conformance against /dev/kvm (kvmlab conform)', scenarios: [], plugins: [],
-    load: async () => {
-      const m = await import('@kvmlab/linux-kvm');
-      return { module: m, scenarios: m.scenarios, plugins: [] };
-    },
-  },
+  feature('@kvmlab/psci-conduit', 'arm64 PSCI/SMCCC conduit', [], () => import('@kvmlab/psci-conduit'), { name: 'psci-conduit', arches: ['arm64'], create: (m) => m.psciConduit() }),
+  feature('@kvmlab/ptp-kvm-core', 'ptp_kvm clock arithmetic shared by both arches', [], () => import('@kvmlab/ptp-kvm-core')),
+  feature('@kvmlab/ptp-kvm-arm64', 'ptp_kvm on arm64', ['ptp-sync'], () => import('@kvmlab/ptp-kvm-arm64'), { name: 'ptp-kvm-arm64', arches: ['arm64'], create: (m) => m.ptpKvmArm64() }),
+  feature('@kvmlab/ptp-kvm-x86', 'ptp_kvm / kvmclock on x86_64', ['ptp-sync'], () => import('@kvmlab/ptp-kvm-x86'), { name: 'ptp-kvm-x86', arches: ['x86_64'], create: (m) => m.ptpKvmX86() }),
+  feature('@kvmlab/kvm-mmu-pml', 'nested PML dirty logging (x86_64)', ['vmx-dirty-log', 'nested-migration'], () => import('@kvmlab/kvm-mmu-pml'), { name: 'kvm-mmu-pml', arches: ['x86_64'], create: (m) => m.kvmMmuPml() }),
+  feature('@kvmlab/nvmx-cr3', 'nested VMX CR3 on HLT (x86_64)', ['nvmx-hlt-cr3'], () => import('@kvmlab/nvmx-cr3'), { name: 'nvmx-cr3', arches: ['x86_64'], create: (m) => m.nvmxCr3() }),
+  feature('@kvmlab/x86-compose', 'kvm-mmu-pml and nvmx-cr3 composed (x86_64)', ['nested-muen-migration'], () => import('@kvmlab/x86-compose')),
+  // Also what `conform` runs; it brings koffi, a native FFI module.
+  feature('@kvmlab/linux-kvm', 'the Linux KVM ABI: conformance against /dev/kvm (kvmlab conform)', [], () => import('@kvmlab/linux-kvm')),
 ];

@@ -51,7 +51,13 @@ export interface GridRun {
 
 export const combinationCount = (plan: Pick<SweepPlan, 'set'>): number => plan.set.reduce((n, a) => n * a.values.length, 1);
 
-export const gridSize = (plan: Pick<SweepPlan, 'set' | 'seeds' | 'variants'>): number => seedCount(plan.seeds) * combinationCount(plan) * plan.variants.length;
+/**
+ * A cell is one variant × --set combination (what the summary reports on): cell k of the grid
+ * is combination ⌊k / variants⌋ and variant k mod variants, so run i is in cell i mod cells.
+ */
+export const cellCount = (plan: Pick<SweepPlan, 'set' | 'variants'>): number => combinationCount(plan) * plan.variants.length;
+
+export const gridSize = (plan: Pick<SweepPlan, 'set' | 'seeds' | 'variants'>): number => seedCount(plan.seeds) * cellCount(plan);
 
 /** The c-th --set combination (last axis fastest). */
 export function combinationAt(plan: Pick<SweepPlan, 'set'>, c: number): Readonly<Record<string, OptionValue>> {
@@ -66,14 +72,26 @@ export function combinationAt(plan: Pick<SweepPlan, 'set'>, c: number): Readonly
   return Object.fromEntries(plan.set.map((axis) => [axis.option, out[axis.option]!]));
 }
 
+/** The cell of a variant and a --set combination (the inverse of gridRunAt's split). */
+export function cellIndex(plan: Pick<SweepPlan, 'set' | 'variants'>, variant: string, set: Readonly<Record<string, OptionValue>>): number {
+  let combo = 0;
+  for (const axis of plan.set) combo = combo * axis.values.length + axis.values.indexOf(set[axis.option]!);
+  return combo * plan.variants.length + plan.variants.indexOf(variant);
+}
+
+/** A run's --set values, from all its options (key order = the axes' order). */
+export const setOf = (plan: Pick<SweepPlan, 'set'>, options: Readonly<Record<string, OptionValue>>): Readonly<Record<string, OptionValue>> =>
+  Object.fromEntries(plan.set.map((a) => [a.option, options[a.option]!]));
+
 export function gridRunAt(plan: SweepPlan, index: number): GridRun {
   const v = plan.variants.length;
-  const c = combinationCount(plan);
+  const cells = cellCount(plan);
+  const cell = index % cells;
   return {
     index,
-    seed: seedAt(plan.seeds, Math.floor(index / (v * c))),
-    set: combinationAt(plan, Math.floor(index / v) % c),
-    variant: plan.variants[index % v]!,
+    seed: seedAt(plan.seeds, Math.floor(index / cells)),
+    set: combinationAt(plan, Math.floor(cell / v)),
+    variant: plan.variants[cell % v]!,
   };
 }
 

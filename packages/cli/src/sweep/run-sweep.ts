@@ -3,6 +3,11 @@
  * randomised draws, the --set values), then the pool, appending every finished run to the
  * journal as it comes back — runs already recorded there are skipped (resume) — and at the
  * end the runs in grid order and the summary.
+ *
+ * An abort (the CLI's Ctrl-C / SIGTERM) stops the sweep at once: no new run starts, the pool
+ * is torn down, and the runs that were under way are dropped, not recorded as killed — they
+ * were interrupted by the user, not by their own doing, and the re-run (resume) runs them. The
+ * journal then holds only whole lines of finished runs.
  */
 import { join } from 'node:path';
 import { drawRandomized, resolveScenarioOptions, type ScenarioDef } from '@kvmlab/hypervisor-core';
@@ -12,7 +17,8 @@ import type { RunLine, RunStatus } from './line.js';
 import { gridRunAt, gridSize, shardIndices, shardSize, type OptionValue, type Shard, type SweepPlan } from './plan.js';
 import { createPool } from './pool.js';
 import { reproduceCommand } from './reproduce.js';
-import { appendRun, openSweepDir, RUNS_FILE } from './store.js';
+import type { ScenarioSource } from './scenario-source.js';
+import { appendRun, openSweepDir, RUNS_FILE, writeInvocation } from './store.js';
 
 export interface SweepProgress {
   start(total: number, skipped: number): void;
@@ -27,14 +33,24 @@ export interface SweepRequest {
   readonly dir: string;
   readonly workers: number;
   readonly timeoutMs?: number;
-  readonly scenariosModule?: string;
+  /** What the workers load to find `def` again (the main thread loaded it from the same source). */
+  readonly source: ScenarioSource;
   readonly progress?: SweepProgress;
+  /** Aborted: stop now, keep what is recorded, write no summary (outcome.finished is undefined). */
+  readonly signal?: AbortSignal;
 }
 
-export interface SweepOutcome extends Finished {
-  /** Runs this invocation ran, and runs it found already recorded. */
+export interface SweepOutcome {
+  /** Runs this invocation recorded, and runs it found already recorded. */
   readonly ran: number;
   readonly skipped: number;
+  /** Distinct worker threads that ran a task (a replaced worker counts again). */
+  readonly threads: number;
+  /** What resuming found wrong in the journal: bytes of a line a kill cut short (cut off), damaged lines (skipped). */
+  readonly cutBytes: number;
+  readonly damaged: number;
+  /** The runs in grid order and the summary; undefined when the sweep was aborted. */
+  readonly finished?: Finished;
 }
 
 /** The options of run `index`: defaults ← randomised draws ← --set values (a RangeError names a bad draw). */
@@ -44,15 +60,26 @@ export function runOptions(def: ScenarioDef, plan: SweepPlan, seed: number, set:
 }
 
 export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
-  const { def, plan } = req;
+  const { def, plan, signal } = req;
+  // Not results: invocation.json's record of what this machine gave the sweep.
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const total = gridSize(plan);
-  const recorded = openSweepDir(req.dir, { schemaVersion: SCHEMA_VERSION, kind: 'sweep', plan, shard: req.shard ?? null, runs: shardSize(total, req.shard) });
+  const { recorded, cutBytes, damaged } = openSweepDir(req.dir, { schemaVersion: SCHEMA_VERSION, kind: 'sweep', plan, shard: req.shard ?? null, runs: shardSize(total, req.shard) });
   const todo = [...shardIndices(total, req.shard)].filter((i) => !recorded.has(i));
   const skipped = shardSize(total, req.shard) - todo.length;
+  const threads = new Set<number>();
+  let ran = 0;
   req.progress?.start(todo.length, skipped);
   const pool = createPool(req.workers);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= pool.close());
+  const onAbort = (): void => void close();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const record = (line: RunLine): void => {
+    if (signal?.aborted === true) return;
     appendRun(req.dir, line);
+    ran++;
     req.progress?.tick(line.status);
   };
   const runOne = async (index: number): Promise<void> => {
@@ -67,7 +94,8 @@ export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
       return;
     }
     const command = reproduceCommand(def, plan.arch, g.variant, g.seed, options);
-    const reply = await pool.run({ ...(req.scenariosModule !== undefined ? { scenariosModule: req.scenariosModule } : {}), scenario: def.name, arch: plan.arch, variant: g.variant, seed: g.seed, options, compact: plan.compact }, req.timeoutMs);
+    const reply = await pool.run({ source: req.source, scenario: def.name, arch: plan.arch, variant: g.variant, seed: g.seed, options, compact: plan.compact }, req.timeoutMs);
+    if ('thread' in reply) threads.add(reply.thread);
     if (reply.ok) record({ ...base, options, status: 'done', command, result: JSON.parse(reply.json) as ResultJson });
     else record({ ...base, options, status: 'killed' in reply ? 'killed' : 'crashed', command, error: reply.error });
   };
@@ -76,13 +104,18 @@ export async function runSweep(req: SweepRequest): Promise<SweepOutcome> {
     // while it waits in a queue, and memory stays flat however long the grid.
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < todo.length) await runOne(todo[next++]!);
+      while (next < todo.length && signal?.aborted !== true) await runOne(todo[next++]!);
     };
     await Promise.all(Array.from({ length: Math.max(1, req.workers) }, lane));
   } finally {
-    await pool.close();
+    signal?.removeEventListener('abort', onAbort);
+    await close();
     req.progress?.stop();
   }
-  const finished = finishSweep(plan, [join(req.dir, RUNS_FILE)], req.dir);
-  return { ...finished, ran: todo.length, skipped };
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Math.round(performance.now() - t0);
+  writeInvocation(req.dir, { workers: req.workers, threads: threads.size, ran, skipped, interrupted: signal?.aborted === true, wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+  const outcome = { ran, skipped, threads: threads.size, cutBytes, damaged };
+  if (signal?.aborted === true) return outcome;
+  return { ...outcome, finished: finishSweep(plan, [join(req.dir, RUNS_FILE)], req.dir) };
 }

@@ -1,19 +1,21 @@
 /**
  * A sweep's directory: sweep.json (the plan and the shard), runs.jsonl (one line per run),
- * summary.json / summary.txt and, with --report, report.html.
+ * summary.json / summary.txt, with --report report.html, and invocation.json (what the last
+ * invocation did; not a result).
  *
  * runs.jsonl is a journal while the sweep runs: each run is appended when it finishes, in
  * whatever order the workers finish, so a sweep that is killed keeps every finished run and
  * a re-run into the same directory skips them (resume). At the end the file is rewritten in
  * grid order (the last record of an index wins), so its bytes do not depend on the number of
- * workers or on the order they finished in.
+ * workers or on the order they finished in. Read back, the journal is trusted for nothing:
+ * a line a kill cut short is cut off, a damaged one skipped, and their runs run again.
  */
-import { appendFileSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SCHEMA_VERSION } from '../json-output.js';
 import type { RunLine, RunStatus } from './line.js';
-import { planKey, type Shard, type SweepPlan } from './plan.js';
+import { gridRunAt, gridSize, planKey, type Shard, type SweepPlan } from './plan.js';
 
 export const PLAN_FILE = 'sweep.json';
 export const RUNS_FILE = 'runs.jsonl';
@@ -53,53 +55,98 @@ interface Entry {
   readonly status: RunStatus;
 }
 
-const INDEX = /^\{"index":(\d+),/;
-const STATUS = /"status":"(done|crashed|killed)"/;
+const STATUSES: ReadonlySet<string> = new Set<RunStatus>(['done', 'crashed', 'killed']);
 
-/**
- * Every complete line of a journal, by index (a later line of the same index wins). A last
- * line without its newline (the sweep was killed while writing it) is ignored.
- */
-function scan(buf: Buffer): { entries: Map<number, Entry>; validEnd: number } {
-  const entries = new Map<number, Entry>();
-  let pos = 0;
-  let validEnd = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
-    if (nl < 0) break;
-    const head = buf.toString('utf8', pos, Math.min(nl, pos + 32));
-    const m = INDEX.exec(head);
-    const s = m !== null ? STATUS.exec(buf.toString('utf8', pos, Math.min(nl, pos + 64 * 1024))) : null;
-    if (m === null || s === null) throw new UsageError(`runs.jsonl: line at byte ${pos} is not a sweep run`);
-    entries.set(Number(m[1]), { start: pos, end: nl + 1, status: s[1] as RunStatus });
-    pos = nl + 1;
-    validEnd = pos;
-  }
-  return { entries, validEnd };
+/** Which runs a journal may hold: the plan's grid, or one shard of it. */
+export interface JournalScope {
+  readonly plan: SweepPlan;
+  readonly shard?: Shard | null;
 }
 
 /**
- * Creates the directory (or checks that it holds this same sweep) and returns the runs already
- * recorded there: finished and crashed runs are kept; killed runs are tried again.
+ * The index and status of a journal line, or undefined if the text is not a whole sweep run —
+ * of this scope's grid when one is given: its index in the grid (and the shard), its seed and
+ * variant those of that grid position.
  */
-export function openSweepDir(dir: string, manifest: SweepManifest): ReadonlySet<number> {
+function parseLine(text: string, scope: JournalScope | undefined): { index: number; status: RunStatus } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { index, status, seed, variant } = v as { index?: unknown; status?: unknown; seed?: unknown; variant?: unknown };
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || typeof status !== 'string' || !STATUSES.has(status)) return undefined;
+  if (scope !== undefined) {
+    const shard = scope.shard ?? undefined;
+    if (index >= gridSize(scope.plan) || (shard !== undefined && index % shard.count !== shard.index)) return undefined;
+    const g = gridRunAt(scope.plan, index);
+    if (seed !== g.seed || variant !== g.variant) return undefined;
+  }
+  return { index, status: status as RunStatus };
+}
+
+export interface Scanned {
+  /** Every whole line that is a sweep run, by index (a later line of the same index wins). */
+  readonly entries: ReadonlyMap<number, Entry>;
+  /** End of the last whole line: bytes after it are a line cut short (the sweep was killed while writing it). */
+  readonly validEnd: number;
+  /** Whole lines that are not a sweep run (damaged: a disk that filled up, a crash of the machine); skipped, so their runs count as not done. */
+  readonly damaged: number;
+}
+
+/** Reads a journal back, trusting nothing: a kill may cut its last line, a crash may leave garbage. */
+export function scan(buf: Buffer, scope?: JournalScope): Scanned {
+  const entries = new Map<number, Entry>();
+  let pos = 0;
+  let damaged = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    if (nl > pos) {
+      const line = parseLine(buf.toString('utf8', pos, nl), scope);
+      if (line === undefined) damaged++;
+      else entries.set(line.index, { start: pos, end: nl + 1, status: line.status });
+    }
+    pos = nl + 1;
+  }
+  return { entries, validEnd: pos, damaged };
+}
+
+/** tmp file + rename: a kill leaves the old file or the new one, never half of one. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export interface OpenedSweep {
+  /** Runs already recorded: finished and crashed runs are kept; killed runs are tried again. */
+  readonly recorded: ReadonlySet<number>;
+  /** Bytes of a line cut short that were cut off the journal, and damaged lines skipped. */
+  readonly cutBytes: number;
+  readonly damaged: number;
+}
+
+const shardName = (s: Shard | null): string => (s === null ? 'the whole grid' : `shard ${s.index}/${s.count}`);
+
+/** Creates the directory (or checks that it holds this same sweep) and reads what is recorded there. */
+export function openSweepDir(dir: string, manifest: SweepManifest): OpenedSweep {
   mkdirSync(dir, { recursive: true });
   const planFile = join(dir, PLAN_FILE);
   if (existsSync(planFile)) {
     const old = readManifest(dir);
-    const same = planKey(old.plan) === planKey(manifest.plan) && JSON.stringify(old.shard) === JSON.stringify(manifest.shard);
-    if (!same) throw new UsageError(`${dir} holds another sweep (${old.plan.scenario}, seeds and options as in its ${PLAN_FILE}); resume it with the same arguments or give another --out`);
-  } else writeFileSync(planFile, manifestText(manifest));
+    if (planKey(old.plan) !== planKey(manifest.plan)) throw new UsageError(`${dir} holds another sweep (${old.plan.scenario}, seeds and options as in its ${PLAN_FILE}); resume it with the same arguments or give another --out`);
+    if (JSON.stringify(old.shard) !== JSON.stringify(manifest.shard)) throw new UsageError(`${dir} holds ${shardName(old.shard)} of this sweep, not ${shardName(manifest.shard)}: give each shard its own --out`);
+  } else writeFileAtomic(planFile, manifestText(manifest));
   const runsFile = join(dir, RUNS_FILE);
-  if (!existsSync(runsFile)) return new Set();
+  if (!existsSync(runsFile)) return { recorded: new Set(), cutBytes: 0, damaged: 0 };
   const buf = readFileSync(runsFile);
-  const { entries, validEnd } = scan(buf);
-  if (validEnd < buf.length) {
-    const fd = openSync(runsFile, 'r+');
-    ftruncateSync(fd, validEnd);
-    closeSync(fd);
-  }
-  return new Set([...entries].filter(([, e]) => e.status !== 'killed').map(([i]) => i));
+  const { entries, validEnd, damaged } = scan(buf, manifest);
+  // The next append must start a line of its own, not finish the cut one.
+  if (validEnd < buf.length) truncateSync(runsFile, validEnd);
+  return { recorded: new Set([...entries].filter(([, e]) => e.status !== 'killed').map(([i]) => i)), cutBytes: buf.length - validEnd, damaged };
 }
 
 export function appendRun(dir: string, line: RunLine): void {
@@ -108,12 +155,12 @@ export function appendRun(dir: string, line: RunLine): void {
 
 /**
  * Writes `outDir`/runs.jsonl in grid order from the journals given (later files and later
- * lines win) and returns the indices it holds, sorted.
+ * lines win; with a scope, only lines of its grid) and returns the indices it holds, sorted.
  */
-export function writeSortedRuns(journals: readonly string[], outDir: string): readonly number[] {
+export function writeSortedRuns(journals: readonly string[], outDir: string, scope?: JournalScope): readonly number[] {
   const bufs = journals.map((f) => (existsSync(f) ? readFileSync(f) : Buffer.alloc(0)));
   const where = new Map<number, { buf: Buffer; e: Entry }>();
-  for (const buf of bufs) for (const [i, e] of scan(buf).entries) where.set(i, { buf, e });
+  for (const buf of bufs) for (const [i, e] of scan(buf, scope).entries) where.set(i, { buf, e });
   const order = [...where.keys()].sort((a, b) => a - b);
   const out = join(outDir, RUNS_FILE);
   const tmp = `${out}.tmp`;
@@ -145,5 +192,30 @@ export function forEachRun(file: string, fn: (line: RunLine) => void): void {
 
 export function writeManifest(dir: string, manifest: SweepManifest): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, PLAN_FILE), manifestText(manifest));
+  writeFileAtomic(join(dir, PLAN_FILE), manifestText(manifest));
+}
+
+/**
+ * invocation.json: what the last `kvmlab sweep` into this directory did — workers asked for,
+ * distinct worker threads that ran a task, runs recorded and skipped, whether it was
+ * interrupted, and its wall and CPU time (all threads), so `cpuMs / wallMs` is the cores it
+ * really got on a shared machine. Not part of the sweep's results (it differs from machine to
+ * machine and run to run), so merge neither reads nor writes it.
+ */
+export interface Invocation {
+  readonly workers: number;
+  readonly threads: number;
+  readonly ran: number;
+  readonly skipped: number;
+  readonly interrupted: boolean;
+  /** From opening the directory to the last run (summary not included). */
+  readonly wallMs: number;
+  /** User + system CPU of the whole process over that time: every worker thread included. */
+  readonly cpuMs: number;
+}
+
+export const INVOCATION_FILE = 'invocation.json';
+
+export function writeInvocation(dir: string, inv: Invocation): void {
+  writeFileAtomic(join(dir, INVOCATION_FILE), `${JSON.stringify(inv, null, 2)}\n`);
 }

@@ -8,7 +8,7 @@
 import { SCHEMA_VERSION } from '../json-output.js';
 import type { RunLine } from './line.js';
 import { seedCount } from './seeds.js';
-import { gridSize, type OptionValue, type SweepPlan } from './plan.js';
+import { cellIndex, gridSize, setOf, type OptionValue, type SweepPlan } from './plan.js';
 
 export interface FigureStats {
   readonly label: string;
@@ -21,13 +21,17 @@ export interface FigureStats {
   readonly max: number;
 }
 
-export interface WorstRun {
-  readonly index: number;
-  readonly seed: number;
-  readonly status: string;
+/** Where a run is and how to replay it: the fields of its line that the summary repeats. */
+type RunRef = Pick<RunLine, 'index' | 'seed' | 'status' | 'command'>;
+
+export interface WorstRun extends RunRef {
   readonly verdict: string | null;
   readonly headline: string;
-  readonly command: string;
+}
+
+export interface SweepFailure extends RunRef {
+  readonly variant: string;
+  readonly error: string;
 }
 
 export interface CellSummary {
@@ -46,23 +50,19 @@ export interface CellSummary {
   readonly worst: readonly WorstRun[];
 }
 
-export interface SweepSummary {
+/** The plan's fields the summary repeats (its JSON keeps them in build()'s order). */
+type PlanEcho = Pick<SweepPlan, 'kvmlabVersion' | 'scenario' | 'package' | 'arch' | 'randomize' | 'distributions' | 'set'>;
+
+export interface SweepSummary extends PlanEcho {
   readonly schemaVersion: typeof SCHEMA_VERSION;
   readonly kind: 'sweep-summary';
-  readonly kvmlabVersion: string;
-  readonly scenario: string;
-  readonly package: string;
-  readonly arch: string;
   readonly seeds: number;
   readonly gridRuns: number;
   /** Runs recorded (less than gridRuns for a shard, or a sweep still under way). */
   readonly recorded: number;
-  readonly randomize: boolean;
-  readonly distributions: Readonly<Record<string, string>>;
-  readonly set: SweepPlan['set'];
   readonly cells: readonly CellSummary[];
   /** Every crashed or killed run (index order), with its seed and command. */
-  readonly failures: readonly { readonly index: number; readonly seed: number; readonly variant: string; readonly status: string; readonly error: string; readonly command: string }[];
+  readonly failures: readonly SweepFailure[];
 }
 
 const VERDICT_RANK: Readonly<Record<string, number>> = { fail: 3, 'bug-reproduced': 2, ok: 1, pass: 1 };
@@ -94,11 +94,10 @@ const worse = (a: readonly number[], b: readonly number[]): boolean => {
 /** Nearest-rank percentile of sorted values. */
 const rank = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
-const cellKey = (variant: string, set: Readonly<Record<string, OptionValue>>): string => JSON.stringify([variant, set]);
-
 export class SummaryBuilder {
-  private readonly cells = new Map<string, Acc>();
-  private readonly failures: SweepSummary['failures'][number][] = [];
+  /** By cell index (plan.ts): sorted, they are in the plan's order. */
+  private readonly cells = new Map<number, Acc>();
+  private readonly failures: SweepFailure[] = [];
   private recorded = 0;
 
   constructor(private readonly plan: SweepPlan) {}
@@ -106,8 +105,8 @@ export class SummaryBuilder {
   /** Lines must come in grid order (ties in the worst list go to the earlier run). */
   add(l: RunLine): void {
     this.recorded++;
-    const set = Object.fromEntries(this.plan.set.map((a) => [a.option, l.options[a.option]!]));
-    const key = cellKey(l.variant, set);
+    const set = setOf(this.plan, l.options);
+    const key = cellIndex(this.plan, l.variant, set);
     let c = this.cells.get(key);
     if (c === undefined) {
       c = { variant: l.variant, set, runs: 0, verdicts: {}, crashed: 0, killed: 0, headline: '', figures: new Map(), worst: [] };
@@ -152,7 +151,7 @@ export class SummaryBuilder {
   build(): SweepSummary {
     const p = this.plan;
     // Cells in the plan's order: --set combinations, then variants.
-    const cells = [...this.cells.values()].sort((a, b) => cellOrder(p, a) - cellOrder(p, b)).map((c): CellSummary => {
+    const cells = [...this.cells].sort(([a], [b]) => a - b).map(([, c]): CellSummary => {
       const done = Object.values(c.verdicts).reduce((x, y) => x + y, 0);
       return {
         variant: c.variant,
@@ -188,10 +187,4 @@ export class SummaryBuilder {
       failures: this.failures,
     };
   }
-}
-
-function cellOrder(p: SweepPlan, c: Acc): number {
-  let combo = 0;
-  for (const axis of p.set) combo = combo * axis.values.length + axis.values.indexOf(c.set[axis.option]!);
-  return combo * p.variants.length + p.variants.indexOf(c.variant);
 }

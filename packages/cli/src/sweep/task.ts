@@ -1,10 +1,11 @@
 /** What the main thread sends a sweep worker, and what comes back (structured-clone data). */
 import type { Arch } from '@kvmlab/hypervisor-core';
 import type { OptionValue } from './plan.js';
+import type { ScenarioSource } from './scenario-source.js';
 
 export interface WorkerTask {
-  /** An ES module exporting `scenarios` (ScenarioDef[]); undefined: the installed packages. */
-  readonly scenariosModule?: string;
+  /** Where the scenario comes from (the installed packages and config, or a --scenarios module). */
+  readonly source: ScenarioSource;
   readonly scenario: string;
   readonly arch: Arch;
   readonly variant: string;
@@ -13,5 +14,9 @@ export interface WorkerTask {
   readonly compact: boolean;
 }
 
-/** ok: the result's JSON text (as `kvmlab run --json` has it); else what the run threw. */
-export type WorkerReply = { readonly ok: true; readonly json: string } | { readonly ok: false; readonly error: string };
+/**
+ * ok: the result's JSON text (as `kvmlab run --json` has it); else what the run threw.
+ * `thread`: the worker thread's id (worker_threads.threadId), so a sweep can say how many
+ * threads really ran its tasks.
+ */
+export type WorkerReply = ({ readonly ok: true; readonly json: string } | { readonly ok: false; readonly error: string }) & { readonly thread: number };
