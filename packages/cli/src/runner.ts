@@ -5,6 +5,7 @@
 import type { Arch, ScenarioDef, ScenarioOptionValues, ScenarioResult } from '@kvmlab/hypervisor-core';
 import type { ScenarioCatalog } from './catalog.js';
 import { UsageError } from './errors.js';
+import { releaseAfterRun } from './host/release-memory.js';
 import { resultJson as resultSchema, resultToJson, type ResultJson } from './json-output.js';
 import type { Progress } from './progress.js';
 import { parseScenarioOptions } from './scenario-options.js';
@@ -99,6 +100,8 @@ export function runDemo(catalog: ScenarioCatalog, seed: number, progress: Progre
     } catch (e) {
       errors.push({ scenario: p.def.name, arch: p.arch, variant: p.variant, message: e instanceof Error ? e.message : String(e) });
     }
+    // The finished run's memory goes before the next run (or the report) allocates its own.
+    releaseAfterRun(plan[i + 1]?.def === p.def);
   });
   progress.update(1);
   progress.stop();

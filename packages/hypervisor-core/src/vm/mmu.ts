@@ -119,6 +119,14 @@ export class WriteProtectMmu implements Mmu {
 
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {
     const out = new Uint8Array(length);
+    // L1, below 2^53: the page arithmetic in doubles, as guestWrite does (one conversion).
+    if (!vcpu.x86.guestMode) {
+      const base = Number(gpa);
+      if (base + length < EXACT_LIMIT_NUMBER) {
+        this.readNumber(vcpu, gpa, base, out);
+        return out;
+      }
+    }
     let done = 0;
     while (done < length) {
       const at = gpa + BigInt(done);
@@ -136,5 +144,21 @@ export class WriteProtectMmu implements Mmu {
       done += n;
     }
     return out;
+  }
+
+  /** guestRead() of `out.length` bytes at `base` (= Number(gpa), exact) in L1. */
+  private readNumber(vcpu: Vcpu, gpa: bigint, base: number, out: Uint8Array): void {
+    const length = out.length;
+    let done = 0;
+    while (done < length) {
+      const addr = base + done;
+      const gfn = Math.floor(addr / PAGE_BYTES);
+      const inPage = addr - gfn * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, length - done);
+      const slot = this.vm.memslots.findByGfnNumber(gfn);
+      if (slot === undefined) out.set(vcpu.mmioExit(gpa + BigInt(done), false, new Uint8Array(n)), done);
+      else slot.backing.read((gfn - slot.baseGfnNumber) * PAGE_BYTES + inPage, out, done, n);
+      done += n;
+    }
   }
 }

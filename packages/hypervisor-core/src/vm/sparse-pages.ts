@@ -42,40 +42,52 @@ export class SparsePages {
     return p;
   }
 
-  /** Calls `fn` for each page-sized piece of [offset, offset + len): page, offset in page, bytes, bytes done before. */
-  private each(offset: number, len: number, fn: (index: number, inPage: number, n: number, done: number) => void): void {
+  // read/write/fill walk the range page by page inline, without a callback per piece: the
+  // pvclock and clock-pairing areas KVM and the guest touch thousands of times a virtual second
+  // are 32 and 64 bytes, where the call overhead was most of the cost.
+
+  /** Copies `len` bytes from byte offset `offset` into `out` at `outOffset`. */
+  read(offset: number, out: Uint8Array, outOffset: number, len: number): void {
     let done = 0;
     while (done < len) {
       const pos = offset + done;
       const index = Math.floor(pos / PAGE_BYTES);
       const inPage = pos - index * PAGE_BYTES;
       const n = Math.min(PAGE_BYTES - inPage, len - done);
-      fn(index, inPage, n, done);
+      const p = this.pages.get(index);
+      const at = outOffset + done;
+      if (p === undefined) out.fill(0, at, at + n);
+      else out.set(p.subarray(inPage, inPage + n), at);
       done += n;
     }
   }
 
-  /** Copies `len` bytes from byte offset `offset` into `out` at `outOffset`. */
-  read(offset: number, out: Uint8Array, outOffset: number, len: number): void {
-    this.each(offset, len, (index, inPage, n, done) => {
-      const p = this.pages.get(index);
-      if (p === undefined) out.fill(0, outOffset + done, outOffset + done + n);
-      else out.set(p.subarray(inPage, inPage + n), outOffset + done);
-    });
-  }
-
   /** Copies `len` bytes of `src` (from `srcOffset`) to byte offset `offset`. */
   write(offset: number, src: Uint8Array, srcOffset: number, len: number): void {
-    this.each(offset, len, (index, inPage, n, done) => {
-      this.page(index).set(src.subarray(srcOffset + done, srcOffset + done + n), inPage);
-    });
+    let done = 0;
+    while (done < len) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE_BYTES);
+      const inPage = pos - index * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, len - done);
+      const p = this.page(index);
+      const from = srcOffset + done;
+      p.set(src.subarray(from, from + n), inPage);
+      done += n;
+    }
   }
 
   /** Fills `len` bytes at `offset` with `value` (a host memset); zeros allocate nothing new. */
   fill(offset: number, len: number, value: number): void {
-    this.each(offset, len, (index, inPage, n) => {
+    let done = 0;
+    while (done < len) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE_BYTES);
+      const inPage = pos - index * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, len - done);
       if (value !== 0 || this.pages.has(index)) this.page(index).fill(value, inPage, inPage + n);
-    });
+      done += n;
+    }
   }
 
   /** Indices of materialised pages, ascending. */

@@ -121,21 +121,21 @@ export function newVmState(host: HostClock): KvmclockVmState {
 function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo, 'version'>): boolean {
   // Fast path (same memory, same dirty page): an area inside one page is one slot, so its 32
   // bytes read and write whole or not at all; and a host update is one event of the model, so
-  // the odd version between the kernel's three writes is never seen by a guest. One read and
-  // one write of the final bytes leave guest memory exactly as the three writes do.
+  // the odd version between the kernel's three writes is never seen by a guest. The bytes are
+  // read and rewritten in place in the slot's page, as kvm_write_guest_cached() does through
+  // the cached host mapping: guest memory and the dirty bit end exactly as after
+  // kvm_read_guest() + kvm_write_guest() of the final bytes (no slot: the read fails).
   if ((gpa & 0xfffn) + BigInt(PVCLOCK_VCPU_TIME_INFO_SIZE) <= 0x1000n && gpa >= 0n) {
-    let cur: Uint8Array;
-    try {
-      cur = vm.kvmReadGuest(gpa, PVCLOCK_VCPU_TIME_INFO_SIZE);
-    } catch {
-      return false; // kvm_read_guest_cached failed: no update
-    }
-    const version = (cur[0]! | (cur[1]! << 8) | (cur[2]! << 16) | (cur[3]! << 24)) >>> 0;
+    const gfn = gpa >> 12n;
+    const slot = vm.memslots.findByGfn(gfn);
+    if (slot === undefined) return false; // kvm_read_guest_cached failed: no update
+    const page = slot.backing.page(Number(gfn) - slot.baseGfnNumber);
+    const o = Number(gpa & 0xfffn);
+    const version = (page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24)) >>> 0;
     const start = (version & 1) === 1 ? version + 1 : version;
     const even = (start + 2) >>> 0;
-    const guestFlags = cur[PVCLOCK_OFFSETS.flags]!;
-    const d = new DataView(cur.buffer, cur.byteOffset, PVCLOCK_VCPU_TIME_INFO_SIZE);
-    encodePvclockInto(d, {
+    const guestFlags = page[o + PVCLOCK_OFFSETS.flags]!;
+    encodePvclockInto(new DataView(page.buffer, page.byteOffset + o, PVCLOCK_VCPU_TIME_INFO_SIZE), {
       version: even,
       tscTimestamp: info.tscTimestamp,
       systemTime: info.systemTime,
@@ -143,7 +143,7 @@ function kvmSetupPvclockPage(vm: Vm, gpa: bigint, info: Omit<PvclockVcpuTimeInfo
       tscShift: info.tscShift,
       flags: info.flags | (guestFlags & PVCLOCK_GUEST_STOPPED),
     });
-    vm.kvmWriteGuest(gpa, cur);
+    vm.markPageDirty(gfn);
     return true;
   }
   let head: Uint8Array;
