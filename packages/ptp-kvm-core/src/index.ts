@@ -46,6 +46,8 @@ export {
   STEAL_GSD,
   PTP_SYNC_ERROR_SOURCES,
   PRECISE_IDEAL_BOUND_NS,
+  PRECISE_IDEAL_BOUND_NS_X86,
+  preciseIdealBoundNs,
   type ErrorSourceInfo,
   type HostNtpSlew,
   type StealModel,

@@ -1,5 +1,5 @@
 import { resolveScenarioOptions, type ScenarioResult } from '@kvmlab/hypervisor-core';
-import { PRECISE_IDEAL_BOUND_NS, type MethodSummary } from '@kvmlab/ptp-kvm-core';
+import { PRECISE_IDEAL_BOUND_NS, PRECISE_IDEAL_BOUND_NS_X86, preciseIdealBoundNs, type MethodSummary } from '@kvmlab/ptp-kvm-core';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { MSR_KVM_SYSTEM_TIME_NEW, scenarios } from '../src/index.js';
@@ -73,13 +73,21 @@ describe('x86 trace events (kernel tracepoint names, real virtual times)', () =>
 
 describe('the documented PRECISE bound (x86)', () => {
   test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 0, max: 100, noNaN: true })], { numRuns: 5 })(
-    'on an ideal host, for any seed and VMCALL latency, PRECISE stays within PRECISE_IDEAL_BOUND_NS after convergence',
+    'on an ideal host, for any seed and VMCALL latency, PRECISE stays within PRECISE_IDEAL_BOUND_NS_X86 after convergence',
     (seed, latencyScale) => {
       const p = methods(run('merged', { hostNtpSlewPpb: 0, durationS: 64, latencyScale }, seed)).precise!;
       expect(p.convergenceS).not.toBeNull();
-      expect(p.offset.maxAbsNs).toBeLessThanOrEqual(PRECISE_IDEAL_BOUND_NS);
+      expect(p.offset.maxAbsNs).toBeLessThanOrEqual(PRECISE_IDEAL_BOUND_NS_X86);
     },
   );
+
+  it('x86 has one conversion more than arm64, so one ns more of bound; the runs that found it reach it', () => {
+    expect([PRECISE_IDEAL_BOUND_NS, PRECISE_IDEAL_BOUND_NS_X86]).toEqual([3, 4]);
+    expect([preciseIdealBoundNs('arm64'), preciseIdealBoundNs('x86_64')]).toEqual([3, 4]);
+    // the counterexamples the property found against the former 3 ns x86 bound
+    expect(methods(run('merged', { hostNtpSlewPpb: 0, durationS: 64, latencyScale: 100 }, 10)).precise!.offset.maxAbsNs).toBe(4);
+    expect(methods(run('merged', { hostNtpSlewPpb: 0, durationS: 64, latencyScale: 10 }, 2)).precise!.offset.maxAbsNs).toBe(4);
+  });
 });
 
 describe('chronyc reach', () => {
