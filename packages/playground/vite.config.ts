@@ -7,7 +7,12 @@ const conditions = ['@kvmlab/source', 'module', 'browser', 'development|producti
 export default defineConfig({
   root: fileURLToPath(new URL('./web', import.meta.url)),
   base: './',
-  resolve: { conditions },
+  resolve: {
+    conditions,
+    // The CLI's chart renderer loads ECharts with Node's createRequire (fast in Node); the page
+    // takes the same charts from the browser variant of that one module.
+    alias: [{ find: /^\.\/echarts-lib\.js$/, replacement: fileURLToPath(new URL('../cli/src/report/render/echarts-lib.browser.ts', import.meta.url)) }],
+  },
   worker: { format: 'es' },
   build: {
     outDir: process.env['KVMLAB_PLAYGROUND_OUT'] ?? fileURLToPath(new URL('./app', import.meta.url)),

@@ -15,11 +15,14 @@ export interface SweepPool {
   close(): Promise<void>;
 }
 
-/** The worker module: the built worker.js, or in a source checkout the tsx bootstrap. */
+/**
+ * The worker module: bin/sweep-worker.cjs, a CommonJS entry that import()s the built worker.js
+ * (why CommonJS: that file's comment), or in a source checkout the tsx bootstrap.
+ */
 function workerFile(): { filename: string; execArgv: string[] } {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return { filename: new URL('./worker-source.mjs', here).href, execArgv: ['--conditions=@kvmlab/source'] };
-  return { filename: new URL('./worker.js', here).href, execArgv: [] };
+  return { filename: new URL('../../bin/sweep-worker.cjs', here).href, execArgv: [] };
 }
 
 export function createPool(workers: number): SweepPool {

@@ -4,13 +4,8 @@
  * (Liberation Sans where Arial is missing), which ECharts' own text measurement assumes in
  * Node, so labels it places apart stay apart in the browser.
  */
-import { createRequire } from 'node:module';
 import type * as EChartsModule from 'echarts';
-
-// ECharts' single-file build (the package's `require` entry, dist/echarts.js): the same code as
-// its ESM entry, which Node would load as some 700 modules, one resolve and compile each —
-// about half a second of every `kvmlab demo`; the bundle loads in about a tenth of that.
-const echarts = createRequire(import.meta.url)('echarts') as typeof EChartsModule;
+import { echarts } from './echarts-lib.js';
 
 export const FONT = 'Arial, Liberation Sans, Helvetica, sans-serif';
 
