@@ -101,7 +101,7 @@ describe('error sources (named, switchable)', () => {
     expect(slewed.offset.rmsNs).toBeGreaterThan(2 * ideal.offset.rmsNs);
     expect(slewed.offset.rmsNs).toBeGreaterThan(1);
   });
-  it('steal time shifts the RFC half-delay guest further ahead (half of each preemption is added) and leaves PRECISE within its bound', () => {
+  it('steal time shifts the RFC half-delay guest further ahead (half of each preemption is added); PRECISE (seed 1) stays within its ideal bound', () => {
     const opts = { hostNtpSlewPpb: 0, durationS: 300 };
     const calm = methods(run('rfc-v4', opts))['half-delay']!;
     const stolen = methods(run('rfc-v4', { ...opts, stealPct: 2 }))['half-delay']!;
@@ -116,12 +116,26 @@ describe('error sources (named, switchable)', () => {
 });
 
 describe('the documented PRECISE bound', () => {
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 0, max: 100, noNaN: true }), fc.constantFrom(0, 1, 5)], { numRuns: 8 })(
-    'on an ideal host, for any seed, hypercall latency and steal, PRECISE stays within PRECISE_IDEAL_BOUND_NS of the host after convergence',
-    (seed, latencyScale, stealPct) => {
-      const p = methods(run('merged', { hostNtpSlewPpb: 0, durationS: 120, latencyScale, stealPct }, seed)).precise!;
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 0, max: 100, noNaN: true })], { numRuns: 8 })(
+    'on an ideal host (no NTP slewing, no steal), for any seed and hypercall latency, PRECISE stays within PRECISE_IDEAL_BOUND_NS of the host after convergence',
+    (seed, latencyScale) => {
+      const p = methods(run('merged', { hostNtpSlewPpb: 0, durationS: 120, latencyScale }, seed)).precise!;
       expect(p.convergenceS).not.toBeNull();
       expect(p.offset.maxAbsNs).toBeLessThanOrEqual(PRECISE_IDEAL_BOUND_NS);
     },
   );
+
+  it('steal is reported, not bounded: a slice stolen during lock-in leaves a transient of tens of ns that the servo removes', () => {
+    // found by this file's former property (steal was in it): seed 835786207, 1 % steal
+    const r = run('merged', { hostNtpSlewPpb: 0, durationS: 120, latencyScale: 0, stealPct: 1 }, 835786207);
+    const p = methods(r).precise!;
+    expect(p.convergenceS).not.toBeNull();
+    expect(p.offset.maxAbsNs).toBeGreaterThan(PRECISE_IDEAL_BOUND_NS);
+    expect(p.offset.maxAbsNs).toBeLessThan(40); // ≈ the residual frequency error × one 750 µs slice
+    expect(methods(run('merged', { hostNtpSlewPpb: 0, durationS: 120, latencyScale: 0, stealPct: 0 }, 835786207)).precise!.offset.maxAbsNs).toBeLessThanOrEqual(PRECISE_IDEAL_BOUND_NS);
+    const series = r.series.find((s) => s.name === 'offset')!;
+    const precise = series.y['PTP_SYS_OFFSET_PRECISE']!;
+    const late = precise.filter((_, i) => series.x[i]! > 100).map((v) => Math.abs(v));
+    expect(Math.max(...late)).toBeLessThanOrEqual(PRECISE_IDEAL_BOUND_NS); // settled again by the end
+  });
 });
