@@ -96,15 +96,25 @@ describe('GuestMemory against a flat reference', () => {
 
   it('bad lengths are EINVAL, negative GPAs EFAULT', () => {
     const { mem } = setup();
-    // (read() with a bad length throws a RangeError from its buffer before the check: issue 22's
-    // validation work; fill() reaches the check.)
-    for (const len of [-1, 1.5, Number.NaN]) expect(errno(() => mem.fill(0n, len, 1))).toBe('EINVAL');
+    for (const len of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '8' as unknown as number]) {
+      expect(errno(() => mem.fill(0n, len, 1)), `fill ${String(len)}`).toBe('EINVAL');
+      expect(errno(() => mem.read(0n, len)), `read ${String(len)}`).toBe('EINVAL');
+    }
     expect(errno(() => mem.read(-1n, 1))).toBe('EFAULT');
     expect(errno(() => mem.readU64(-8n))).toBe('EFAULT');
     expect(errno(() => mem.writeU64(-8n, 1n))).toBe('EFAULT');
     expect(mem.isMapped(-1n)).toBe(false);
     expect(mem.isMapped(0n, -1)).toBe(false);
     expect(mem.isMapped(0n, 1.5)).toBe(false);
+  });
+
+  it('a read too large for one host buffer is ENOMEM, after the range was found mapped', () => {
+    const slots = new Memslots();
+    slots.commit(slots.plan({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 34n })); // 16 GiB, sparse
+    const mem = new GuestMemory(slots);
+    expect(errno(() => mem.read(0n, 2 ** 33))).toBe('ENOMEM'); // beyond V8's typed-array limit
+    expect(errno(() => mem.read(1n << 33n, 2 ** 34))).toBe('EFAULT'); // runs past the slot: EFAULT comes first
+    expect(mem.residentPages).toBe(0);
   });
 
   it('the in-page 8-byte path and the split path agree at the page edge (0xff8 in, 0xff9 across)', () => {

@@ -6,7 +6,7 @@
  */
 import { readLe, writeLe } from '../bigint.js';
 import { KvmError } from '../errors.js';
-import { assertBytes, assertInt, show } from '../validate.js';
+import { allocOrEnomem, assertBytes, assertInt, show } from '../validate.js';
 import type { Memslot, Memslots } from './memslots.js';
 import { PAGE_BYTES } from './sparse-pages.js';
 
@@ -47,8 +47,11 @@ export class GuestMemory {
   }
 
   read(gpa: bigint, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (const p of this.pieces(gpa, length)) p.slot.backing.read(p.offset, out, p.at, p.n);
+    // Validate (EINVAL/EFAULT) before allocating: a negative or fractional length would make
+    // the Uint8Array constructor throw a raw RangeError; one too large for a buffer is ENOMEM.
+    const pieces = this.pieces(gpa, length);
+    const out = allocOrEnomem('length', () => new Uint8Array(length));
+    for (const p of pieces) p.slot.backing.read(p.offset, out, p.at, p.n);
     return out;
   }
 

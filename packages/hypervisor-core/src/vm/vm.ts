@@ -272,11 +272,16 @@ export class Vm {
     return true;
   }
 
-  /** kvm_write_guest(): a write by KVM itself into guest memory; marks pages dirty. */
+  /**
+   * kvm_write_guest(): a write by KVM itself into guest memory; marks the pages it wrote dirty.
+   * A zero-length write touches no page and marks none (virt/kvm/kvm_main.c, 5.4: its loop runs
+   * once per non-empty segment, and each kvm_write_guest_page() marks its own gfn).
+   */
   kvmWriteGuest(gpa: bigint, bytes: Uint8Array): void {
     assertBytes(bytes, 'bytes');
     this.memory.write(gpa, bytes);
-    const last = bytes.length === 0 ? gpa : gpa + BigInt(bytes.length - 1);
+    if (bytes.length === 0) return;
+    const last = gpa + BigInt(bytes.length - 1);
     for (let gfn = gpa >> 12n; gfn <= last >> 12n; gfn++) this.markPageDirty(gfn);
   }
 
