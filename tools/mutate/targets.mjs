@@ -35,7 +35,7 @@ export const FOCUSED_TESTS = {
   'packages/hypervisor-core/src/vm/memslots.ts': [`${HC}/memslots*.test.ts`, `${HC}/vm.mutants.test.ts`, `${HC}/dirty-log.test.ts`],
   'packages/hypervisor-core/src/vm/mmu.ts': [`${HC}/mmu.mutants.test.ts`, `${HC}/mmu-l2.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/vcpu.test.ts`],
   'packages/hypervisor-core/src/vm/sparse-pages.ts': [`${HC}/guest-memory*.test.ts`, `${HC}/mmu.mutants.test.ts`],
-  'packages/hypervisor-core/src/vm/vm.ts': [`${HC}/vm.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/memslots.test.ts`, `${HC}/vcpu.test.ts`],
+  'packages/hypervisor-core/src/vm/vm.ts': [`${HC}/vm.mutants.test.ts`, `${HC}/vm-args.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/memslots.test.ts`, `${HC}/vcpu.test.ts`],
   'packages/hypervisor-core/src/x86/nested/checks.ts': NESTED_ENTRY_TESTS,
   // KVM_SET_NESTED_STATE enters non-root mode too (nested_vmx_enter_non_root_mode(from_vmentry = false)).
   'packages/hypervisor-core/src/x86/nested/vmenter.ts': [...NESTED_ENTRY_TESTS, `${HC}/nested/nested-state.test.ts`],
