@@ -38,7 +38,7 @@ export const FOCUSED_TESTS = {
   'packages/hypervisor-core/src/vm/vm.ts': [`${HC}/vm.mutants.test.ts`, `${HC}/vm-args.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/memslots.test.ts`, `${HC}/vcpu.test.ts`],
   'packages/hypervisor-core/src/x86/nested/checks.ts': NESTED_ENTRY_TESTS,
   // KVM_SET_NESTED_STATE enters non-root mode too (nested_vmx_enter_non_root_mode(from_vmentry = false)).
-  'packages/hypervisor-core/src/x86/nested/vmenter.ts': [...NESTED_ENTRY_TESTS, `${HC}/nested/nested-state.test.ts`],
+  'packages/hypervisor-core/src/x86/nested/vmenter.ts': [...NESTED_ENTRY_TESTS, `${HC}/nested/nested-state.test.ts`, `${HC}/nested/vmenter.mutants.test.ts`],
 };
 /** Targets without an entry use their own package's tests. */
 export const focusedTests = (file) => FOCUSED_TESTS[file] ?? [`${file.split('/src/')[0]}/test/**/*.test.ts`];

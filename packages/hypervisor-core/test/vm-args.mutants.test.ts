@@ -153,7 +153,6 @@ function recordingVm() {
 }
 
 describe('KVM_SET_USER_MEMORY_REGION and the dirty bitmap', () => {
-  const GiB = 1n << 30n;
   /** Runs `f` with typed arrays of 256 elements or more failing as the engine fails an allocation. */
   function withFailingAllocations<T>(f: () => T): T {
     const real = Object.getOwnPropertyDescriptor(globalThis, 'Uint8Array')!;
