@@ -84,6 +84,7 @@ describe('KVM_ENABLE_CAP', () => {
     expect(errnoArgumentOf(() => vm.enableCap(CAP_RECORD, 7 as never))).toBe('EFAULT args');
     expect(message(() => vm.enableCap(CAP_RECORD, 7 as never))).toContain('7');
     expect(errnoArgumentOf(() => vm.enableCap(CAP_RECORD, [1, 2, 3, 4, 5]))).toBe('EINVAL args');
+    expect(message(() => vm.enableCap(CAP_RECORD, [1, 2, 3, 4, 5]))).toContain('4 args');
     expect(errnoArgumentOf(() => vm.enableCap(CAP_RECORD, [0, 1.5]))).toBe('EINVAL args');
     expect(message(() => vm.enableCap(CAP_RECORD, [0, 1.5]))).toContain('args[1]');
     expect(errnoArgumentOf(() => vm.enableCap(CAP_RECORD, [0n, 0n, 1n << 64n]))).toBe('EINVAL args');
@@ -227,6 +228,7 @@ describe('refusals name the ioctl, the argument and the value', () => {
     expect(vm.markPageDirty(0x100n)).toBe(true);
     // A plain Array is a bad dirty_bitmap pointer: EFAULT before the harvest, so the bit stays.
     expect(errnoArgumentOf(() => vm.getDirtyLog(1, [] as unknown as Uint8Array))).toBe('EFAULT bitmap');
+    expect(vm.stats.getDirtyLogCalls).toBe(0); // refused before the harvest
     expect(message(() => vm.getDirtyLog(1, [] as unknown as Uint8Array))).toContain('dirty_bitmap');
     expect(message(() => vm.getDirtyLog(1, new Uint8Array(3)))).toMatch(/3 bytes, 16 needed/);
     expect(vm.stats.pagesHarvested).toBe(1); // the short buffer came after the harvest
@@ -283,6 +285,11 @@ describe('refusals name the ioctl, the argument and the value', () => {
     expect(vm.hasRun).toBe(false);
     expect(errnoArgumentOf(() => vm.armSetCounterOffset({ counterOffset: 0n, reserved: 0n } as never))).toBe('EINVAL ioctl');
     expect(message(() => vm.armSetCounterOffset({ counterOffset: 0n, reserved: 0n } as never))).toContain('arm64 ioctl');
+    // On arm64 the VM ioctl reaches the timer: a 6.4+ kernel takes it; an older one says it has no such ioctl.
+    const arm = createHypervisor({ arch: 'arm64', kernel: '6.4' }).createVm();
+    arm.armSetCounterOffset({ counterOffset: 5n, reserved: 0n });
+    const old = createHypervisor({ arch: 'arm64', kernel: '6.3' }).createVm();
+    expect(message(() => old.armSetCounterOffset({ counterOffset: 5n, reserved: 0n }))).toContain('added in 6.4');
   });
 
   it('on 6.18 x86 slots must end below 2^52 (kvm_mmu_max_gfn()); arm64 has no such check in the model', () => {
