@@ -1,6 +1,6 @@
 // StrykerJS 9.x (Node 20) with the vitest runner. Driven file by file by tools/mutate/run.mjs,
 // which names the file in KVMLAB_MUTATE_FILE; each file has its own incremental file and report.
-import { slug } from './targets.mjs';
+import { slug, TYPE_ONLY } from './targets.mjs';
 
 const file = process.env.KVMLAB_MUTATE_FILE;
 if (!file) throw new Error('run Stryker through `npm run mutate` (tools/mutate/run.mjs), which names the file to mutate');
@@ -8,7 +8,10 @@ if (!file) throw new Error('run Stryker through `npm run mutate` (tools/mutate/r
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'tools/mutate/vitest.mutate.config.mjs', related: true },
+  // `related`: only the tests that import the mutated file. A file with types only (no runtime
+  // code, so no mutants) is imported by none, and Stryker stops on an empty dry run; for those
+  // (TYPE_ONLY in targets.mjs) the focused tests run unfiltered, so the report says "no mutants".
+  vitest: { configFile: 'tools/mutate/vitest.mutate.config.mjs', related: !TYPE_ONLY.has(file) },
   coverageAnalysis: 'perTest',
   // The worktree's node_modules links the workspace packages by relative path, so a sandbox copy
   // would import the unmutated sources through them: mutate in place (run.mjs restores on exit).

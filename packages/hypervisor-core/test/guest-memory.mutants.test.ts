@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { GuestMemory } from '../src/vm/guest-memory.js';
 import { Memslots } from '../src/vm/memslots.js';
 import { PAGE_BYTES, SparsePages } from '../src/vm/sparse-pages.js';
-import { outcomeOf } from './helpers.js';
+import { errnoArgumentOf, outcomeOf } from './helpers.js';
+import { KvmError } from '../src/errors.js';
 
 /** Slots 0 [0, 3 pages) and 1 [3, 5) adjacent, a hole [5, 6), slot 2 [6, 8). */
 const LAYOUT: [number, number, number][] = [[0, 0, 3], [1, 3, 2], [2, 6, 2]];
@@ -96,15 +97,79 @@ describe('GuestMemory against a flat reference', () => {
 
   it('bad lengths are EINVAL, negative GPAs EFAULT', () => {
     const { mem } = setup();
-    // (read() with a bad length throws a RangeError from its buffer before the check: issue 22's
-    // validation work; fill() reaches the check.)
-    for (const len of [-1, 1.5, Number.NaN]) expect(errno(() => mem.fill(0n, len, 1))).toBe('EINVAL');
+    for (const len of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '8' as unknown as number]) {
+      expect(errno(() => mem.fill(0n, len, 1)), `fill ${String(len)}`).toBe('EINVAL');
+      expect(errno(() => mem.read(0n, len)), `read ${String(len)}`).toBe('EINVAL');
+    }
     expect(errno(() => mem.read(-1n, 1))).toBe('EFAULT');
     expect(errno(() => mem.readU64(-8n))).toBe('EFAULT');
     expect(errno(() => mem.writeU64(-8n, 1n))).toBe('EFAULT');
     expect(mem.isMapped(-1n)).toBe(false);
     expect(mem.isMapped(0n, -1)).toBe(false);
     expect(mem.isMapped(0n, 1.5)).toBe(false);
+  });
+
+  it('every refusal names the argument at fault and, in its message, the value', () => {
+    const { mem } = setup();
+    const message = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof KvmError ? e.message : `not a KvmError: ${String(e)}`;
+      }
+      return 'returned';
+    };
+    const notBig = 0x10 as unknown as bigint;
+    expect(errnoArgumentOf(() => mem.read(0n, -3))).toBe('EINVAL length');
+    expect(message(() => mem.read(0n, -3))).toContain('-3');
+    // A GPA that is not a bigint is EINVAL on every path (the in-page shortcuts included), even
+    // for an empty access.
+    for (const f of [() => mem.read(notBig, 1), () => mem.read(notBig, 0), () => mem.write(notBig, new Uint8Array(1)), () => mem.fill(notBig, 1, 0), () => mem.readU64(notBig), () => mem.writeU64(notBig, 1n)]) {
+      expect(errnoArgumentOf(f)).toBe('EINVAL gpa');
+      expect(message(f)).toContain('16');
+    }
+    expect(mem.isMapped(notBig)).toBe(false);
+    expect(mem.isMapped(notBig, 8)).toBe(false);
+    // A negative GPA is EFAULT even when no byte is accessed.
+    expect(errnoArgumentOf(() => mem.read(-4096n, 0))).toBe('EFAULT gpa');
+    expect(message(() => mem.read(-4096n, 0))).toContain('-4096');
+    // An unbacked byte: EFAULT naming the first unbacked address.
+    expect(errnoArgumentOf(() => mem.read(5n * 4096n - 1n, 2))).toBe('EFAULT gpa');
+    expect(message(() => mem.read(5n * 4096n - 1n, 2))).toContain('0x5000');
+    expect(errnoArgumentOf(() => mem.write(0n, [1, 2] as unknown as Uint8Array))).toBe('EFAULT bytes');
+    expect(errnoArgumentOf(() => mem.fill(0n, 1, 0x100))).toBe('EINVAL value');
+    expect(message(() => mem.fill(0n, 1, 0x100))).toContain('fill value 256');
+    expect(errnoArgumentOf(() => mem.writeU64(0n, 1 as unknown as bigint))).toBe('EINVAL value');
+    expect(message(() => mem.writeU64(0n, 7 as unknown as bigint))).toContain('7');
+    expect(errnoArgumentOf(() => mem.writeU64(0xffcn, 1 as unknown as bigint))).toBe('EINVAL value'); // across a page too
+    expect([...mem.read(0n, 16)]).toEqual(new Array(16).fill(0)); // no refusal wrote anything
+  });
+
+  it('an empty read is valid: no bytes, no error, anywhere a GPA can be', () => {
+    const { mem } = setup();
+    expect(mem.read(0n, 0)).toEqual(new Uint8Array(0));
+    expect(mem.read(5n * 4096n, 0)).toEqual(new Uint8Array(0)); // the hole: no byte is outside a slot
+  });
+
+  it('8-byte accesses and peekPage in a slot that does not start at GPA 0 use offsets inside that slot', () => {
+    const { mem } = setup();
+    mem.writeU64(0x3008n, 0x0102_0304_0506_0708n); // slot 1 starts at 0x3000
+    expect(mem.readU64(0x3008n)).toBe(0x0102_0304_0506_0708n);
+    expect([...mem.read(0x3008n, 2)]).toEqual([8, 7]);
+    expect(mem.peekPage(3n)?.[8]).toBe(8);
+    expect(mem.peekPage(4n)).toBeUndefined(); // slot 1's second page was never written
+    mem.write(0x6010n, new Uint8Array([0x5a])); // slot 2 starts at 0x6000
+    expect(mem.peekPage(6n)?.[0x10]).toBe(0x5a);
+    expect(mem.readU64(0x6010n)).toBe(0x5an);
+  });
+
+  it('a read too large for one host buffer is ENOMEM, after the range was found mapped', () => {
+    const slots = new Memslots();
+    slots.commit(slots.plan({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 34n })); // 16 GiB, sparse
+    const mem = new GuestMemory(slots);
+    expect(errnoArgumentOf(() => mem.read(0n, 2 ** 33))).toBe('ENOMEM length'); // beyond V8's typed-array limit
+    expect(errno(() => mem.read(1n << 33n, 2 ** 34))).toBe('EFAULT'); // runs past the slot: EFAULT comes first
+    expect(mem.residentPages).toBe(0);
   });
 
   it('the in-page 8-byte path and the split path agree at the page edge (0xff8 in, 0xff9 across)', () => {

@@ -10,6 +10,7 @@ import type { Vm } from '../src/vm/vm.js';
 import { x86Vm } from './helpers.js';
 
 const PAGE = 4096n;
+const PAGE_BYTES = 4096;
 const BASE = 0x10_0000n; // slot 1: 4 logged pages; slot 2 right after: 2 read-only pages; then nothing
 
 function setup() {
@@ -66,6 +67,14 @@ describe('write-protection tracking', () => {
     expect(dirtyPages(vm, 1)).toEqual([0, 1, 2, 3]);
     expect(vcpu.read(BASE + PAGE - 1n, bytes.length)).toEqual(bytes);
   });
+
+  it('a load at an offset inside a page reads from that offset', () => {
+    const { vm, vcpu } = setup();
+    vm.memory.write(0x40_0000n + 0x7fen, new Uint8Array([0x31, 0x32, 0x33, 0x34]));
+    expect(vcpu.read(0x40_0000n + 0x7ffn, 2)).toEqual(new Uint8Array([0x32, 0x33]));
+    vm.memory.write(BASE + 4n * PAGE + 0x123n, new Uint8Array([0x41, 0x42])); // the read-only slot
+    expect(vcpu.read(BASE + 4n * PAGE + 0x123n, 2)).toEqual(new Uint8Array([0x41, 0x42]));
+  });
 });
 
 describe('MMIO exits', () => {
@@ -108,6 +117,17 @@ describe('MMIO exits', () => {
     expect(exits).toEqual([
       { gpa, write: true, data: [1, 2] },
       { gpa: gpa + 2n, write: true, data: [3] },
+    ]);
+  });
+
+  it('above 2^53 an odd GPA, which a double cannot hold, still splits at its own page edge', () => {
+    const { vcpu, exits } = setup();
+    const gpa = (1n << 53n) + 0xfffn; // as a double it would round to the next page
+    vcpu.write(gpa, new Uint8Array(PAGE_BYTES + 2).fill(5));
+    expect(exits.map((e) => [e.gpa, e.data.length])).toEqual([
+      [gpa, 1],
+      [gpa + 1n, PAGE_BYTES],
+      [gpa + 1n + PAGE, 1],
     ]);
   });
 });

@@ -216,6 +216,16 @@ describe('kvm_write_guest() marks every page it touches', () => {
     expect(vm.markPageDirty(0x100n + 8n)).toBe(false);
     expect(vm.markPageDirty(0x100n, 1)).toBe(false);
   });
+
+  it('a zero-length write writes nothing and marks nothing, even at a page edge (kvm_write_guest() with len 0)', () => {
+    const vm = logged(8n);
+    vm.getDirtyLog(1); // start from a clean log
+    for (const gpa of [0x10_0000n, 0x10_0000n + PAGE - 1n, 0x10_0000n + 5n * PAGE + 7n]) vm.kvmWriteGuest(gpa, new Uint8Array(0));
+    expect(pagesOf(vm.getDirtyLog(1))).toEqual([]);
+    expect(vm.memory.residentPages).toBe(0);
+    // Nothing is written, so no slot need hold the address either (no segment is touched).
+    expect(errnoOf(() => vm.kvmWriteGuest(0x4000_0000n, new Uint8Array(0)))).toBeUndefined();
+  });
 });
 
 describe('KVM_CREATE_VCPU', () => {

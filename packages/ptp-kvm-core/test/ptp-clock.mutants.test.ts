@@ -105,6 +105,19 @@ describe('PTP_SYS_OFFSET_EXTENDED: needs gettimex64 (checked first), n_samples â
     expect(st.map((t) => t.nsec)).toEqual(Array.from({ length: n }, (_, i) => BigInt(i)));
   });
 
+  it('n = 0 is accepted and takes no sample (v5.4 checks only n_samples > PTP_MAX_SAMPLES)', () => {
+    let calls = 0;
+    const info = new RecordingInfo();
+    const ext: PtpClockInfo = Object.assign(Object.create(info) as RecordingInfo, {
+      gettimex64: () => {
+        calls++;
+        return { sec: 0n, nsec: 0n };
+      },
+    });
+    expect(clockOf(ext).sysOffsetExtended(0)).toEqual([]);
+    expect(calls).toBe(0);
+  });
+
   it.each([PTP_MAX_SAMPLES + 1, -1, 2.5])('n = %d is EINVAL', (n) => {
     const { ext } = withTimex();
     expect(errno(() => clockOf(ext).sysOffsetExtended(n))).toBe('EINVAL');

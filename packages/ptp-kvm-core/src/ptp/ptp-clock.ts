@@ -112,11 +112,15 @@ export class PtpClock {
     };
   }
 
-  /** models PTP_SYS_OFFSET_EXTENDED: needs gettimex64, else -EOPNOTSUPP. */
+  /**
+   * models PTP_SYS_OFFSET_EXTENDED: needs gettimex64, else -EOPNOTSUPP; n ≤ PTP_MAX_SAMPLES, else
+   * -EINVAL. n = 0 is accepted and takes no sample (ptp_ioctl() of drivers/ptp/ptp_chardev.c,
+   * v5.4, checks only the upper bound and the reserved words).
+   */
   sysOffsetExtended(nSamples: number): Timespec64[] {
     const fn = this.info.gettimex64;
     if (fn === undefined) throw new KvmError('EOPNOTSUPP', 'the clock has no gettimex64');
-    if (!Number.isInteger(nSamples) || nSamples < 1 || nSamples > PTP_MAX_SAMPLES) {
+    if (!Number.isInteger(nSamples) || nSamples < 0 || nSamples > PTP_MAX_SAMPLES) {
       throw new KvmError('EINVAL', `n_samples ${nSamples} out of range`, 'n_samples');
     }
     const out: Timespec64[] = [];

@@ -210,10 +210,12 @@ export function nestedVmxEnterNonRootMode(nv: NestedVcpuState, fromVmentry: bool
   }
   if (qual !== null) {
     nv.loaded = nv.vmcs01;
+    // Stryker disable next-line StringLiteral: both callers only ask whether the result is 'success' (vmenter.ts nestedVmxRun, nested-state.ts ignores it)
     if (!fromVmentry) return 'vmexit';
     loadVmcs12HostState(nv, v12);
     v12.set(F.VM_EXIT_REASON, BigInt((reason | VMX_EXIT_REASONS_FAILED_VMENTRY) >>> 0));
     v12.set(F.EXIT_QUALIFICATION, BigInt(qual));
+    // Stryker disable next-line StringLiteral: both callers only ask whether the result is 'success'
     return 'vmexit';
   }
   // The hrtimer starts only once the entry is sure to succeed, so only a nested exit cancels it.
@@ -260,5 +262,6 @@ export function nestedVmxRun(nv: NestedVcpuState, launch: boolean): NestedRunRes
     nv.vcpu.x86.mpState = KVM_MP_STATE_HALTED; // kvm_vcpu_halt() with an in-kernel LAPIC
     return { kind: 'squashed' };
   }
+  // Stryker disable next-line ObjectLiteral,StringLiteral: 'entered' is the one kind handleVmLaunchResume() (vmx-insn.ts) does not test for: any other value falls through to the same path
   return { kind: 'entered' };
 }
