@@ -36,7 +36,7 @@ const NESTED_ENTRY_TESTS = [`${HC}/nested/vmentry-checks.mutants.test.ts`, `${HC
  */
 export const FOCUSED_TESTS = {
   'packages/hypervisor-core/src/vm/block-pool.ts': [`${HC}/block-pool.test.ts`],
-  'packages/hypervisor-core/src/vm/dirty-bitmap.ts': [`${HC}/dirty-bitmap.mutants.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/vm.mutants.test.ts`],
+  'packages/hypervisor-core/src/vm/dirty-bitmap.ts': [`${HC}/dirty-bitmap.mutants.test.ts`, `${HC}/dirty-bitmap-range.test.ts`, `${HC}/dirty-log.test.ts`, `${HC}/vm.mutants.test.ts`],
   'packages/ptp-kvm-core/src/ptp/clock-info.ts': ['packages/ptp-kvm-core/test/ptp-clock.mutants.test.ts'],
   'packages/hypervisor-core/src/vm/guest-memory.ts': [`${HC}/guest-memory*.test.ts`, `${HC}/mmu.mutants.test.ts`],
   'packages/hypervisor-core/src/vm/memslots.ts': [`${HC}/memslots*.test.ts`, `${HC}/vm.mutants.test.ts`, `${HC}/dirty-log.test.ts`],

