@@ -71,7 +71,9 @@ describe('block pool', () => {
     expect(blockPoolBytes()).toBeGreaterThan(0);
     const pooled = blockPoolBytes();
     const second = new SparsePages();
-    second.write(4096, new Uint8Array([1]), 0, 1); // draws a block from the pool
+    second.write(4096, new Uint8Array([1]), 0, 1); // a compact page: no frame yet
+    expect(blockPoolBytes()).toBe(pooled);
+    second.page(1); // its bytes as one array: a frame, from a pooled block
     expect(blockPoolBytes()).toBeLessThan(pooled);
     const out = new Uint8Array(8192);
     second.read(0, out, 0, 8192);

@@ -17,6 +17,9 @@ interface Piece {
   readonly n: number;
 }
 
+/** writeU64's bytes (the page copies them: one array for every call). */
+const U64_BYTES = new Uint8Array(8);
+
 export class GuestMemory {
   private readonly slots: Memslots;
   private readonly asId: number;
@@ -84,12 +87,9 @@ export class GuestMemory {
     if (slot === undefined) return readLe(this.read(gpa, 8), 0, 8);
     const off = Number(gpa - slot.baseGpa);
     const index = Math.floor(off / PAGE_BYTES);
-    const p = slot.backing.peek(index);
+    const p = slot.backing.pageAt(index);
     if (p === undefined) return 0n; // an untouched page reads as zeros
-    const o = off - index * PAGE_BYTES;
-    const lo = (p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16) | (p[o + 3]! << 24)) >>> 0;
-    const hi = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return p.readU64(off - index * PAGE_BYTES);
   }
 
   writeU64(gpa: bigint, value: bigint): void {
@@ -104,13 +104,13 @@ export class GuestMemory {
     }
     const off = Number(gpa - slot.baseGpa);
     const index = Math.floor(off / PAGE_BYTES);
-    const p = slot.backing.page(index);
-    const o = off - index * PAGE_BYTES;
     const v = BigInt.asUintN(64, value);
     const lo = Number(v & 0xffff_ffffn);
     const hi = Number(v >> 32n);
-    p[o] = lo & 0xff; p[o + 1] = (lo >>> 8) & 0xff; p[o + 2] = (lo >>> 16) & 0xff; p[o + 3] = lo >>> 24;
-    p[o + 4] = hi & 0xff; p[o + 5] = (hi >>> 8) & 0xff; p[o + 6] = (hi >>> 16) & 0xff; p[o + 7] = hi >>> 24;
+    const b = U64_BYTES;
+    b[0] = lo & 0xff; b[1] = (lo >>> 8) & 0xff; b[2] = (lo >>> 16) & 0xff; b[3] = lo >>> 24;
+    b[4] = hi & 0xff; b[5] = (hi >>> 8) & 0xff; b[6] = (hi >>> 16) & 0xff; b[7] = hi >>> 24;
+    slot.backing.pageFor(index).write(b, 0, off - index * PAGE_BYTES, 8);
   }
 
   /** Whether every byte of the range is backed by a slot. */
@@ -134,7 +134,10 @@ export class GuestMemory {
     return n;
   }
 
-  /** The slot's page at `gfn` without allocating (undefined = never written = zeros). */
+  /**
+   * The slot's page at `gfn` (undefined = never written = zeros); nothing is allocated for an
+   * untouched page. A page kept compact (guest-page.ts) comes as a fresh copy: read, do not write.
+   */
   peekPage(gfn: bigint): Uint8Array | undefined {
     const slot = this.slots.findByGfn(gfn, this.asId);
     return slot?.backing.peek(Number(gfn - slot.baseGfn));

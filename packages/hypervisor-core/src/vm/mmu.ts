@@ -114,7 +114,7 @@ export class WriteProtectMmu implements Mmu {
       this.stats.writeProtectFaults++;
       bm.set(page);
     }
-    slot.backing.page(page).set(chunk, inPage);
+    slot.backing.pageFor(page).write(chunk, 0, inPage, chunk.length);
   }
 
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {

@@ -101,7 +101,7 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
 /** The store of one page's chunk once the access resolved; false when it went to L1 (the access ends). */
 function storeTo(m: KvmMmuState, v: VcpuVmx, spte: AccessOutcome, addr: bigint | undefined, gpa: bigint, done: number, chunk: Uint8Array, inPage: number): boolean {
   if (spte instanceof Spte) {
-    (spte.data ??= spte.slot.backing.page(spte.page)).set(chunk, inPage); // the common case, tested first
+    (spte.data ??= spte.slot.backing.pageFor(spte.page)).write(chunk, 0, inPage, chunk.length); // the common case, tested first
     return true;
   }
   if (spte === 'reflected') return false;

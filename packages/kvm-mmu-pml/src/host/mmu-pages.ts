@@ -5,7 +5,7 @@
  * shadow EPT alike (arch/x86/kvm/mmu.c, struct kvm_rmap_head). Only 4 KiB leaves exist here:
  * large pages are out of scope.
  */
-import type { Memslot } from '@kvmlab/hypervisor-core';
+import type { GuestPage, Memslot } from '@kvmlab/hypervisor-core';
 
 export type TableKind = 'tdp' | 'shadow-ept';
 
@@ -19,8 +19,8 @@ export class Spte {
   #value: bigint;
   /** Bits 31:0 of `value`, as a number. */
   lo: number;
-  /** The backing page, once materialised (the pfn the leaf points at; pages are never freed). */
-  data: Uint8Array | undefined = undefined;
+  /** The backing page, once a store went through the leaf (the pfn it points at; pages are never freed while the VM lives). */
+  data: GuestPage | undefined = undefined;
   /** Shadow EPT: where the EPT12 entries it was built from live (they are write-tracked). */
   ept12Entries: readonly bigint[] | undefined = undefined;
 

@@ -1,0 +1,216 @@
+/**
+ * One 4 KiB page of guest memory. A page the guest has written only a few 8-byte words of (the
+ * usual page of the model's workloads: a store or two into a fresh page) is kept as those words;
+ * once it holds more than MAX_WORDS of them, or someone needs its bytes as one array, it becomes
+ * a 4 KiB frame and stays one. Both forms read back byte for byte the same: the form is a cost,
+ * never a behaviour. A fresh frame costs its page faults on first touch — on these machines the
+ * largest single cost of a scenario that writes a few hundred MB of guest pages — and its RSS;
+ * a word list costs a few hundred bytes.
+ */
+import { isZeroBytes } from '../bytes.js';
+
+export const PAGE_BYTES = 4096;
+
+/** Written 8-byte words a compact page may hold before it becomes a frame. */
+export const MAX_WORDS = 32;
+/** Entries are [word index, low 32 bits, high 32 bits] (little-endian bytes, as x86 stores them). */
+const STRIDE = 3;
+const INITIAL_WORDS = 4;
+
+/** Where a page's frame comes from when it stops being compact (its memory's block carver). */
+export interface FrameSource {
+  newFrame(): Uint8Array;
+}
+
+/** Byte `b` (0..7) of the word (lo, hi). */
+const byteOf = (lo: number, hi: number, b: number): number => (b < 4 ? lo >>> (8 * b) : hi >>> (8 * (b - 4))) & 0xff;
+const withByte = (x: number, b: number, v: number): number => ((x & ~(0xff << (8 * b))) | (v << (8 * b))) >>> 0;
+
+export class GuestPage {
+  /** The page's bytes, once it is not compact. */
+  frame: Uint8Array | undefined = undefined;
+  /** While compact: `count` entries of STRIDE numbers, unordered; words not listed are zero. */
+  private words: Uint32Array | undefined = new Uint32Array(INITIAL_WORDS * STRIDE);
+  private count = 0;
+  private readonly source: FrameSource;
+
+  constructor(source: FrameSource) {
+    this.source = source;
+  }
+
+  /** The page is still a word list (no frame). */
+  get compact(): boolean {
+    return this.frame === undefined;
+  }
+
+  /** Entry position of word `k`, or -1. */
+  private find(k: number): number {
+    const w = this.words!;
+    for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) if (w[at] === k) return at;
+    return -1;
+  }
+
+  /** A new zero entry for word `k`; -1 if the list is full. */
+  private insert(k: number): number {
+    if (this.count === MAX_WORDS) return -1;
+    let w = this.words!;
+    if ((this.count + 1) * STRIDE > w.length) {
+      const grown = new Uint32Array(Math.min(MAX_WORDS, 2 * (w.length / STRIDE)) * STRIDE);
+      grown.set(w);
+      this.words = w = grown;
+    }
+    const at = this.count * STRIDE;
+    w[at] = k;
+    w[at + 1] = 0;
+    w[at + 2] = 0;
+    this.count++;
+    return at;
+  }
+
+  /** The page as a frame from now on (the words laid out in a zeroed one), and that frame. */
+  bytes(): Uint8Array {
+    if (this.frame !== undefined) return this.frame;
+    const f = this.source.newFrame();
+    this.layOut(f);
+    this.frame = f;
+    this.words = undefined;
+    this.count = 0;
+    return f;
+  }
+
+  /** Writes the listed words into `out` (which must be zero where they are not). */
+  private layOut(out: Uint8Array): void {
+    const w = this.words!;
+    for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) {
+      const o = w[at]! * 8;
+      const lo = w[at + 1]!;
+      const hi = w[at + 2]!;
+      out[o] = lo & 0xff; out[o + 1] = (lo >>> 8) & 0xff; out[o + 2] = (lo >>> 16) & 0xff; out[o + 3] = lo >>> 24;
+      out[o + 4] = hi & 0xff; out[o + 5] = (hi >>> 8) & 0xff; out[o + 6] = (hi >>> 16) & 0xff; out[o + 7] = hi >>> 24;
+    }
+  }
+
+  /** Copies `n` bytes of `src` from `srcOffset` to byte `inPage` of the page. */
+  write(src: Uint8Array, srcOffset: number, inPage: number, n: number): void {
+    if (n === 0) return;
+    if (this.frame === undefined && !this.writeWords(src, srcOffset, inPage, n)) this.bytes();
+    const f = this.frame;
+    if (f !== undefined) f.set(srcOffset === 0 && n === src.length ? src : src.subarray(srcOffset, srcOffset + n), inPage);
+  }
+
+  /** The write into the word list; false (nothing lost: the frame write redoes it) when the list is full. */
+  private writeWords(src: Uint8Array, srcOffset: number, inPage: number, n: number): boolean {
+    const end = inPage + n;
+    for (let k = inPage >>> 3; k * 8 < end; k++) {
+      let at = this.find(k);
+      if (at < 0) at = this.insert(k);
+      if (at < 0) return false;
+      const w = this.words!;
+      const from = Math.max(inPage, k * 8);
+      const to = Math.min(end, k * 8 + 8);
+      const s = srcOffset + (from - inPage);
+      if (to - from === 8) {
+        // a whole word: the store the workloads make
+        w[at + 1] = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16) | (src[s + 3]! << 24)) >>> 0;
+        w[at + 2] = (src[s + 4]! | (src[s + 5]! << 8) | (src[s + 6]! << 16) | (src[s + 7]! << 24)) >>> 0;
+      } else {
+        let lo = w[at + 1]!;
+        let hi = w[at + 2]!;
+        for (let p = from; p < to; p++) {
+          const b = p - k * 8;
+          const v = src[s + (p - from)]!;
+          if (b < 4) lo = withByte(lo, b, v);
+          else hi = withByte(hi, b - 4, v);
+        }
+        w[at + 1] = lo;
+        w[at + 2] = hi;
+      }
+    }
+    return true;
+  }
+
+  /** Copies `n` bytes from byte `inPage` into `out` at `outOffset`. */
+  read(inPage: number, out: Uint8Array, outOffset: number, n: number): void {
+    const f = this.frame;
+    if (f !== undefined) {
+      out.set(f.subarray(inPage, inPage + n), outOffset);
+      return;
+    }
+    out.fill(0, outOffset, outOffset + n);
+    const w = this.words!;
+    const end = inPage + n;
+    for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) {
+      const o = w[at]! * 8;
+      if (o + 8 <= inPage || o >= end) continue;
+      const lo = w[at + 1]!;
+      const hi = w[at + 2]!;
+      for (let p = Math.max(o, inPage); p < Math.min(o + 8, end); p++) out[outOffset + (p - inPage)] = byteOf(lo, hi, p - o);
+    }
+  }
+
+  /** The 8 bytes at `inPage` (inside the page) as a little-endian u64: a page-table entry. */
+  readU64(inPage: number): bigint {
+    const f = this.frame;
+    let lo: number;
+    let hi: number;
+    if (f !== undefined) {
+      const o = inPage;
+      lo = (f[o]! | (f[o + 1]! << 8) | (f[o + 2]! << 16) | (f[o + 3]! << 24)) >>> 0;
+      hi = (f[o + 4]! | (f[o + 5]! << 8) | (f[o + 6]! << 16) | (f[o + 7]! << 24)) >>> 0;
+    } else if ((inPage & 7) === 0) {
+      const at = this.find(inPage >>> 3);
+      if (at < 0) return 0n;
+      lo = this.words![at + 1]!;
+      hi = this.words![at + 2]!;
+    } else {
+      const b = new Uint8Array(8);
+      this.read(inPage, b, 0, 8);
+      lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+      hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+    }
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** memset() of `n` bytes at `inPage`. Zeros into a compact page clear listed bytes and list nothing new. */
+  fill(inPage: number, n: number, value: number): void {
+    if (this.frame === undefined && value === 0) {
+      const w = this.words!;
+      const end = inPage + n;
+      for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) {
+        const o = w[at]! * 8;
+        for (let p = Math.max(o, inPage); p < Math.min(o + 8, end); p++) {
+          const b = p - o;
+          if (b < 4) w[at + 1] = withByte(w[at + 1]!, b, 0);
+          else w[at + 2] = withByte(w[at + 2]!, b - 4, 0);
+        }
+      }
+      return;
+    }
+    if (this.frame === undefined && n <= 16) {
+      this.write(new Uint8Array(n).fill(value), 0, inPage, n);
+      return;
+    }
+    this.bytes().fill(value, inPage, inPage + n);
+  }
+
+  /** Every byte is zero. */
+  isZero(): boolean {
+    if (this.frame !== undefined) return isZeroBytes(this.frame);
+    const w = this.words!;
+    for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) if (w[at + 1] !== 0 || w[at + 2] !== 0) return false;
+    return true;
+  }
+
+  /** The page's bytes in `out` (a whole page): the frame itself if it has one, else the words laid out in `out`, zeroed first. */
+  view(out: Uint8Array): Uint8Array {
+    if (this.frame !== undefined) return this.frame;
+    out.fill(0);
+    this.layOut(out);
+    return out;
+  }
+
+  /** The page's bytes: the frame itself when it has one, else a fresh array. */
+  toBytes(): Uint8Array {
+    return this.frame ?? this.view(new Uint8Array(PAGE_BYTES));
+  }
+}
