@@ -157,3 +157,25 @@ describe('EPT walker', () => {
     expect(r.ok && r.pa).toBe(0x4000_0000n + 0x1234n + 0x1_0000n);
   });
 });
+
+describe('Vmcs field slots (the processor hot-path access)', () => {
+  it('peekAt / cpuWriteAt read and write the same value peek / cpuWrite do, uncounted; only full fields with a slot have one', () => {
+    const V = Vmcs;
+    const PML = C.GUEST_PML_INDEX;
+    const CR3 = C.GUEST_CR3;
+    const vmcs = new V('vmcs02');
+    const slot = V.fieldSlot(PML);
+    expect(vmcs.peekAt(slot)).toBe(0n);
+    vmcs.vmwrite(PML, 511n);
+    expect(vmcs.peekAt(slot)).toBe(511n);
+    vmcs.cpuWriteAt(slot, 0xffffn);
+    expect(vmcs.peek(PML)).toBe(0xffffn);
+    expect(vmcs.countsOf(PML)).toEqual({ vmreads: 0, vmwrites: 1 });
+    expect(V.fieldSlot(CR3)).not.toBe(slot);
+    vmcs.cpuWriteAt(V.fieldSlot(CR3), 0x1000n);
+    expect(vmcs.peek(PML)).toBe(0xffffn);
+    expect(() => V.fieldSlot(0x2001)).toThrow(RangeError); // a _HIGH access
+    expect(() => V.fieldSlot(0x1000)).toThrow(RangeError); // bit 12 set: no encoding
+    expect(() => V.fieldSlot(0x0c3e)).toThrow(RangeError); // well-formed, no kernel field
+  });
+});

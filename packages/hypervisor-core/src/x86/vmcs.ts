@@ -144,6 +144,26 @@ export class Vmcs {
     this.set(encoding, value);
   }
 
+  /**
+   * The processor's own access to one field on a hot path (the PML index it reads and
+   * decrements on every logged store): `fieldSlot` once, then `peekAt` / `cpuWriteAt` skip the
+   * encoding checks. Same values as peek / cpuWrite of that field.
+   */
+  static fieldSlot(encoding: number): number {
+    const slot = VALUE_SLOT[encoding] ?? -1;
+    if (!isValidVmcsEncoding(encoding) || isHighAccess(encoding) || slot < 0) throw new RangeError(`no value slot for VMCS field ${vmcsFieldName(encoding)}`);
+    return slot;
+  }
+
+  peekAt(slot: number): bigint {
+    return this.values[slot] ?? 0n;
+  }
+
+  /** cpuWrite of the field in `slot`; `value` must be in the field's range (no masking here). */
+  cpuWriteAt(slot: number, value: bigint): void {
+    this.values[slot] = value;
+  }
+
   /** Reads without counting (the processor loading state at VM entry; reports and tests). */
   peek(encoding: number): bigint {
     return this.get(encoding);

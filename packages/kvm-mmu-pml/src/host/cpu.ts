@@ -14,6 +14,7 @@ import {
   VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT,
   VMX_EPT_READABLE_MASK,
+  Vmcs,
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK } from '../constants.js';
 import { vmxHandleExit } from './exits.js';
@@ -27,6 +28,12 @@ const WRITABLE = Number(PT_WRITABLE_MASK);
 const ACCESSED = Number(VMX_EPT_ACCESS_BIT);
 const DIRTY = Number(VMX_EPT_DIRTY_BIT);
 
+/** GUEST_PML_INDEX values the CPU stores, -1 (0xFFFF, the 16-bit field's wrap) to 511, made once: the store allocates nothing. */
+const PML_INDEX_VALUES = Array.from({ length: PML_ENTITY_NUM + 1 }, (_, i) => BigInt.asUintN(16, BigInt(i - 1)));
+const pmlIndexValue = (i: number): bigint => PML_INDEX_VALUES[i + 1]!;
+/** GUEST_PML_INDEX's value slot in every VMCS (the CPU's per-store access skips the encoding checks). */
+const PML_INDEX_SLOT = Vmcs.fieldSlot(GUEST_PML_INDEX);
+
 /** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
 const MAX_ROUNDS = 6;
 
@@ -34,9 +41,10 @@ const MAX_ROUNDS = 6;
 export type AccessOutcome = Spte | 'mmio' | 'reflected' | { readonly emulate: bigint };
 
 // the CPU's EPT walk of one page, with A/D updates and PML (SDM §28.2.4, §28.2.6)
-export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean): AccessOutcome {
+export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: number, write: boolean, looked?: Spte): AccessOutcome {
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const spte = v.activeTable.entries.get(inGfn);
+    // the caller's lookup serves the first round (an exit may change the table: look again after one)
+    const spte = round === 0 && looked !== undefined ? looked : v.activeTable.entries.get(inGfn);
     const need = write ? WRITABLE : READABLE;
     if (spte === undefined || (spte.lo & need) === 0) {
       const r = vmxHandleExit(m, v, EXIT_REASON_EPT_VIOLATION, { gpa, write });
@@ -50,18 +58,18 @@ export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: nu
       if (setA || setD) {
         let idx = 0;
         if (v.pmlOn) {
-          idx = v.pmlIndex;
+          idx = Number(v.current.peekAt(PML_INDEX_SLOT));
           if (idx >= PML_ENTITY_NUM) {
             // PML-full exit before the access: no flag is set, nothing is written.
             vmxHandleExit(m, v, EXIT_REASON_PML_FULL, { gpa, write });
             continue;
           }
         }
-        spte.value = spte.value | (setD ? VMX_EPT_ACCESS_BIT | VMX_EPT_DIRTY_BIT : VMX_EPT_ACCESS_BIT);
+        spte.setLowBits(setD ? ACCESSED | DIRTY : ACCESSED);
         if (setD && v.pmlOn) {
           // The GPA of the access as the EPT in use saw it: an L2 GPA when L2 runs on EPT02.
-          v.pmlBuffer[idx] = gpa & ~0xfffn;
-          v.current.cpuWrite(GUEST_PML_INDEX, BigInt(idx - 1));
+          v.logGfn(idx, inGfn);
+          v.current.cpuWriteAt(PML_INDEX_SLOT, pmlIndexValue(idx - 1));
           v.exits.pmlEntriesLogged++;
         }
       }
@@ -91,7 +99,7 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
     // Fast path: the leaf is present, writable and already accessed+dirty: no exit, no log.
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
     if (spte === undefined || (spte.lo & v.writeFastMask) !== v.writeFastMask) {
-      spte = cpuAccessPage(m, v, done === 0 ? gpa : gpa + BigInt(done), gfn, true);
+      spte = cpuAccessPage(m, v, done === 0 ? gpa : gpa + BigInt(done), gfn, true, spte);
     }
     if (!storeTo(m, v, spte, done === 0 ? gpa : undefined, gpa, done, chunk, inPage)) return;
     done += n;
@@ -121,7 +129,7 @@ function cpuWriteBig(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Array)
     const gfn = Number(addr >> 12n);
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
     if (spte === undefined || (spte.lo & v.writeFastMask) !== v.writeFastMask) {
-      spte = cpuAccessPage(m, v, addr, gfn, true);
+      spte = cpuAccessPage(m, v, addr, gfn, true, spte);
     }
     if (!storeTo(m, v, spte, addr, gpa, done, chunk, inPage)) return;
     done += n;
@@ -139,7 +147,7 @@ export function cpuRead(m: KvmMmuState, v: VcpuVmx, gpa: bigint, length: number)
     const gfn = Number(addr >> 12n);
     let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
     if (spte === undefined || (spte.lo & v.readFastMask) !== v.readFastMask) {
-      spte = cpuAccessPage(m, v, addr, gfn, false);
+      spte = cpuAccessPage(m, v, addr, gfn, false, spte);
     }
     if (spte === 'reflected') return out;
     if (spte === 'mmio') out.set(v.vcpu.mmioExit(addr, false, new Uint8Array(n)), done);

@@ -7,28 +7,28 @@ import { VMX_EPT_DIRTY_BIT, type Memslot, type MemslotChange } from '@kvmlab/hyp
 import { PT_WRITABLE_MASK } from '../constants.js';
 import type { Spte } from './mmu-pages.js';
 import type { KvmMmuState } from './shapes.js';
-import { spteAdEnabled, spteAdNeedWriteProtect } from './spte.js';
+import { leafAdEnabled, leafAdNeedWriteProtect } from './spte.js';
+
+/** The flags these paths change, all in bits 31:0 (Spte.lo). */
+const DIRTY = Number(VMX_EPT_DIRTY_BIT);
+const WRITABLE = Number(PT_WRITABLE_MASK);
 
 // models spte_clear_dirty() (mmu.c): D off, W kept
 function spteClearDirty(s: Spte): boolean {
-  const old = s.value;
-  s.value = old & ~VMX_EPT_DIRTY_BIT;
-  return s.value !== old;
+  return s.clearLowBits(DIRTY);
 }
 
 // models wrprot_ad_disabled_spte() (mmu.c, v5.3): W off; a host page that was writable is dirtied
 function wrprotAdDisabledSpte(m: KvmMmuState, s: Spte): boolean {
-  const wasWritable = (s.value & PT_WRITABLE_MASK) !== 0n;
-  s.value &= ~PT_WRITABLE_MASK;
+  const wasWritable = s.clearLowBits(WRITABLE);
   if (wasWritable) m.stats.hostPfnsDirtied++;
   return wasWritable;
 }
 
 // models spte_wrprot_for_clear_dirty() (mmu.c, v5.4): W off; host page dirtied only if no A/D
 function spteWrprotForClearDirty(m: KvmMmuState, s: Spte): boolean {
-  const wasWritable = (s.value & PT_WRITABLE_MASK) !== 0n;
-  s.value &= ~PT_WRITABLE_MASK;
-  if (wasWritable && !spteAdEnabled(m.cfg.kinds, s.value)) m.stats.hostPfnsDirtied++;
+  const wasWritable = s.clearLowBits(WRITABLE);
+  if (wasWritable && !leafAdEnabled(m.cfg.kinds, s)) m.stats.hostPfnsDirtied++;
   return wasWritable;
 }
 
@@ -40,10 +40,10 @@ export function rmapClearDirty(m: KvmMmuState, head: readonly Spte[]): boolean {
     let changed: boolean;
     if (m.cfg.variant === 'pre-fix') {
       // hunk (v5.3 __rmap_clear_dirty): every SPTE with A/D loses D and stays writable
-      changed = spteAdEnabled(k, s.value) ? spteClearDirty(s) : wrprotAdDisabledSpte(m, s);
+      changed = leafAdEnabled(k, s) ? spteClearDirty(s) : wrprotAdDisabledSpte(m, s);
     } else {
       // hunk (v5.4 __rmap_clear_dirty): AD_DISABLED and AD_WRPROT_ONLY are write-protected
-      changed = spteAdNeedWriteProtect(k, s.value) ? spteWrprotForClearDirty(m, s) : spteClearDirty(s);
+      changed = leafAdNeedWriteProtect(k, s) ? spteWrprotForClearDirty(m, s) : spteClearDirty(s);
     }
     if (changed) flush = true;
   }
@@ -54,9 +54,7 @@ export function rmapClearDirty(m: KvmMmuState, head: readonly Spte[]): boolean {
 export function rmapWriteProtect(head: readonly Spte[]): boolean {
   let flush = false;
   for (const s of head) {
-    if ((s.value & PT_WRITABLE_MASK) === 0n) continue;
-    s.value &= ~PT_WRITABLE_MASK;
-    flush = true;
+    if (s.clearLowBits(WRITABLE)) flush = true;
   }
   return flush;
 }
@@ -65,8 +63,8 @@ export function rmapWriteProtect(head: readonly Spte[]): boolean {
 export function rmapSetDirty(m: KvmMmuState, head: readonly Spte[]): boolean {
   let flush = false;
   for (const s of head) {
-    if (!spteAdEnabled(m.cfg.kinds, s.value) || (s.value & VMX_EPT_DIRTY_BIT) !== 0n) continue;
-    s.value |= VMX_EPT_DIRTY_BIT;
+    if (!leafAdEnabled(m.cfg.kinds, s) || (s.lo & DIRTY) !== 0) continue;
+    s.setLowBits(DIRTY);
     flush = true;
   }
   return flush;

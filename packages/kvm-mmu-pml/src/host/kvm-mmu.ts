@@ -18,6 +18,7 @@ import type { L0Config } from './config.js';
 import { cpuRead, cpuWrite } from './cpu.js';
 import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
 import { Ept12Tracker } from './ept12-tracking.js';
+import { LeafMap } from './leaf-map.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
 import { vmxFlushPmlBuffer } from './pml.js';
 import type { KvmMmuState, KvmMmuStats, MmuObservers } from './shapes.js';
@@ -45,6 +46,7 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   private readonly shadowByEptp = new Map<string, SpteTable>();
   private readonly vcpus = new Map<Vcpu, VcpuVmx>();
   private nextHpa = HPA_BASE;
+  private lastVmx: VcpuVmx | undefined = undefined;
 
   constructor(vm: Vm, cfg: L0Config, nested: NestedVmxApi) {
     this.vm = vm;
@@ -61,7 +63,7 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   }
 
   private newTable(kind: TableKind, adDisabled: boolean, eptp12: bigint | undefined): SpteTable {
-    const t: SpteTable = { root: this.allocHpa(), kind, adDisabled, eptp12, entries: new Map() };
+    const t: SpteTable = { root: this.allocHpa(), kind, adDisabled, eptp12, entries: new LeafMap<Spte>() };
     this.tables.set(t.root, t);
     return t;
   }
@@ -85,7 +87,12 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
 
   /** L0's per-vCPU dirty-logging state (created with the engine's state, as vmx_create_vcpu() does). */
   vcpuVmx(vcpu: Vcpu): VcpuVmx {
-    return this.vcpus.get(vcpu) ?? this.vcpuVmxFor(this.nested.state(vcpu));
+    // every guest access asks: the vCPU of the previous access is usually the one asking
+    const last = this.lastVmx;
+    if (last !== undefined && last.vcpu === vcpu) return last;
+    const v = this.vcpus.get(vcpu) ?? this.vcpuVmxFor(this.nested.state(vcpu));
+    this.lastVmx = v;
+    return v;
   }
 
   /** The same, from the engine's state (what the engine's hooks receive). */

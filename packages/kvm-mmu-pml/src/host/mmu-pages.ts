@@ -6,19 +6,22 @@
  * large pages are out of scope.
  */
 import type { GuestPage, Memslot } from '@kvmlab/hypervisor-core';
+import type { LeafMap } from './leaf-map.js';
 
 export type TableKind = 'tdp' | 'shadow-ept';
 
 /**
- * A leaf SPTE. The 64-bit value is a bigint, as the CPU reads it; beside it the leaf keeps its
- * low 32 bits as a number (`lo`: R/W/X, A, D — every flag a guest access tests), updated by
- * the one setter every change goes through, so the access fast path tests flags without
- * bigint arithmetic. All leaves are built by this constructor, so they share one object shape.
+ * A leaf SPTE. The CPU reads a 64-bit value (`value`, a bigint); the leaf keeps it as two 32-bit
+ * halves (numbers), because every guest access tests and sets flags of the low half (R/W/X, A,
+ * D) and a bigint operation allocates. Every change goes through `value` or `setLowBits`, so the
+ * halves are always the value. All leaves are built by this constructor, so they share one
+ * object shape.
  */
 export class Spte {
-  #value: bigint;
-  /** Bits 31:0 of `value`, as a number. */
+  /** Bits 31:0 of `value`. */
   lo: number;
+  /** Bits 63:32 of `value` (the kind bits live here); changed only through `value`. */
+  hi: number;
   /** The backing page, once a store went through the leaf (the pfn it points at; pages are never freed while the VM lives). */
   data: GuestPage | undefined = undefined;
   /** Shadow EPT: where the EPT12 entries it was built from live (they are write-tracked). */
@@ -35,18 +38,30 @@ export class Spte {
     /** Page index of `gfn` in `slot`. */
     readonly page: number,
   ) {
-    this.#value = value;
     this.lo = Number(value & LOW_32);
+    this.hi = Number((value >> 32n) & LOW_32);
   }
 
   /** The SPTE as the CPU reads it (EPT format plus KVM's software bits). */
   get value(): bigint {
-    return this.#value;
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
   }
 
   set value(v: bigint) {
-    this.#value = v;
     this.lo = Number(v & LOW_32);
+    this.hi = Number((v >> 32n) & LOW_32);
+  }
+
+  /** value |= bits, for flags of bits 31:0 (the CPU setting A and D): no bigint. */
+  setLowBits(bits: number): void {
+    this.lo = (this.lo | bits) >>> 0;
+  }
+
+  /** value &= ~bits, for flags of bits 31:0 (harvesting D, removing W); whether any was set. */
+  clearLowBits(bits: number): boolean {
+    const old = this.lo;
+    this.lo = (old & ~bits) >>> 0;
+    return this.lo !== old;
   }
 }
 
@@ -60,7 +75,8 @@ export interface SpteTable {
   readonly adDisabled: boolean;
   /** For shadow EPT: the EPTP12 it shadows. */
   readonly eptp12: bigint | undefined;
-  readonly entries: Map<number, Spte>;
+  /** Leaves by input gfn. */
+  readonly entries: LeafMap<Spte>;
 }
 
 /** Per-L1-gfn reverse map. */

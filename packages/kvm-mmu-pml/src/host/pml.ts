@@ -20,7 +20,7 @@ export function vmxFlushPmlBuffer(m: KvmMmuState, v: VcpuVmx): void {
   if (m.observers.pmlFlush !== undefined) m.observers.pmlFlush(v.vcpu, Array.from(v.pmlBuffer.subarray(start)));
   for (let i = start; i < PML_ENTITY_NUM; i++) {
     v.exits.pmlGfnsFlushed++;
-    m.markPageDirty(Number(v.pmlBuffer[i]! >> 12n));
+    m.markPageDirty(v.loggedGfn(i));
   }
   vmcs.vmwrite(GUEST_PML_INDEX, BigInt(PML_INDEX_RESET));
 }

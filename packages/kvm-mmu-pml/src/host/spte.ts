@@ -34,7 +34,13 @@ export interface SpteKinds {
   readonly mmio: bigint;
   /** PT64_SECOND_AVAIL_BITS_SHIFT: where access tracking saves R/X (moved so as not to clash). */
   readonly secondAvailShift: bigint;
+  /** specialMask and adDisabled >> 32, as numbers (the kind bits are all above bit 31). */
+  readonly specialMaskHi: number;
+  readonly adDisabledHi: number;
 }
+
+const high = (x: bigint): number => Number(x >> 32n);
+const AD_ENABLED_HI = high(SPTE_AD_ENABLED_MASK);
 
 export function spteKinds(variant: Variant): SpteKinds {
   // hunk: arch/x86/include/asm/kvm_host.h and mmu.c of "assign two bits to track SPTE kinds"
@@ -46,6 +52,8 @@ export function spteKinds(variant: Variant): SpteKinds {
       adWrprotOnly: undefined,
       mmio: K53_SPTE_SPECIAL_MASK,
       secondAvailShift: K53_PT64_SECOND_AVAIL_BITS_SHIFT,
+      specialMaskHi: high(K53_SPTE_SPECIAL_MASK),
+      adDisabledHi: high(K53_SPTE_SPECIAL_MASK),
     };
   }
   return {
@@ -55,12 +63,24 @@ export function spteKinds(variant: Variant): SpteKinds {
     adWrprotOnly: SPTE_AD_WRPROT_ONLY_MASK,
     mmio: SPTE_MMIO_MASK,
     secondAvailShift: K54_PT64_SECOND_AVAIL_BITS_SHIFT,
+    specialMaskHi: high(SPTE_SPECIAL_MASK),
+    adDisabledHi: high(SPTE_AD_DISABLED_MASK),
   };
 }
 
 // models spte_ad_enabled() (arch/x86/kvm/mmu.c): the kind is not "A/D disabled"
 export function spteAdEnabled(k: SpteKinds, spte: bigint): boolean {
   return (spte & k.specialMask) !== k.adDisabled;
+}
+
+/** spteAdEnabled() of a leaf, from its high half (the kind bits are all in bits 63:32): no bigint. */
+export function leafAdEnabled(k: SpteKinds, s: { readonly hi: number }): boolean {
+  return (s.hi & k.specialMaskHi) !== k.adDisabledHi;
+}
+
+/** spteAdNeedWriteProtect() of a leaf, from its high half. */
+export function leafAdNeedWriteProtect(k: SpteKinds, s: { readonly hi: number }): boolean {
+  return (s.hi & k.specialMaskHi) !== AD_ENABLED_HI;
 }
 
 // models spte_ad_need_write_protect() (arch/x86/kvm/mmu.c, v5.4 only): any kind but AD_ENABLED

@@ -11,6 +11,9 @@ import {
 import { PT_WRITABLE_MASK } from '../constants.js';
 import type { SpteTable } from './mmu-pages.js';
 
+/** The host stores the low half of a u64 first (every platform Node runs on here). */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export interface VcpuExitCounts {
   /** Exits this MMU took, by VMX basic exit reason number (EPT violations, PML-full). */
   readonly byReason: Map<number, number>;
@@ -29,6 +32,8 @@ export class VcpuVmx {
   readonly nv: NestedVcpuState;
   /** The PML page: 512 GPAs (u64), host memory at `pmlHpa`. */
   readonly pmlBuffer = new BigUint64Array(PML_ENTITY_NUM);
+  /** The same page as 32-bit halves (host byte order), for the CPU's and the flush's number-only path. */
+  private readonly pmlHalves = new Uint32Array(this.pmlBuffer.buffer);
   readonly pmlHpa: bigint;
   /** The table the CPU walks: the one whose root EPT_POINTER of the loaded VMCS names. */
   activeTable: SpteTable;
@@ -67,6 +72,21 @@ export class VcpuVmx {
     if (t !== undefined) this.activeTable = t;
     this.writeFastMask = Number(PT_WRITABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT | VMX_EPT_DIRTY_BIT : 0n));
     this.readFastMask = Number(VMX_EPT_READABLE_MASK | (this.adActive ? VMX_EPT_ACCESS_BIT : 0n));
+  }
+
+  /** The CPU logs page `gfn` (its GPA, bits 11:0 clear) in PML entry `idx`. */
+  logGfn(idx: number, gfn: number): void {
+    if (HOST_LE && gfn < 2 ** 40) {
+      this.pmlHalves[2 * idx] = (gfn << 12) >>> 0; // bits 31:12 of the GPA are gfn's low 20 bits
+      this.pmlHalves[2 * idx + 1] = Math.floor(gfn / 2 ** 20);
+    } else this.pmlBuffer[idx] = BigInt(gfn) << 12n;
+  }
+
+  /** The gfn PML entry `idx` holds (the GPA >> 12), as the flush reads it. */
+  loggedGfn(idx: number): number {
+    // hi·2^20 + (lo >>> 12) < 2^52: exact in a double for every u64
+    if (HOST_LE) return this.pmlHalves[2 * idx + 1]! * 2 ** 20 + (this.pmlHalves[2 * idx]! >>> 12);
+    return Number(this.pmlBuffer[idx]! >> 12n);
   }
 
   countExit(reason: number): void {
