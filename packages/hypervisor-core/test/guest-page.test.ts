@@ -74,6 +74,17 @@ describe('GuestPage', () => {
         const scratch = new Uint8Array(PAGE_BYTES).fill(0x5a);
         expect([...page.view(scratch)]).toEqual([...model]);
         expect(page.isZero()).toBe(model.every((b) => b === 0));
+        // the non-zero 32-bit halves (little-endian), ascending: what a destination keeps
+        const pairs = new Uint32Array(4 * MAX_WORDS);
+        const n = page.nonZeroHalves(pairs);
+        if (!page.compact) expect(n).toBe(-1);
+        else {
+          const dv = new DataView(model.buffer);
+          const want: number[] = [];
+          for (let i = 0; i < PAGE_BYTES / 4; i++) if (dv.getUint32(4 * i, true) !== 0) want.push(i, dv.getUint32(4 * i, true));
+          expect([...pairs.subarray(0, n)]).toEqual(want);
+          if (want.length > 2) expect(page.nonZeroHalves(new Uint32Array(want.length - 2))).toBe(-1);
+        }
       }),
       { numRuns: 300 },
     );

@@ -209,6 +209,37 @@ export class GuestPage {
     return out;
   }
 
+  /**
+   * A compact page's non-zero 32-bit halves, as [u32 index, value] pairs in `out`, indices
+   * ascending (u32 index 2k is the low half of 8-byte word k: the page's words as a
+   * little-endian host's Uint32Array view sees them). Returns how many numbers it wrote; -1 if
+   * the page is a frame or `out` cannot hold them.
+   */
+  nonZeroHalves(out: Uint32Array): number {
+    if (this.frame !== undefined) return -1;
+    const w = this.words!;
+    let n = 0;
+    for (let e = 0, at = 0; e < this.count; e++, at += STRIDE) {
+      for (let h = 0; h < 2; h++) {
+        const x = w[at + 1 + h]!;
+        if (x === 0) continue;
+        if (n + 2 > out.length) return -1;
+        // insertion into the sorted pairs: at most 2·MAX_WORDS of them
+        const idx = 2 * w[at]! + h;
+        let j = n;
+        while (j > 0 && out[j - 2]! > idx) {
+          out[j] = out[j - 2]!;
+          out[j + 1] = out[j - 1]!;
+          j -= 2;
+        }
+        out[j] = idx;
+        out[j + 1] = x;
+        n += 2;
+      }
+    }
+    return n;
+  }
+
   /** The page's bytes: the frame itself when it has one, else a fresh array. */
   toBytes(): Uint8Array {
     return this.frame ?? this.view(new Uint8Array(PAGE_BYTES));

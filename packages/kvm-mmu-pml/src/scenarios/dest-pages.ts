@@ -6,7 +6,7 @@
  * fresh memory a full copy of every sent page would touch (page faults are most of a bulk
  * stage's cost, and most of its RSS).
  */
-import { bytesEqual, isZeroBytes, PAGE_BYTES } from '@kvmlab/hypervisor-core';
+import { bytesEqual, GuestPage, isZeroBytes, PAGE_BYTES } from '@kvmlab/hypervisor-core';
 import { PageCopies } from './page-copies.js';
 
 const WORDS = PAGE_BYTES >>> 2;
@@ -19,6 +19,11 @@ type Frame = Uint8Array | SparsePage;
 
 const words = (p: Uint8Array): Uint32Array => new Uint32Array(p.buffer, p.byteOffset, WORDS);
 const scratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
+const otherScratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
+/** A source page laid out whole, when it is compact and cannot be read as pairs. */
+const SOURCE_PAGE = new Uint8Array(PAGE_BYTES);
+/** The pairs a compact source page gives (GuestPage.nonZeroHalves) are in this layout's terms only on a little-endian host. */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** A zero page that equals() lays a sparse frame out in (and zeroes again before it returns). */
 const SCRATCH_PAGE = new Uint8Array(PAGE_BYTES);
 
@@ -26,8 +31,23 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
   private readonly frames = new Map<number, Frame>();
   private readonly copies = new PageCopies();
 
-  /** Stores `src` (a whole page) as the page at `gfn`; an all-zero page is dropped (the destination starts zeroed) and false returned. */
-  receive(gfn: number, src: Uint8Array): boolean {
+  /**
+   * Stores `src` (a whole page, or a source memory's page) as the page at `gfn`; an all-zero
+   * page is dropped (the destination starts zeroed) and false returned.
+   */
+  receive(gfn: number, src: Uint8Array | GuestPage): boolean {
+    if (src instanceof GuestPage) {
+      const n = HOST_LE ? src.nonZeroHalves(scratch) : -1;
+      if (n < 0) return this.receive(gfn, src.view(SOURCE_PAGE));
+      if (n === 0) {
+        this.delete(gfn);
+        return false;
+      }
+      const held = this.frames.get(gfn);
+      if (held instanceof Uint8Array) this.copies.release(held);
+      this.frames.set(gfn, scratch.slice(0, n));
+      return true;
+    }
     const w = words(src);
     let n = 0;
     for (let i = 0; i < WORDS; i++) {
@@ -73,8 +93,17 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
   }
 
   /** Whether the page at `gfn` holds exactly `src`'s bytes (`undefined`: zeros). */
-  equals(gfn: number, src: Uint8Array | undefined): boolean {
+  equals(gfn: number, src: Uint8Array | GuestPage | undefined): boolean {
     const f = this.frames.get(gfn);
+    if (src instanceof GuestPage) {
+      const n = HOST_LE && !(f instanceof Uint8Array) ? src.nonZeroHalves(otherScratch) : -1;
+      if (n < 0) return this.equals(gfn, src.view(SOURCE_PAGE));
+      // both sides as ascending non-zero pairs
+      if (f === undefined) return n === 0;
+      if (f.length !== n) return false;
+      for (let k = 0; k < n; k++) if (f[k] !== otherScratch[k]) return false;
+      return true;
+    }
     if (f === undefined) return src === undefined || isZeroBytes(src);
     if (f instanceof Uint8Array) return src === undefined ? isZeroBytes(f) : bytesEqual(f, src);
     if (src === undefined) return false; // a sparse frame has a non-zero word

@@ -8,9 +8,6 @@
 import { bitmapPages, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
 import { DestPages } from './dest-pages.js';
 
-/** The page being sent or compared, when the source keeps it compact (its words laid out here). */
-const SEND_SCRATCH = new Uint8Array(PAGE_BYTES);
-
 export interface PrecopyOptions {
   readonly bandwidthBytesPerSec: number;
   readonly downtimeNs: bigint;
@@ -96,7 +93,7 @@ export class Precopy {
   }
 
   private sendPage(page: number): number {
-    const src = this.slot.backing.view(page, SEND_SCRATCH);
+    const src = this.slot.backing.pageAt(page);
     const gfn = this.slot.baseGfnNumber + page;
     if (src === undefined) {
       this.dest.delete(gfn);
@@ -269,7 +266,7 @@ export class Precopy {
     // Every source page that was ever written (ascending), then the destination's pages the
     // source never materialised (they must read as zeros there too): the union, each once.
     const resident = backing.residentIndices();
-    for (const i of resident) if (!this.dest.equals(base + i, backing.view(i, SEND_SCRATCH))) lost.push(base + i);
+    for (const i of resident) if (!this.dest.equals(base + i, backing.pageAt(i))) lost.push(base + i);
     const destOnly: number[] = [];
     for (const gfn of this.dest.keys()) {
       const i = gfn - base;
