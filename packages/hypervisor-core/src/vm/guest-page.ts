@@ -15,7 +15,6 @@ export const PAGE_BYTES = 4096;
 export const MAX_WORDS = 32;
 /** Entries are [word index, low 32 bits, high 32 bits] (little-endian bytes, as x86 stores them). */
 const STRIDE = 3;
-const INITIAL_WORDS = 4;
 
 /** Where a page's frame comes from when it stops being compact (its memory's block carver). */
 export interface FrameSource {
@@ -29,8 +28,12 @@ const withByte = (x: number, b: number, v: number): number => ((x & ~(0xff << (8
 export class GuestPage {
   /** The page's bytes, once it is not compact. */
   frame: Uint8Array | undefined = undefined;
-  /** While compact: `count` entries of STRIDE numbers, unordered; words not listed are zero. */
-  private words: Uint32Array | undefined = new Uint32Array(INITIAL_WORDS * STRIDE);
+  /**
+   * While compact: `count` entries of STRIDE numbers, unordered; words not listed are zero. A
+   * plain array, not a typed one: it lives on the JS heap (a small typed array past 64 bytes gets
+   * its own off-heap buffer, which costs an allocation and GC bookkeeping per page).
+   */
+  private words: number[] | undefined = [];
   private count = 0;
   private readonly source: FrameSource;
 
@@ -53,16 +56,8 @@ export class GuestPage {
   /** A new zero entry for word `k`; -1 if the list is full. */
   private insert(k: number): number {
     if (this.count === MAX_WORDS) return -1;
-    let w = this.words!;
-    if ((this.count + 1) * STRIDE > w.length) {
-      const grown = new Uint32Array(Math.min(MAX_WORDS, 2 * (w.length / STRIDE)) * STRIDE);
-      grown.set(w);
-      this.words = w = grown;
-    }
     const at = this.count * STRIDE;
-    w[at] = k;
-    w[at + 1] = 0;
-    w[at + 2] = 0;
+    this.words!.push(k, 0, 0);
     this.count++;
     return at;
   }
