@@ -94,6 +94,9 @@ describe('8-byte accesses inside a page take a fast path that agrees with the ge
         }
       };
       expect(fast()).toEqual(general()); // untouched pages read as zeros
+      // the walker's read: the value, or undefined where readU64 would raise EFAULT
+      const ifMapped = (): unknown => mem.readU64IfMapped(gpa) ?? 'EFAULT';
+      expect(ifMapped()).toEqual(general());
       let wrote: unknown;
       try {
         mem.writeU64(gpa, value);
@@ -103,6 +106,7 @@ describe('8-byte accesses inside a page take a fast path that agrees with the ge
       }
       expect(wrote).toBe(general() === 'EFAULT' ? 'EFAULT' : 'ok');
       if (wrote === 'ok') expect(readLe(mem.read(gpa, 8), 0, 8)).toBe(value);
+      expect(ifMapped()).toEqual(general());
       for (const len of [1, 8, 4096]) {
         let slow = true;
         try {

@@ -92,6 +92,20 @@ export class GuestMemory {
     return p.readU64(off - index * PAGE_BYTES);
   }
 
+  /**
+   * readU64 of an 8-byte entry inside one page, or undefined when no slot backs it (instead of
+   * EFAULT): what a page-table walker needs, in one slot lookup.
+   */
+  readU64IfMapped(gpa: bigint): bigint | undefined {
+    if (typeof gpa !== 'bigint' || gpa < 0n || (gpa & 0xfffn) > 0xff8n) return this.isMapped(gpa, 8) ? this.readU64(gpa) : undefined;
+    const slot = this.slots.findByGfn(gpa >> 12n, this.asId);
+    if (slot === undefined) return undefined;
+    const off = Number(gpa - slot.baseGpa);
+    const index = Math.floor(off / PAGE_BYTES);
+    const p = slot.backing.pageAt(index);
+    return p === undefined ? 0n : p.readU64(off - index * PAGE_BYTES);
+  }
+
   writeU64(gpa: bigint, value: bigint): void {
     if (typeof value !== 'bigint') throw new KvmError('EINVAL', `u64 value ${show(value)} is not a bigint`, 'value');
     const slot = this.u64Slot(gpa);

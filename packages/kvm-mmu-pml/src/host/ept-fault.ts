@@ -13,6 +13,9 @@ import { setSpte } from './set-spte.js';
 import type { ExitResult, KvmMmuState } from './shapes.js';
 import type { VcpuVmx } from './vcpu-vmx.js';
 
+/** W of a leaf, in bits 31:0 (Spte.lo). */
+const WRITABLE = Number(VMX_EPT_WRITABLE_MASK);
+
 // models ept_page_fault(): FNAME(walk_addr) over EPT12, then FNAME(fetch) → set_spte(L1 gfn)
 export function eptPageFault(m: KvmMmuState, v: VcpuVmx, l2Gpa: bigint, write: boolean): ExitResult {
   const eptp12 = getVmcs12(v.nv).get(EPT_POINTER);
@@ -32,7 +35,7 @@ export function eptPageFault(m: KvmMmuState, v: VcpuVmx, l2Gpa: bigint, write: b
   if (!write && eptpAdEnabled(eptp12) && (walk.leaf & VMX_EPT_DIRTY_BIT) === 0n) writable = false;
   const inGfn = Number(l2Gpa >> 12n);
   const old = v.activeTable.entries.get(inGfn);
-  if (write && old !== undefined && (old.value & VMX_EPT_WRITABLE_MASK) === 0n) v.exits.writeProtectFaults++;
+  if (write && old !== undefined && (old.lo & WRITABLE) === 0) v.exits.writeProtectFaults++;
   const leaf = setSpte(m, v, {
     table: v.activeTable,
     inGfn,

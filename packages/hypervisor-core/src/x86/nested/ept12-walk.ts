@@ -21,7 +21,7 @@ import { nestedVmxVmexit } from './vmexit.js';
 export function l1TableMemory(vm: Vm, mark: (gfn: bigint) => void = (gfn) => void vm.markPageDirty(gfn)): EptMemory {
   const mem = vm.memory;
   return {
-    readU64: (pa) => ((pa & 7n) === 0n && mem.isMapped(pa, 8) ? mem.readU64(pa) : 0n),
+    readU64: (pa) => ((pa & 7n) === 0n ? mem.readU64IfMapped(pa) ?? 0n : 0n),
     writeU64: (pa, value) => {
       if ((pa & 7n) !== 0n || !mem.isMapped(pa, 8)) return;
       mem.writeU64(pa, value);
