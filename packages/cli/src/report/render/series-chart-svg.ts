@@ -65,7 +65,8 @@ export function renderChartSvg(spec: ChartSpec, width = CHART_WIDTH, height = CH
         data: data(l),
         ...(spec.yRange ? { clip: true } : {}),
         ...(spec.kind === 'line' ? { showSymbol: !many, connectNulls: false } : {}),
-        ...(spec.kind === 'scatter' ? { symbolSize: 5 } : {}),
+        // many points: one compound path per series instead of one element per point (same picture, a fraction of the SVG and the render time)
+        ...(spec.kind === 'scatter' ? { symbolSize: 5, ...(many ? { large: true, largeThreshold: 60 } : {}) } : {}),
         ...(bar ? { label: { show: true, position: 'top', fontSize: 11, formatter: (p: { value: number | null }) => (p.value === null ? '' : String(p.value)) }, labelLayout: { hideOverlap: true } } : {}),
       })),
     },
