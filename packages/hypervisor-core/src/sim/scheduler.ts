@@ -67,6 +67,11 @@ export class Scheduler {
     if (at < this.current) {
       throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
+    return this.enqueue(at, fn, label);
+  }
+
+  /** Queues an event whose arguments were checked (at ≥ now). */
+  private enqueue(at: bigint, fn: EventFn, label: string | undefined): EventHandle {
     const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, owner: this, fn, label, cancelled: false, done: false };
     this.push(ev);
     this.live++;
@@ -77,7 +82,10 @@ export class Scheduler {
   after(delay: bigint, fn: EventFn, label?: string): EventHandle {
     assertTime(delay, 'delay');
     if (delay < 0n) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
-    return this.schedule(this.current + delay, fn, label);
+    if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
+    if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
+    // now + a non-negative delay is never in the past: schedule()'s time checks are settled
+    return this.enqueue(this.current + delay, fn, label);
   }
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
