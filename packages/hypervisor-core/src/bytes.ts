@@ -13,6 +13,9 @@ const nativeCompare: NativeCompare | undefined = (() => {
   return typeof B?.compare === 'function' ? (B.compare as NativeCompare).bind(B) : undefined;
 })();
 
+/** The host stores a multi-byte number's low byte first (so a Uint32Array view of a u64 array has the low half at even indices). */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Zeros to compare against: one page's worth, reused for longer arrays in slices. */
 const ZEROS = new Uint8Array(4096);
 

@@ -20,7 +20,7 @@ export type {
 export { orderPlugins } from './plugin/compose.js';
 export { Registry } from './plugin/registry.js';
 export * from './errors.js';
-export { bytesEqual, isZeroBytes } from './bytes.js';
+export { bytesEqual, HOST_LITTLE_ENDIAN, isZeroBytes } from './bytes.js';
 export { divFrac, kvmGetTimeScale, type TimeScale } from './x86/pvclock-scale.js';
 export { KERNEL_ERAS, kernelLimits, type KernelEraName, type KernelLimits } from './kernel-era.js';
 export { atLeastRelease, branchOf, parseKernelVersion, type KernelVersion } from './kernel-version.js';

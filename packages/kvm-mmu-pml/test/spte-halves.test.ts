@@ -47,3 +47,21 @@ describe('Spte halves', () => {
     );
   });
 });
+
+describe('PML log entries written and read as 32-bit halves', () => {
+  it('logGfn / loggedGfn round-trip every gfn a u64 GPA can hold, and the u64 entry is the GPA', async () => {
+    const { createHypervisor } = await import('@kvmlab/hypervisor-core');
+    const { kvmMmuOf, kvmMmuPml } = await import('../src/host/plugin.js');
+    const vm = createHypervisor({ arch: 'x86_64', plugins: [kvmMmuPml({ variant: 'merged' })] }).createVm();
+    const v = kvmMmuOf(vm).vcpuVmx(vm.createVcpu(0));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 511 }), fc.oneof(fc.integer({ min: 0, max: 2 ** 20 }), fc.integer({ min: 0, max: 2 ** 52 - 1 })), (idx, gfn) => {
+        v.logGfn(idx, gfn);
+        expect(v.pmlBuffer[idx]).toBe(BigInt(gfn) << 12n);
+        expect(v.loggedGfn(idx)).toBe(gfn);
+      }),
+    );
+    v.pmlBuffer[3] = (1n << 64n) - 1n; // a full u64 (bits 11:0 are not the gfn's)
+    expect(v.loggedGfn(3)).toBe(Number(((1n << 64n) - 1n) >> 12n));
+  });
+});

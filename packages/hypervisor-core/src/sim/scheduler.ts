@@ -14,6 +14,11 @@ function assertTime(v: unknown, what: string): asserts v is bigint {
   if (typeof v !== 'bigint') throw new SimulationError(`${what} ${show(v)} is not a bigint of ns`, what);
 }
 
+function assertEvent(fn: unknown, label: unknown): asserts fn is EventFn {
+  if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
+  if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
+}
+
 export interface EventHandle {
   readonly at: bigint;
   readonly label: string | undefined;
@@ -62,8 +67,7 @@ export class Scheduler {
   /** Runs `fn` at absolute time `at` (≥ now). */
   schedule(at: bigint, fn: EventFn, label?: string): EventHandle {
     assertTime(at, 'schedule time');
-    if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
-    if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
+    assertEvent(fn, label);
     if (at < this.current) {
       throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
@@ -82,8 +86,7 @@ export class Scheduler {
   after(delay: bigint, fn: EventFn, label?: string): EventHandle {
     assertTime(delay, 'delay');
     if (delay < 0n) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
-    if (typeof fn !== 'function') throw new SimulationError(`event ${show(fn)} is not a function`, 'fn');
-    if (label !== undefined && typeof label !== 'string') throw new SimulationError(`event label ${show(label)} is not a string`, 'label');
+    assertEvent(fn, label);
     // now + a non-negative delay is never in the past: schedule()'s time checks are settled
     return this.enqueue(this.current + delay, fn, label);
   }

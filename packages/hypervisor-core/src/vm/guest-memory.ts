@@ -20,6 +20,13 @@ interface Piece {
 /** writeU64's bytes (the page copies them: one array for every call). */
 const U64_BYTES = new Uint8Array(8);
 
+/** The u64 at `gpa` (8 bytes inside one page) of `slot`, which backs it; an untouched page reads as zeros. */
+function u64In(slot: Memslot, gpa: bigint): bigint {
+  const off = Number(gpa - slot.baseGpa);
+  const index = Math.floor(off / PAGE_BYTES);
+  return slot.backing.pageAt(index)?.readU64(off - index * PAGE_BYTES) ?? 0n;
+}
+
 export class GuestMemory {
   private readonly slots: Memslots;
   private readonly asId: number;
@@ -85,11 +92,7 @@ export class GuestMemory {
     const slot = this.u64Slot(gpa);
     // Stryker disable next-line ConditionalExpression: always taking the general path gives the same value (only slower).
     if (slot === undefined) return readLe(this.read(gpa, 8), 0, 8);
-    const off = Number(gpa - slot.baseGpa);
-    const index = Math.floor(off / PAGE_BYTES);
-    const p = slot.backing.pageAt(index);
-    if (p === undefined) return 0n; // an untouched page reads as zeros
-    return p.readU64(off - index * PAGE_BYTES);
+    return u64In(slot, gpa);
   }
 
   /**
@@ -99,11 +102,7 @@ export class GuestMemory {
   readU64IfMapped(gpa: bigint): bigint | undefined {
     if (typeof gpa !== 'bigint' || gpa < 0n || (gpa & 0xfffn) > 0xff8n) return this.isMapped(gpa, 8) ? this.readU64(gpa) : undefined;
     const slot = this.slots.findByGfn(gpa >> 12n, this.asId);
-    if (slot === undefined) return undefined;
-    const off = Number(gpa - slot.baseGpa);
-    const index = Math.floor(off / PAGE_BYTES);
-    const p = slot.backing.pageAt(index);
-    return p === undefined ? 0n : p.readU64(off - index * PAGE_BYTES);
+    return slot === undefined ? undefined : u64In(slot, gpa);
   }
 
   writeU64(gpa: bigint, value: bigint): void {

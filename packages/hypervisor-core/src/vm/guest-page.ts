@@ -21,6 +21,9 @@ export interface FrameSource {
   newFrame(): Uint8Array;
 }
 
+/** readU64's bytes of an unaligned entry in a compact page (read into, then composed: never kept). */
+const U64_SCRATCH = new Uint8Array(8);
+
 /** Byte `b` (0..7) of the word (lo, hi). */
 const byteOf = (lo: number, hi: number, b: number): number => (b < 4 ? lo >>> (8 * b) : hi >>> (8 * (b - 4))) & 0xff;
 const withByte = (x: number, b: number, v: number): number => ((x & ~(0xff << (8 * b))) | (v << (8 * b))) >>> 0;
@@ -158,7 +161,7 @@ export class GuestPage {
       lo = this.words![at + 1]!;
       hi = this.words![at + 2]!;
     } else {
-      const b = new Uint8Array(8);
+      const b = U64_SCRATCH;
       this.read(inPage, b, 0, 8);
       lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
       hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;

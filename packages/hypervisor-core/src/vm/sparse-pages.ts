@@ -58,11 +58,6 @@ export class SparsePages implements FrameSource {
     return this.pages.get(index)?.toBytes();
   }
 
-  /** The page's bytes without allocating: its frame, or its words laid out in `scratch` (a page); undefined if never written. */
-  view(index: number, scratch: Uint8Array): Uint8Array | undefined {
-    return this.pages.get(index)?.view(scratch);
-  }
-
   /** The page as one writable array (allocated if needed; a compact page becomes a frame). */
   page(index: number): Uint8Array {
     return this.pageFor(index).bytes();

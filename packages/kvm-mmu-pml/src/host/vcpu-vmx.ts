@@ -4,15 +4,12 @@
  * whose root EPT_POINTER of the loaded VMCS names — and whether L2 runs on shadow EPT.
  */
 import {
-  EPT_ADDR_MASK, EPT_POINTER, eptpAdEnabled, GUEST_PML_INDEX, type NestedVcpuState, PML_ENTITY_NUM,
+  EPT_ADDR_MASK, EPT_POINTER, eptpAdEnabled, GUEST_PML_INDEX, HOST_LITTLE_ENDIAN, type NestedVcpuState, PML_ENTITY_NUM,
   SECONDARY_EXEC_ENABLE_EPT, SECONDARY_EXEC_ENABLE_PML, SECONDARY_VM_EXEC_CONTROL, VMX_EPT_ACCESS_BIT, VMX_EPT_DIRTY_BIT,
   VMX_EPT_READABLE_MASK, type Vcpu, type Vmcs,
 } from '@kvmlab/hypervisor-core';
 import { PT_WRITABLE_MASK } from '../constants.js';
 import type { SpteTable } from './mmu-pages.js';
-
-/** The host stores the low half of a u64 first (every platform Node runs on here). */
-const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface VcpuExitCounts {
   /** Exits this MMU took, by VMX basic exit reason number (EPT violations, PML-full). */
@@ -76,7 +73,7 @@ export class VcpuVmx {
 
   /** The CPU logs page `gfn` (its GPA, bits 11:0 clear) in PML entry `idx`. */
   logGfn(idx: number, gfn: number): void {
-    if (HOST_LE && gfn < 2 ** 40) {
+    if (HOST_LITTLE_ENDIAN && gfn < 2 ** 40) {
       this.pmlHalves[2 * idx] = (gfn << 12) >>> 0; // bits 31:12 of the GPA are gfn's low 20 bits
       this.pmlHalves[2 * idx + 1] = Math.floor(gfn / 2 ** 20);
     } else this.pmlBuffer[idx] = BigInt(gfn) << 12n;
@@ -85,7 +82,7 @@ export class VcpuVmx {
   /** The gfn PML entry `idx` holds (the GPA >> 12), as the flush reads it. */
   loggedGfn(idx: number): number {
     // hi·2^20 + (lo >>> 12) < 2^52: exact in a double for every u64
-    if (HOST_LE) return this.pmlHalves[2 * idx + 1]! * 2 ** 20 + (this.pmlHalves[2 * idx]! >>> 12);
+    if (HOST_LITTLE_ENDIAN) return this.pmlHalves[2 * idx + 1]! * 2 ** 20 + (this.pmlHalves[2 * idx]! >>> 12);
     return Number(this.pmlBuffer[idx]! >> 12n);
   }
 

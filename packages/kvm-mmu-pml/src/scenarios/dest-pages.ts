@@ -6,7 +6,8 @@
  * fresh memory a full copy of every sent page would touch (page faults are most of a bulk
  * stage's cost, and most of its RSS).
  */
-import { bytesEqual, GuestPage, isZeroBytes, PAGE_BYTES } from '@kvmlab/hypervisor-core';
+import { bytesEqual, GuestPage, HOST_LITTLE_ENDIAN, isZeroBytes, PAGE_BYTES } from '@kvmlab/hypervisor-core';
+// (The pairs a compact source page gives, GuestPage.nonZeroHalves, are in this file's Uint32Array terms only on a little-endian host.)
 import { PageCopies } from './page-copies.js';
 
 const WORDS = PAGE_BYTES >>> 2;
@@ -22,8 +23,7 @@ const scratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
 const otherScratch = new Uint32Array(2 * MAX_SPARSE_WORDS);
 /** A source page laid out whole, when it is compact and cannot be read as pairs. */
 const SOURCE_PAGE = new Uint8Array(PAGE_BYTES);
-/** The pairs a compact source page gives (GuestPage.nonZeroHalves) are in this layout's terms only on a little-endian host. */
-const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** A zero page that equals() lays a sparse frame out in (and zeroes again before it returns). */
 const SCRATCH_PAGE = new Uint8Array(PAGE_BYTES);
 
@@ -37,7 +37,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
    */
   receive(gfn: number, src: Uint8Array | GuestPage): boolean {
     if (src instanceof GuestPage) {
-      const n = HOST_LE ? src.nonZeroHalves(scratch) : -1;
+      const n = HOST_LITTLE_ENDIAN ? src.nonZeroHalves(scratch) : -1;
       if (n < 0) return this.receive(gfn, src.view(SOURCE_PAGE));
       if (n === 0) {
         this.delete(gfn);
@@ -96,7 +96,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
   equals(gfn: number, src: Uint8Array | GuestPage | undefined): boolean {
     const f = this.frames.get(gfn);
     if (src instanceof GuestPage) {
-      const n = HOST_LE && !(f instanceof Uint8Array) ? src.nonZeroHalves(otherScratch) : -1;
+      const n = HOST_LITTLE_ENDIAN && !(f instanceof Uint8Array) ? src.nonZeroHalves(otherScratch) : -1;
       if (n < 0) return this.equals(gfn, src.view(SOURCE_PAGE));
       // both sides as ascending non-zero pairs
       if (f === undefined) return n === 0;
