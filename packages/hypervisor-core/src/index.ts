@@ -73,6 +73,7 @@ export * from './x86/guest/vmx-lib.js';
 export { assemble, type AsmLine } from './x86/guest/assembler.js';
 export * as program from './x86/guest/program.js';
 export * from './x86/ept.js';
+export * from './x86/ept-walk-halves.js';
 export { Vmcs, vmcsFieldName, vmcsFieldWidth, isValidVmcsEncoding, isHighAccess, type VmcsCounts, type VmcsWidth } from './x86/vmcs.js';
 export {
   resolveScenarioOptions,

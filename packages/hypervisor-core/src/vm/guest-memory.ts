@@ -27,6 +27,14 @@ function u64In(slot: Memslot, gpa: bigint): bigint {
   return slot.backing.pageAt(index)?.readU64(off - index * PAGE_BYTES) ?? 0n;
 }
 
+/** The u64 (lo, hi) into page `index` of `slot` at `inPage` (8 bytes inside the page), little-endian. */
+function storeHalves(slot: Memslot, index: number, inPage: number, lo: number, hi: number): void {
+  const b = U64_BYTES;
+  b[0] = lo & 0xff; b[1] = (lo >>> 8) & 0xff; b[2] = (lo >>> 16) & 0xff; b[3] = (lo >>> 24) & 0xff;
+  b[4] = hi & 0xff; b[5] = (hi >>> 8) & 0xff; b[6] = (hi >>> 16) & 0xff; b[7] = (hi >>> 24) & 0xff;
+  slot.backing.pageFor(index).write(b, 0, inPage, 8);
+}
+
 export class GuestMemory {
   private readonly slots: Memslots;
   private readonly asId: number;
@@ -105,6 +113,43 @@ export class GuestMemory {
     return slot === undefined ? undefined : u64In(slot, gpa);
   }
 
+  /**
+   * The page-table entry at `gpa` as two 32-bit halves (out[0] = bits 31:0, out[1] = bits 63:32),
+   * for walkers that work in doubles: `gpa` is a number, 8-byte aligned, below 2^53. False, with
+   * both halves 0, when no slot backs it. Any other address is a caller's bug (a RangeError).
+   */
+  readEntryHalves(gpa: number, out: Uint32Array): boolean {
+    const slot = this.entrySlot(gpa);
+    if (slot === undefined) {
+      out[0] = 0;
+      out[1] = 0;
+      return false;
+    }
+    const off = gpa - slot.baseGfnNumber * PAGE_BYTES;
+    const index = Math.floor(off / PAGE_BYTES);
+    const page = slot.backing.pageAt(index);
+    if (page === undefined) {
+      out[0] = 0;
+      out[1] = 0;
+    } else page.readHalves(off - index * PAGE_BYTES, out);
+    return true;
+  }
+
+  /** writeU64 of an entry given as halves (addresses as readEntryHalves takes them); false, writing nothing, when no slot backs it. */
+  writeEntryHalves(gpa: number, lo: number, hi: number): boolean {
+    const slot = this.entrySlot(gpa);
+    if (slot === undefined) return false;
+    const off = gpa - slot.baseGfnNumber * PAGE_BYTES;
+    const index = Math.floor(off / PAGE_BYTES);
+    storeHalves(slot, index, off - index * PAGE_BYTES, lo, hi);
+    return true;
+  }
+
+  private entrySlot(gpa: number): Memslot | undefined {
+    if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % 8 !== 0) throw new RangeError(`entry address ${show(gpa)} is not an 8-byte aligned number below 2^53`);
+    return this.slots.findByGfnNumber(Math.floor(gpa / PAGE_BYTES), this.asId);
+  }
+
   writeU64(gpa: bigint, value: bigint): void {
     if (typeof value !== 'bigint') throw new KvmError('EINVAL', `u64 value ${show(value)} is not a bigint`, 'value');
     const slot = this.u64Slot(gpa);
@@ -118,12 +163,7 @@ export class GuestMemory {
     const off = Number(gpa - slot.baseGpa);
     const index = Math.floor(off / PAGE_BYTES);
     const v = BigInt.asUintN(64, value);
-    const lo = Number(v & 0xffff_ffffn);
-    const hi = Number(v >> 32n);
-    const b = U64_BYTES;
-    b[0] = lo & 0xff; b[1] = (lo >>> 8) & 0xff; b[2] = (lo >>> 16) & 0xff; b[3] = lo >>> 24;
-    b[4] = hi & 0xff; b[5] = (hi >>> 8) & 0xff; b[6] = (hi >>> 16) & 0xff; b[7] = hi >>> 24;
-    slot.backing.pageFor(index).write(b, 0, off - index * PAGE_BYTES, 8);
+    storeHalves(slot, index, off - index * PAGE_BYTES, Number(v & 0xffff_ffffn), Number(v >> 32n));
   }
 
   /** Whether every byte of the range is backed by a slot. */

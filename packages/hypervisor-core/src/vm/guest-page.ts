@@ -23,6 +23,8 @@ export interface FrameSource {
 
 /** readU64's bytes of an unaligned entry in a compact page (read into, then composed: never kept). */
 const U64_SCRATCH = new Uint8Array(8);
+/** readU64's halves (read into, then composed: never kept). */
+const HALVES_SCRATCH = new Uint32Array(2);
 
 /** Byte `b` (0..7) of the word (lo, hi). */
 const byteOf = (lo: number, hi: number, b: number): number => (b < 4 ? lo >>> (8 * b) : hi >>> (8 * (b - 4))) & 0xff;
@@ -148,25 +150,31 @@ export class GuestPage {
 
   /** The 8 bytes at `inPage` (inside the page) as a little-endian u64: a page-table entry. */
   readU64(inPage: number): bigint {
+    const h = HALVES_SCRATCH;
+    this.readHalves(inPage, h);
+    return h[0] === 0 && h[1] === 0 ? 0n : (BigInt(h[1]!) << 32n) | BigInt(h[0]!);
+  }
+
+  /**
+   * readU64 as two numbers: bits 31:0 into out[0], bits 63:32 into out[1]. A table walker that
+   * tests flags and forms addresses in doubles reads entries this way and allocates nothing.
+   */
+  readHalves(inPage: number, out: Uint32Array): void {
     const f = this.frame;
-    let lo: number;
-    let hi: number;
     if (f !== undefined) {
       const o = inPage;
-      lo = (f[o]! | (f[o + 1]! << 8) | (f[o + 2]! << 16) | (f[o + 3]! << 24)) >>> 0;
-      hi = (f[o + 4]! | (f[o + 5]! << 8) | (f[o + 6]! << 16) | (f[o + 7]! << 24)) >>> 0;
+      out[0] = f[o]! | (f[o + 1]! << 8) | (f[o + 2]! << 16) | (f[o + 3]! << 24);
+      out[1] = f[o + 4]! | (f[o + 5]! << 8) | (f[o + 6]! << 16) | (f[o + 7]! << 24);
     } else if ((inPage & 7) === 0) {
       const at = this.find(inPage >>> 3);
-      if (at < 0) return 0n;
-      lo = this.words![at + 1]!;
-      hi = this.words![at + 2]!;
+      out[0] = at < 0 ? 0 : this.words![at + 1]!;
+      out[1] = at < 0 ? 0 : this.words![at + 2]!;
     } else {
       const b = U64_SCRATCH;
       this.read(inPage, b, 0, 8);
-      lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-      hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+      out[0] = b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+      out[1] = b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24);
     }
-    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /** memset() of `n` bytes at `inPage`. Zeros into a compact page clear listed bytes and list nothing new. */

@@ -31,10 +31,9 @@ export class Ept12Tracker {
   }
 
   /** A shadow leaf was built through EPT12 entries at `path`: write-protect their pages. */
-  track(m: TrackedMmu, leaf: Spte, path: readonly bigint[]): void {
+  track(m: TrackedMmu, leaf: Spte, path: readonly number[]): void {
     leaf.ept12Entries = path;
-    for (const entry of path) {
-      const addr = Number(entry);
+    for (const addr of path) {
       let set = this.users.get(addr);
       if (set === undefined) this.users.set(addr, (set = new Set()));
       set.add(leaf);
@@ -50,8 +49,7 @@ export class Ept12Tracker {
 
   /** A leaf went away: its entries no longer pin the table pages. */
   untrack(leaf: Spte): void {
-    for (const entry of leaf.ept12Entries ?? []) {
-      const addr = Number(entry);
+    for (const addr of leaf.ept12Entries ?? []) {
       this.users.get(addr)?.delete(leaf);
       const gfn = Math.floor(addr / 4096);
       const n = (this.pages.get(gfn) ?? 1) - 1;

@@ -24,8 +24,8 @@ export class Spte {
   hi: number;
   /** The backing page, once a store went through the leaf (the pfn it points at; pages are never freed while the VM lives). */
   data: GuestPage | undefined = undefined;
-  /** Shadow EPT: where the EPT12 entries it was built from live (they are write-tracked). */
-  ept12Entries: readonly bigint[] | undefined = undefined;
+  /** Shadow EPT: where the EPT12 entries it was built from live, as L1 physical addresses (they are write-tracked; below 2^52, exact in a double). */
+  ept12Entries: readonly number[] | undefined = undefined;
 
   constructor(
     value: bigint,
@@ -38,8 +38,14 @@ export class Spte {
     /** Page index of `gfn` in `slot`. */
     readonly page: number,
   ) {
-    this.lo = Number(value & LOW_32);
-    this.hi = Number((value >> 32n) & LOW_32);
+    this.lo = value === 0n ? 0 : Number(value & LOW_32);
+    this.hi = value === 0n ? 0 : Number((value >> 32n) & LOW_32);
+  }
+
+  /** value = (hi << 32) | lo, from two 32-bit halves (set_spte builds a leaf this way): no bigint. */
+  setHalves(lo: number, hi: number): void {
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
   }
 
   /** The SPTE as the CPU reads it (EPT format plus KVM's software bits). */
