@@ -1,4 +1,5 @@
 /** 64-bit helpers. Registers, GPAs, counters and ns timestamps are bigint (DESIGN.md §3). */
+import { HOST_LITTLE_ENDIAN } from './bytes.js';
 
 export const U64_MASK = (1n << 64n) - 1n;
 export const U32_MASK = 0xffff_ffffn;
@@ -35,9 +36,22 @@ export const mulU64U64Shr = (a: bigint, b: bigint, shift: bigint): bigint =>
  */
 export function readLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8): bigint {
   if (offset < 0 || offset + size > bytes.length) return readLeSlow(bytes, offset, size);
-  if (size === 8) return (BigInt(lo32(bytes, offset + 4, 4)) << 32n) | BigInt(lo32(bytes, offset, 4));
+  if (size === 8) {
+    if (HOST_LITTLE_ENDIAN) {
+      for (let i = 0; i < 8; i++) U64_BYTES[i] = bytes[offset + i]!;
+      return U64_WORD[0]!; // the one bigint of the result, no intermediates
+    }
+    return (BigInt(lo32(bytes, offset + 4, 4)) << 32n) | BigInt(lo32(bytes, offset, 4));
+  }
   return BigInt(lo32(bytes, offset, size));
 }
+
+/**
+ * A 64-bit word and its bytes: on a little-endian host (every machine Node runs on in practice),
+ * a u64 moves between a bigint and guest bytes through it without an intermediate bigint.
+ */
+const U64_WORD = new BigUint64Array(1);
+const U64_BYTES = new Uint8Array(U64_WORD.buffer);
 
 /** Up to four bytes at `offset` as an unsigned number (all in range). */
 function lo32(bytes: Uint8Array, offset: number, n: number): number {
@@ -54,6 +68,11 @@ function readLeSlow(bytes: Uint8Array, offset: number, size: number): bigint {
 
 export function writeLe(bytes: Uint8Array, offset: number, size: 1 | 2 | 4 | 8, value: bigint): void {
   if (size === 8) {
+    if (HOST_LITTLE_ENDIAN && offset >= 0 && offset + 8 <= bytes.length && typeof value === 'bigint') {
+      U64_WORD[0] = value; // the low 64 bits, two's complement: BigInt.asUintN(64, value)
+      for (let i = 0; i < 8; i++) bytes[offset + i] = U64_BYTES[i]!;
+      return;
+    }
     const v = BigInt.asUintN(64, value);
     putLo32(bytes, offset, 4, Number(v & 0xffff_ffffn));
     putLo32(bytes, offset + 4, 4, Number(v >> 32n));

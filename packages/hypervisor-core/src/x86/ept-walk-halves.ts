@@ -22,8 +22,11 @@ const DIRTY = 0x200;
 const TWO_32 = 2 ** 32;
 /** Bits 51:32 of an address: the part of bits 51:12 in an entry's high half. */
 const HI_ADDR_BITS = 0xf_ffff;
-/** The input-address bits a 4-level walk uses (47:0), as the bigint the slow path masks with. */
+/** The input-address bits a 4-level walk uses (47:0). */
 const INPUT_BITS = 48;
+const INPUT_LIMIT = 1n << BigInt(INPUT_BITS);
+/** Per level (1–4): the bytes one entry maps (4 KiB, 2 MiB, 1 GiB, 512 GiB). */
+const SPAN = [0, 1, 2, 3, 4].map((l) => 2 ** (12 + 9 * Math.max(l - 1, 0)));
 
 /** Where the walker reads and writes entries (physical memory of whoever owns the tables). */
 export interface EptEntryMemory {
@@ -79,14 +82,14 @@ const entryAddr = (lo: number, hi: number): number => (hi & HI_ADDR_BITS) * TWO_
  */
 export function walkEptHalves(mem: EptEntryMemory, eptp: bigint, gpa: bigint, write: boolean, fetch: boolean, out: EptWalkHalves): EptWalkHalves {
   const ad = eptpAdEnabled(eptp);
-  const input = gpa >= 0n && gpa < 2n ** 48n ? Number(gpa) : Number(BigInt.asUintN(INPUT_BITS, gpa));
+  const input = gpa >= 0n && gpa < INPUT_LIMIT ? Number(gpa) : Number(BigInt.asUintN(INPUT_BITS, gpa));
   let table = Number(eptp & EPT_ADDR_MASK);
   let rwx = RWX;
   out.ok = false;
   out.setDirty = false;
   out.pathLength = 0;
   for (let level = 4; level >= 1; level--) {
-    const span = 2 ** (12 + 9 * (level - 1)); // bytes one entry of this level maps
+    const span = SPAN[level]!;
     const addr = table + (Math.floor(input / span) % 512) * 8;
     out.path[out.pathLength++] = addr;
     mem.readEntry(addr, ENTRY);

@@ -10,19 +10,25 @@ import type { X86Insn } from '../isa.js';
 
 export type GuestCode = Generator<X86Insn, void, bigint>;
 
-export const hlt = (): X86Insn => ({ op: 'hlt', len: 1 });
-export const vmcall = (): X86Insn => ({ op: 'vmcall', len: 3 });
+/** An instruction without operands is one frozen value, made once: a store loop yields no new object per store. */
+const fixed = (insn: X86Insn): (() => X86Insn) => {
+  const v = Object.freeze(insn);
+  return () => v;
+};
+
+export const hlt = fixed({ op: 'hlt', len: 1 });
+export const vmcall = fixed({ op: 'vmcall', len: 3 });
 /** An immediate as a 64-bit register holds it (one already in range is kept: no new bigint per instruction). */
 const imm64 = (imm: bigint): bigint => (imm >= 0n && imm <= U64_MASK ? imm : BigInt.asUintN(64, imm));
 export const movRax = (imm: bigint): X86Insn => ({ op: 'mov-rax-imm', len: 10, imm: imm64(imm) });
 export const movRdi = (imm: bigint): X86Insn => ({ op: 'mov-rdi-imm', len: 10, imm: imm64(imm) });
 export const movEdx = (imm: number): X86Insn => ({ op: 'mov-edx-imm', len: 5, imm: BigInt(imm >>> 0) });
-export const storeRdiRax = (): X86Insn => ({ op: 'store-rdi-rax', len: 3 });
-export const loadRaxRdi = (): X86Insn => ({ op: 'load-rax-rdi', len: 3 });
-export const incMrdi = (): X86Insn => ({ op: 'inc-mrdi', len: 3 });
-export const inAlDx = (): X86Insn => ({ op: 'in-al-dx', len: 1 });
-export const outDxAl = (): X86Insn => ({ op: 'out-dx-al', len: 1 });
-export const movCr3Rax = (): X86Insn => ({ op: 'mov-cr3-rax', len: 3 });
+export const storeRdiRax = fixed({ op: 'store-rdi-rax', len: 3 });
+export const loadRaxRdi = fixed({ op: 'load-rax-rdi', len: 3 });
+export const incMrdi = fixed({ op: 'inc-mrdi', len: 3 });
+export const inAlDx = fixed({ op: 'in-al-dx', len: 1 });
+export const outDxAl = fixed({ op: 'out-dx-al', len: 1 });
+export const movCr3Rax = fixed({ op: 'mov-cr3-rax', len: 3 });
 export const work = (ns: number | bigint): X86Insn => ({ op: 'work', len: 7, ns: BigInt(ns) & 0xffff_ffffn });
 
 /** MOV RDI, gpa; MOV RAX, value; MOV [RDI], RAX. */
