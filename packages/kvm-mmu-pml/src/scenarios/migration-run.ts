@@ -6,7 +6,7 @@
 import { createHypervisor, EXIT_REASON_NAMES, type TraceEvent } from '@kvmlab/hypervisor-core';
 import { kvmMmuOf, kvmMmuPml } from '../host/plugin.js';
 import type { Variant } from '../host/spte.js';
-import { eptAdOffered, GuestDriver, l1BuildEpt12, l2ProgramRip, pickPage, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
+import { eptAdOffered, GuestDriver, l1BuildEpt12, l2ProgramRip, pickPageNumber, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
 import { Precopy, type PrecopyResult } from './precopy.js';
 
 const MiB = 1n << 20n;
@@ -112,8 +112,8 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     const n2 = count(o.writesPerSec);
     const n1 = count(o.l1WritesPerSec);
     for (let i = 0; i < n2; i++) {
-      if (nested) d.l2Write(pickPage(rng, w), useEpt12);
-      else d.l1WriteData(pickPage(rng, w));
+      if (nested) d.l2Write(pickPageNumber(rng, w), useEpt12);
+      else d.l1WriteData(pickPageNumber(rng, w));
     }
     if (nested) d.resumeL2(); // L2 runs its stores, then hands the CPU back to L1 with VMCALL
     for (let i = 0; i < n1; i++) d.l1WriteKernel();

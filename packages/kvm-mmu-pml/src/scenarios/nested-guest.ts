@@ -12,6 +12,7 @@ import {
 
 const MiB = 1n << 20n;
 const CHUNK = 2n * MiB;
+const CHUNK_BYTES = Number(CHUNK);
 
 export interface NestedLayout {
   /** L1 GPA of EPT12's tables (one PML4, one PDPT, one PD per GiB of L2). */
@@ -39,12 +40,6 @@ export function shuffledChunks(rng: Rng, n: number): number[] {
     [p[i], p[j]] = [p[j]!, p[i]!];
   }
   return p;
-}
-
-/** The L1 GPA behind an L2 GPA, as L1's own EPT12 says. */
-export function l2ToL1(l: NestedLayout, l2Gpa: bigint): bigint {
-  const c = Number(l2Gpa / CHUNK);
-  return l.l1Base + BigInt(l.perm[c]!) * CHUNK + (l2Gpa % CHUNK);
 }
 
 const wr64 = (vcpu: Vcpu, gpa: bigint, v: bigint): void => vcpu.write(gpa, leBytes(8, v));
@@ -75,12 +70,18 @@ export interface WorkloadSpec {
   readonly hotFraction: number;
 }
 
+/** The page counts of the last spec pickPageNumber saw (a run draws tens of thousands of pages from one spec). */
+let lastSpec: { readonly w: WorkloadSpec; readonly wssPages: number; readonly hotPages: number } | undefined;
+
 /** Picks the page a write goes to: hot set with probability hotFraction, else the rest of the WSS. */
-export function pickPage(rng: Rng, w: WorkloadSpec): bigint {
-  const wssPages = Number(w.wssBytes >> 12n);
-  const hotPages = Math.min(wssPages, Number(w.hotBytes >> 12n));
+export function pickPageNumber(rng: Rng, w: WorkloadSpec): number {
+  if (lastSpec?.w !== w) {
+    const wssPages = Number(w.wssBytes >> 12n);
+    lastSpec = { w, wssPages, hotPages: Math.min(wssPages, Number(w.hotBytes >> 12n)) };
+  }
+  const { wssPages, hotPages } = lastSpec;
   const hot = hotPages > 0 && (hotPages === wssPages || rng.chance(w.hotFraction));
-  return BigInt(hot ? rng.int(0, hotPages - 1) : rng.int(hotPages, wssPages - 1));
+  return hot ? rng.int(0, hotPages - 1) : rng.int(hotPages, wssPages - 1);
 }
 
 /**
@@ -103,8 +104,25 @@ export class GuestDriver {
   /** L2 addresses queued for L2's next run. */
   private readonly l2Queue: bigint[] = [];
   private launched = false;
+  /**
+   * The layout's addresses as numbers (L1 is at most 1 TiB: exact in a double), so a store's
+   * address is worked out in doubles and made a bigint once, as the instruction's operand.
+   */
+  private readonly l1Base: number;
+  private readonly kernelBase: number;
+  private readonly kernelPages: number;
 
-  constructor(readonly vcpu: Vcpu, readonly layout: NestedLayout, readonly rng: Rng, readonly index = 0) {}
+  constructor(readonly vcpu: Vcpu, readonly layout: NestedLayout, readonly rng: Rng, readonly index = 0) {
+    this.l1Base = Number(layout.l1Base);
+    this.kernelBase = Number(layout.kernelBase);
+    this.kernelPages = Number(layout.kernelBytes >> 12n);
+  }
+
+  /** The L1 GPA behind an L2 GPA, as L1's own EPT12 says. */
+  private l1Of(l2Gpa: number): number {
+    const c = Math.floor(l2Gpa / CHUNK_BYTES);
+    return this.l1Base + this.layout.perm[c]! * CHUNK_BYTES + (l2Gpa - c * CHUNK_BYTES);
+  }
 
   /** The L2 program (loaded at l2ProgramRip(index)): drain the queue, VMCALL, repeat. */
   readonly program = (): program.GuestCode => this.l2Code();
@@ -133,8 +151,8 @@ export class GuestDriver {
     return this.l2Queue.length;
   }
 
-  private note(l1Gpa: bigint): void {
-    this.writtenL1.add(Number(l1Gpa >> 12n));
+  private note(l1Gpa: number): void {
+    this.writtenL1.add(Math.floor(l1Gpa / 4096));
     this.writes++;
   }
 
@@ -153,11 +171,11 @@ export class GuestDriver {
   }
 
   /** Queue a store by L2 to its page `page` (an L2 GPA with EPT12, an L1 GPA without). */
-  l2Write(page: bigint, useEpt12: boolean): void {
-    const l2 = page << 12n;
-    const l1 = l2ToL1(this.layout, l2);
-    const off = BigInt(this.rng.int(0, 511)) * 8n;
-    this.l2Queue.push((useEpt12 ? l2 : l1) + off);
+  l2Write(page: bigint | number, useEpt12: boolean): void {
+    const l2 = Number(page) * 4096;
+    const l1 = this.l1Of(l2);
+    const off = this.rng.int(0, 511) * 8;
+    this.l2Queue.push(BigInt((useEpt12 ? l2 : l1) + off));
     this.note(l1);
   }
 
@@ -167,17 +185,16 @@ export class GuestDriver {
   }
 
   /** L1 stores to the same data pages directly (the plain, non-nested workload). */
-  l1WriteData(page: bigint): void {
-    const l1 = l2ToL1(this.layout, page << 12n);
-    wr64(this.vcpu, l1 + BigInt(this.rng.int(0, 511)) * 8n, this.counter++);
+  l1WriteData(page: bigint | number): void {
+    const l1 = this.l1Of(Number(page) * 4096);
+    wr64(this.vcpu, BigInt(l1 + this.rng.int(0, 511) * 8), this.counter++);
     this.note(l1);
   }
 
   /** L1 stores to its own kernel memory. */
   l1WriteKernel(): void {
-    const pages = Number(this.layout.kernelBytes >> 12n);
-    const gpa = this.layout.kernelBase + (BigInt(this.rng.int(0, pages - 1)) << 12n);
-    wr64(this.vcpu, gpa + BigInt(this.rng.int(0, 511)) * 8n, this.counter++);
+    const gpa = this.kernelBase + this.rng.int(0, this.kernelPages - 1) * 4096;
+    wr64(this.vcpu, BigInt(gpa + this.rng.int(0, 511) * 8), this.counter++);
     this.note(gpa);
   }
 }
