@@ -90,3 +90,48 @@ describe('determinism', () => {
     expect(trace(1)).not.toEqual(trace(2));
   });
 });
+
+describe('elapse() with no event due keeps the ns pending (no bigint per guest instruction)', () => {
+  type Op = { k: 'elapse'; d: number } | { k: 'after'; d: number } | { k: 'cancel'; i: number } | { k: 'runFor'; d: number } | { k: 'now' };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    // small times, so that events often fall due exactly at the end of an elapse
+    fc.record({ k: fc.constant('elapse' as const), d: fc.integer({ min: 0, max: 6 }) }),
+    fc.record({ k: fc.constant('after' as const), d: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ k: fc.constant('cancel' as const), i: fc.nat(20) }),
+    fc.record({ k: fc.constant('runFor' as const), d: fc.integer({ min: 0, max: 4 }) }),
+    fc.record({ k: fc.constant('now' as const) }),
+  );
+  // The reference: elapse as the plain runUntil(now + d) it stands for. Above 2^53 (2^60 + 120 rounds to
+  // 2^60 as a double) only the bigint path is exact.
+  const drive = (ops: readonly Op[], lazy: boolean, base: bigint): string[] => {
+    const s = new Scheduler();
+    const log: string[] = [];
+    const handles: ReturnType<Scheduler['after']>[] = [];
+    if (base > 0n) s.runUntil(base);
+    for (const o of ops) {
+      if (o.k === 'elapse') {
+        const run = s.eventsRun;
+        if (lazy) s.elapse(BigInt(o.d));
+        else s.runUntil(s.now + BigInt(o.d));
+        log.push(`elapsed ${o.d}: ran ${s.eventsRun - run}`);
+      } else if (o.k === 'after') {
+        const id = handles.length;
+        handles.push(s.after(BigInt(o.d), (t) => {
+          log.push(`fire ${id} at ${t} now ${s.now}`);
+          if (lazy) s.elapse(3n);
+          else s.runUntil(s.now + 3n);
+        }));
+      } else if (o.k === 'cancel') log.push(`cancel ${String(handles[o.i] !== undefined && s.cancel(handles[o.i]!))}`);
+      else if (o.k === 'runFor') log.push(`ran ${s.runFor(BigInt(o.d))}`);
+      else log.push(`now ${s.now} run ${s.eventsRun} pending ${s.pending}`);
+    }
+    log.push(`end ${s.now} ${s.eventsRun} ${s.pending}`);
+    return log;
+  };
+  fcTest.prop([fc.array(op, { minLength: 4, maxLength: 60 }), fc.constantFrom(0n, 1n << 40n, (1n << 53n) - 6n, (1n << 60n) + 120n)], { numRuns: 300 })(
+    'runs the same events at the same times and reads the same now as runUntil(now + d), below and above 2^53 ns',
+    (ops, base) => {
+      expect(drive(ops, true, base)).toEqual(drive(ops, false, base));
+    },
+  );
+});

@@ -42,16 +42,39 @@ const before = (a: QueuedEvent, b: QueuedEvent): boolean => {
   return a.seq < b.seq;
 };
 
+/** Longest elapse() kept as pending ns (a guest instruction, an exit's cost): far below 2^53. */
+const MAX_LAZY_NS = 1n << 32n;
+
 export class Scheduler {
   private heap: QueuedEvent[] = [];
   private seq = 0;
   private current = 0n;
+  /**
+   * ns that elapse() let pass with no event due, not yet added to `current`: a guest instruction
+   * elapses 1 ns, and a bigint add per instruction was the L2 interpreter's largest allocation.
+   * Everything that reads the time folds them in first (sync()).
+   */
+  private pendingNs = 0;
+  /** Number(current) (exact below 2^53 ns, where the lazy path is used). */
+  private currentKey = 0;
   private executed = 0;
   private live = 0;
 
   /** Current virtual time in ns. */
   get now(): bigint {
+    return this.sync();
+  }
+
+  /** `current` with the pending ns folded in. */
+  private sync(): bigint {
+    if (this.pendingNs !== 0) this.setCurrent(this.current + BigInt(this.pendingNs));
     return this.current;
+  }
+
+  private setCurrent(t: bigint): void {
+    this.current = t;
+    this.currentKey = Number(t);
+    this.pendingNs = 0;
   }
 
   /** Number of events run so far. */
@@ -68,7 +91,7 @@ export class Scheduler {
   schedule(at: bigint, fn: EventFn, label?: string): EventHandle {
     assertTime(at, 'schedule time');
     assertEvent(fn, label);
-    if (at < this.current) {
+    if (at < this.sync()) {
       throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
     return this.enqueue(at, fn, label);
@@ -88,7 +111,7 @@ export class Scheduler {
     if (delay < 0n) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
     assertEvent(fn, label);
     // now + a non-negative delay is never in the past: schedule()'s time checks are settled
-    return this.enqueue(this.current + delay, fn, label);
+    return this.enqueue(this.sync() + delay, fn, label);
   }
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
@@ -105,14 +128,14 @@ export class Scheduler {
   /** Runs every event due at or before `t`, then sets now = t. Returns the events run. */
   runUntil(t: bigint): number {
     assertTime(t, 'runUntil time');
-    if (t < this.current) throw new SimulationError(`runUntil(${t}) is in the past (now ${this.current})`, 'runUntil time');
+    if (t < this.sync()) throw new SimulationError(`runUntil(${t}) is in the past (now ${this.current})`, 'runUntil time');
     const start = this.executed;
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.at > t) break;
       this.fire(top);
     }
-    this.current = t;
+    this.setCurrent(t);
     return this.executed - start;
   }
 
@@ -124,13 +147,13 @@ export class Scheduler {
   runUntilOr(t: bigint, stop: () => boolean): boolean {
     assertTime(t, 'runUntilOr time');
     if (typeof stop !== 'function') throw new SimulationError(`stop ${show(stop)} is not a function`, 'stop');
-    if (t < this.current) throw new SimulationError(`runUntilOr(${t}) is in the past (now ${this.current})`, 'runUntilOr time');
+    if (t < this.sync()) throw new SimulationError(`runUntilOr(${t}) is in the past (now ${this.current})`, 'runUntilOr time');
     for (;;) {
       const top = this.heap[0];
       if (top === undefined || top.at > t) break;
       if (this.fire(top) && stop()) return true;
     }
-    this.current = t;
+    this.setCurrent(t);
     return false;
   }
 
@@ -138,12 +161,13 @@ export class Scheduler {
   runFor(d: bigint): number {
     assertTime(d, 'runFor duration');
     if (d < 0n) throw new SimulationError(`negative runFor duration ${d} ns`, 'runFor duration');
-    return this.runUntil(this.current + d);
+    return this.runUntil(this.sync() + d);
   }
 
   /** Runs until no event is left (or `maxEvents` ran, to stop runaway models). */
   run(maxEvents = Number.MAX_SAFE_INTEGER): number {
     if (typeof maxEvents !== 'number' || !(maxEvents >= 0)) throw new SimulationError(`maxEvents ${show(maxEvents)} is not a count`, 'maxEvents');
+    this.sync();
     const start = this.executed;
     while (this.executed - start < maxEvents) {
       const top = this.heap[0];
@@ -160,7 +184,18 @@ export class Scheduler {
   elapse(d: bigint): void {
     assertTime(d, 'elapse duration');
     if (d < 0n) throw new SimulationError(`negative elapse ${d} ns`, 'elapse duration');
-    this.runUntil(this.current + d);
+    // No event due by then (the common case of a guest instruction): only the pending ns move.
+    // The same as runUntil(now + d) — which would run nothing and set now — as long as the
+    // doubles are exact (below 2^53 ns, 104 days).
+    if (d <= MAX_LAZY_NS) {
+      const t = this.currentKey + this.pendingNs + Number(d);
+      const top = this.heap[0];
+      if (t <= Number.MAX_SAFE_INTEGER && (top === undefined || top.key > t)) {
+        this.pendingNs += Number(d);
+        return;
+      }
+    }
+    this.runUntil(this.sync() + d);
   }
 
   /** Takes the heap's top event off and runs it (unless it was cancelled); true if it ran. */
@@ -169,7 +204,7 @@ export class Scheduler {
     top.done = true;
     if (top.cancelled) return false;
     this.live--;
-    this.current = top.at;
+    this.setCurrent(top.at);
     this.executed++;
     top.fn(top.at);
     return true;
