@@ -9,16 +9,19 @@
  * Every address involved fits a double exactly: entries hold bits 51:12 (MAXPHYADDR ≤ 52), and a
  * 4-level walk uses only bits 47:0 of the input address (the bits above index no table).
  */
-import { eptpAdEnabled, EPT_ADDR_MASK, type EptWalkResult } from './ept.js';
+import {
+  EPT_ADDR_MASK, EPT_LARGE_PAGE, eptpAdEnabled, VMX_EPT_ACCESS_BIT, VMX_EPT_DIRTY_BIT, VMX_EPT_EXECUTABLE_MASK, VMX_EPT_READABLE_MASK,
+  VMX_EPT_RWX_MASK, VMX_EPT_WRITABLE_MASK, type EptWalkResult,
+} from './ept.js';
 
-/** Bits of an entry's low half (SDM §28.2.2, §28.2.4; asm/vmx.h): R, W, X, large page, A, D. */
-const R = 1;
-const W = 2;
-const X = 4;
-const RWX = 7;
-const LARGE = 0x80;
-const ACCESSED = 0x100;
-const DIRTY = 0x200;
+/** ept.ts's entry bits as numbers (all in the low half): R, W, X, large page, A, D. */
+const R = Number(VMX_EPT_READABLE_MASK);
+const W = Number(VMX_EPT_WRITABLE_MASK);
+const X = Number(VMX_EPT_EXECUTABLE_MASK);
+const RWX = Number(VMX_EPT_RWX_MASK);
+const LARGE = Number(EPT_LARGE_PAGE);
+const ACCESSED = Number(VMX_EPT_ACCESS_BIT);
+const DIRTY = Number(VMX_EPT_DIRTY_BIT);
 const TWO_32 = 2 ** 32;
 /** Bits 51:32 of an address: the part of bits 51:12 in an entry's high half. */
 const HI_ADDR_BITS = 0xf_ffff;
