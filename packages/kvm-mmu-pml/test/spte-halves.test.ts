@@ -65,3 +65,37 @@ describe('PML log entries written and read as 32-bit halves', () => {
     expect(v.loggedGfn(3)).toBe(Number(((1n << 64n) - 1n) >> 12n));
   });
 });
+
+describe('set_spte builds the leaf in halves', () => {
+  it('the value is the bigint formula of set_spte() for any gfn, table kind and access (v5.3 and v5.4 kinds)', async () => {
+    const { createHypervisor, VMX_EPT_EXECUTABLE_MASK, VMX_EPT_READABLE_MASK } = await import('@kvmlab/hypervisor-core');
+    const { kvmMmuOf, kvmMmuPml } = await import('../src/host/plugin.js');
+    const { HOST_PFN_BASE, RAM_MT_MASK, setSpte } = await import('../src/host/set-spte.js');
+    const { LeafMap } = await import('../src/host/leaf-map.js');
+    const { PT_WRITABLE_MASK, SPTE_HOST_WRITEABLE, SPTE_MMU_WRITEABLE } = await import('../src/constants.js');
+    const { spteShadowAccessedMask, spteShadowDirtyMask } = await import('../src/host/spte.js');
+    for (const variant of VARIANTS) {
+      const vm = createHypervisor({ arch: 'x86_64', plugins: [kvmMmuPml({ variant })] }).createVm();
+      vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 40n });
+      const m = kvmMmuOf(vm);
+      const v = m.vcpuVmx(vm.createVcpu(0));
+      const slot = vm.memslots.get(0, 0)!;
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 2 ** 28 - 1 }), fc.boolean(), fc.boolean(), fc.boolean(), (gfn, adDisabled, writable, executable) => {
+          const table = { root: 0n, kind: 'tdp' as const, adDisabled, eptp12: undefined, entries: new LeafMap<Spte>() };
+          const k = m.cfg.kinds;
+          let want = adDisabled ? k.adDisabled : 0n;
+          want |= spteShadowAccessedMask(k, want, m.cfg.shadowAccessedMask);
+          want |= VMX_EPT_READABLE_MASK | (executable ? VMX_EPT_EXECUTABLE_MASK : 0n) | RAM_MT_MASK | SPTE_HOST_WRITEABLE;
+          want |= (HOST_PFN_BASE + BigInt(gfn)) << 12n;
+          if (writable) {
+            want |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
+            want |= spteShadowDirtyMask(k, want, m.cfg.shadowDirtyMask);
+          }
+          expect(setSpte(m, v, { table, inGfn: gfn, gfn, slot, writable, executable }).value).toBe(want);
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+});

@@ -7,7 +7,7 @@
  */
 import {
   EptWalkHalves, eptpAdEnabled, eptViolationQualification, EPT_POINTER, getVmcs12, injectEpt12Violation, l1TableEntries, VMX_EPT_DIRTY_BIT,
-  VMX_EPT_EXECUTABLE_MASK, VMX_EPT_WRITABLE_MASK, walkEpt12Halves, type EptEntryMemory,
+  VMX_EPT_EXECUTABLE_MASK, VMX_EPT_WRITABLE_MASK, walkEptHalves, type EptEntryMemory,
 } from '@kvmlab/hypervisor-core';
 import { setSpte } from './set-spte.js';
 import type { ExitResult, KvmMmuState } from './shapes.js';
@@ -28,7 +28,7 @@ export function eptPageFault(m: KvmMmuState, v: VcpuVmx, l2Gpa: bigint, write: b
   const eptp12 = getVmcs12(v.nv).get(EPT_POINTER);
   let mem = tableMemory.get(m);
   if (mem === undefined) tableMemory.set(m, (mem = l1TableEntries(m.vm, (gfn) => m.markPageDirty(gfn))));
-  walkEpt12Halves(v.nv, l2Gpa, write, mem, walk);
+  walkEptHalves(mem, eptp12, l2Gpa, write, false, walk); // FNAME(walk_addr) of EPTP12, as walkEpt12 does
   if (!walk.ok) {
     // EPT12 does not allow it, so it is L1's EPT violation (nested_ept_inject_page_fault()).
     injectEpt12Violation(v.nv, l2Gpa, eptViolationQualification(walk.toResult(), { write }));

@@ -6,7 +6,7 @@
  */
 import { EXIT_REASON_EPT_VIOLATION } from '../vmx-exit-reasons.js';
 import { walkEpt, type EptMemory, type EptWalkResult } from '../ept.js';
-import { walkEptHalves, type EptEntryMemory, type EptWalkHalves } from '../ept-walk-halves.js';
+import type { EptEntryMemory } from '../ept-walk-halves.js';
 import { EPT_POINTER, GUEST_PHYSICAL_ADDRESS } from '../vmcs-fields.js';
 import type { Vm } from '../../vm/vm.js';
 import type { NestedVcpuState } from './shapes.js';
@@ -40,11 +40,6 @@ export function l1TableEntries(vm: Vm, mark: (gfn: number) => void = (gfn) => vo
       if (mem.writeEntryHalves(pa, lo, hi)) mark(Math.floor(pa / 4096));
     },
   };
-}
-
-/** walkEpt12 into a reusable result (walkEptHalves): what a shadow-EPT MMU does on each EPT violation of L2. */
-export function walkEpt12Halves(nv: NestedVcpuState, l2Gpa: bigint, write: boolean, mem: EptEntryMemory, out: EptWalkHalves): EptWalkHalves {
-  return walkEptHalves(mem, getVmcs12(nv).get(EPT_POINTER), l2Gpa, write, false, out);
 }
 
 /** Walks EPTP12 for an L2 access. */

@@ -19,5 +19,5 @@ export { preemptionTimeoutNs, virtualTscKhz } from './wake-sources.js';
 export { shouldSquashHlt } from './vmenter.js';
 export { SIZEOF_VMCS12 } from './nested-state.js';
 export { L2_INSN_NS, L2_MAX_INSNS_PER_ENTRY, type L2Exit } from './l2-cpu.js';
-export { eptViolationQualification, injectEpt12Violation, l1TableEntries, l1TableMemory, translateL2Gpa, walkEpt12, walkEpt12Halves } from './ept12-walk.js';
+export { eptViolationQualification, injectEpt12Violation, l1TableEntries, l1TableMemory, translateL2Gpa, walkEpt12 } from './ept12-walk.js';
 export { hardwareExitBookkeeping } from './vcpu-run.js';
