@@ -9,6 +9,7 @@
 import { leBytes, readLe, u64 } from '../../bigint.js';
 import { decodeX86, X86_MAX_INSN_LEN, type X86Insn } from '../isa.js';
 import * as F from '../vmcs-fields.js';
+import { Vmcs } from '../vmcs.js';
 import {
   CPU_BASED_CR3_LOAD_EXITING, CPU_BASED_HLT_EXITING, CPU_BASED_VIRTUAL_INTR_PENDING, CPU_BASED_VIRTUAL_NMI_PENDING,
   INTR_INFO_VALID_MASK,
@@ -69,6 +70,8 @@ function fetch(nv: NestedVcpuState, prog: ProgramInstance | null, rip: bigint): 
 
 /** Instruction lengths as bigints (an x86 instruction is at most 15 bytes), so advancing RIP allocates no length. */
 const INSN_LEN: readonly bigint[] = Array.from({ length: 16 }, (_, n) => BigInt(n));
+/** GUEST_RIP's value slot: the processor stores RIP after every instruction, past the encoding checks. */
+const RIP_SLOT = Vmcs.fieldSlot(F.GUEST_RIP);
 
 /** Runs L2 from a VM entry to the next VM exit. 'nested-exit': an access inside L2 ended in an exit to L1. */
 export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'nested-exit' {
@@ -168,7 +171,7 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
     }
     if (exit !== null && exit.len > 0) break; // an exiting instruction leaves RIP on itself
     rip = next;
-    v02.cpuWrite(F.GUEST_RIP, rip);
+    v02.cpuWriteAt(RIP_SLOT, rip); // u64() keeps it within the field's 64 bits
   }
   return finishRun(nv, exit, start, vmptr);
 }
