@@ -47,6 +47,7 @@ export { Vm, type ClearDirtyLogArgs, type MmioHandler, type VmOptions, type VmSt
 export { Memslot, Memslots, KVM_MEM_MAX_NR_PAGES, type MemslotChange, type UserMemoryRegion } from './vm/memslots.js';
 export { GuestMemory } from './vm/guest-memory.js';
 export { SparsePages, PAGE_BYTES } from './vm/sparse-pages.js';
+export { PageMap } from './vm/page-map.js';
 export { GuestPage, MAX_WORDS as GUEST_PAGE_MAX_WORDS, type FrameSource } from './vm/guest-page.js';
 export { blockPoolBytes, giveBlock, takeBlock, trimBlockPool } from './vm/block-pool.js';
 export { DirtyBitmap, bitmapPages, popcount32 } from './vm/dirty-bitmap.js';

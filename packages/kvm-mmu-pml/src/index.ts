@@ -31,7 +31,7 @@ export { NESTED_MMU_HOOKS } from './host/nested-hooks.js';
 
 export { runVmxDirtyLogTest, type SelftestOptions, type SelftestReport, type SyncRecord } from './scenarios/selftest.js';
 export { runMigration, type MigrationRun, type MigrationRunOptions } from './scenarios/migration-run.js';
-export { Precopy, type PrecopyOptions, type PrecopyResult, type RoundRecord } from './scenarios/precopy.js';
+export { Precopy, type PageNumbers, type PrecopyOptions, type PrecopyResult, type RoundRecord } from './scenarios/precopy.js';
 export { vmxDirtyLogScenario } from './scenarios/vmx-dirty-log.js';
 // The benchmarks (benchTasks, runBench, benchNestedMigration, benchFigures) moved to the
 // repository-only subpath '@kvmlab/kvm-mmu-pml/bench': bench code is not in the published package.

@@ -1,8 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
-import { createHypervisor, SparsePages } from '@kvmlab/hypervisor-core';
+import { createHypervisor, PageMap, SparsePages } from '@kvmlab/hypervisor-core';
 import { describe, expect, it } from 'vitest';
 import { kvmMmuPml } from '../src/host/plugin.js';
-import { LeafMap } from '../src/host/leaf-map.js';
 import { Spte, type SpteTable } from '../src/host/mmu-pages.js';
 import { DestPages } from '../src/scenarios/dest-pages.js';
 
@@ -97,7 +96,7 @@ describe('Spte: the low-32-bit mirror the access fast path reads', () => {
   const vm = hv.createVm();
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0n, memorySize: 1n << 20n });
   const slot = vm.memslots.get(0, 0)!;
-  const table: SpteTable = { root: 0x1000n, kind: 'tdp', adDisabled: false, eptp12: undefined, entries: new LeafMap<Spte>() };
+  const table: SpteTable = { root: 0x1000n, kind: 'tdp', adDisabled: false, eptp12: undefined, entries: new PageMap<Spte>() };
   test.prop([fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })], { numRuns: 200, seed: 5 })(
     'lo is bits 31:0 of value after construction and after every change (|=, &=, =)',
     (a, b) => {

@@ -4,12 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Memslot } from '@kvmlab/hypervisor-core';
-import { LeafMap } from '../src/host/leaf-map.js';
+import { PageMap, type Memslot } from '@kvmlab/hypervisor-core';
 import { Spte, type SpteTable } from '../src/host/mmu-pages.js';
 import { leafAdEnabled, leafAdNeedWriteProtect, spteAdEnabled, spteAdNeedWriteProtect, spteKinds, VARIANTS } from '../src/host/spte.js';
 
-const table: SpteTable = { root: 0n, kind: 'tdp', adDisabled: false, eptp12: undefined, entries: new LeafMap<Spte>() };
+const table: SpteTable = { root: 0n, kind: 'tdp', adDisabled: false, eptp12: undefined, entries: new PageMap<Spte>() };
 const leaf = (v: bigint): Spte => new Spte(v, table, 0, 0, {} as Memslot, 0);
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const low = fc.integer({ min: 0, max: 0xffff_ffff });
@@ -71,7 +70,7 @@ describe('set_spte builds the leaf in halves', () => {
     const { createHypervisor, VMX_EPT_EXECUTABLE_MASK, VMX_EPT_READABLE_MASK } = await import('@kvmlab/hypervisor-core');
     const { kvmMmuOf, kvmMmuPml } = await import('../src/host/plugin.js');
     const { HOST_PFN_BASE, RAM_MT_MASK, setSpte } = await import('../src/host/set-spte.js');
-    const { LeafMap } = await import('../src/host/leaf-map.js');
+    const { PageMap } = await import('@kvmlab/hypervisor-core');
     const { PT_WRITABLE_MASK, SPTE_HOST_WRITEABLE, SPTE_MMU_WRITEABLE } = await import('../src/constants.js');
     const { spteShadowAccessedMask, spteShadowDirtyMask } = await import('../src/host/spte.js');
     for (const variant of VARIANTS) {
@@ -82,7 +81,7 @@ describe('set_spte builds the leaf in halves', () => {
       const slot = vm.memslots.get(0, 0)!;
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 2 ** 28 - 1 }), fc.boolean(), fc.boolean(), fc.boolean(), (gfn, adDisabled, writable, executable) => {
-          const table = { root: 0n, kind: 'tdp' as const, adDisabled, eptp12: undefined, entries: new LeafMap<Spte>() };
+          const table = { root: 0n, kind: 'tdp' as const, adDisabled, eptp12: undefined, entries: new PageMap<Spte>() };
           const k = m.cfg.kinds;
           let want = adDisabled ? k.adDisabled : 0n;
           want |= spteShadowAccessedMask(k, want, m.cfg.shadowAccessedMask);

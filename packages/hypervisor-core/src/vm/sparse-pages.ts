@@ -6,13 +6,15 @@
  */
 import { giveBlock, takeBlock } from './block-pool.js';
 import { GuestPage, PAGE_BYTES, type FrameSource } from './guest-page.js';
+import { PageMap } from './page-map.js';
 
 export { PAGE_BYTES };
 /** Frames are carved out of 256 KiB blocks, in order of need: one allocation (and one zero-fill) per 64 frames. */
 const PAGES_PER_BLOCK = 64;
 
 export class SparsePages implements FrameSource {
-  private readonly pages = new Map<number, GuestPage>();
+  /** Written pages by index: a directory of arrays, not a hashed Map (every store looks its page up). */
+  private readonly pages = new PageMap<GuestPage>();
   private block: Uint8Array | null = null;
   private blockUsed = PAGES_PER_BLOCK;
   /** Every block this memory carved frames from, for release(). */
@@ -112,7 +114,7 @@ export class SparsePages implements FrameSource {
 
   /** Indices of written pages, ascending. */
   residentIndices(): number[] {
-    return [...this.pages.keys()].sort((a, b) => a - b);
+    return this.pages.keyArray();
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   type Mmu,
   type NestedVcpuState,
   type NestedVmxApi,
+  PageMap,
   type Vcpu,
   type Vm,
 } from '@kvmlab/hypervisor-core';
@@ -18,7 +19,6 @@ import type { L0Config } from './config.js';
 import { cpuRead, cpuWrite } from './cpu.js';
 import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
 import { Ept12Tracker } from './ept12-tracking.js';
-import { LeafMap } from './leaf-map.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
 import { vmxFlushPmlBuffer } from './pml.js';
 import type { KvmMmuState, KvmMmuStats, MmuObservers } from './shapes.js';
@@ -63,7 +63,7 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   }
 
   private newTable(kind: TableKind, adDisabled: boolean, eptp12: bigint | undefined): SpteTable {
-    const t: SpteTable = { root: this.allocHpa(), kind, adDisabled, eptp12, entries: new LeafMap<Spte>() };
+    const t: SpteTable = { root: this.allocHpa(), kind, adDisabled, eptp12, entries: new PageMap<Spte>() };
     this.tables.set(t.root, t);
     return t;
   }

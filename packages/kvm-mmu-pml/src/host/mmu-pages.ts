@@ -5,8 +5,7 @@
  * shadow EPT alike (arch/x86/kvm/mmu.c, struct kvm_rmap_head). Only 4 KiB leaves exist here:
  * large pages are out of scope.
  */
-import type { GuestPage, Memslot } from '@kvmlab/hypervisor-core';
-import type { LeafMap } from './leaf-map.js';
+import type { GuestPage, Memslot, PageMap } from '@kvmlab/hypervisor-core';
 
 export type TableKind = 'tdp' | 'shadow-ept';
 
@@ -82,7 +81,7 @@ export interface SpteTable {
   /** For shadow EPT: the EPTP12 it shadows. */
   readonly eptp12: bigint | undefined;
   /** Leaves by input gfn. */
-  readonly entries: LeafMap<Spte>;
+  readonly entries: PageMap<Spte>;
 }
 
 /** Per-L1-gfn reverse map. */

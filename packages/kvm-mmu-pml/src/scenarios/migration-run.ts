@@ -7,6 +7,7 @@ import { createHypervisor, EXIT_REASON_NAMES, type TraceEvent } from '@kvmlab/hy
 import { kvmMmuOf, kvmMmuPml } from '../host/plugin.js';
 import type { Variant } from '../host/spte.js';
 import { eptAdOffered, GuestDriver, l1BuildEpt12, l2ProgramRip, pickPageNumber, shuffledChunks, type NestedLayout, type WorkloadSpec } from './nested-guest.js';
+import { PageSet } from './page-set.js';
 import { Precopy, type PrecopyResult } from './precopy.js';
 
 const MiB = 1n << 20n;
@@ -125,13 +126,14 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
 
   const slot = vm.memslots.get(0, 0)!;
   // Distinct L1 pages written during the migration; the oracle moves each sync's pages here.
-  const writtenAll = new Set<number>();
+  const writtenAll = new PageSet();
+  const since = new PageSet(); // reused: each sync reads it before the next one refills it
   const mig = new Precopy(vm, slot, {
     bandwidthBytesPerSec: o.bandwidthMBps * 1e6,
     downtimeNs: BigInt(Math.round(o.downtimeMs * 1e6)), // the budget may be fractional ms (1.5 ms)
     maxRounds: o.maxRounds,
     writtenSinceLastSync: () => {
-      const since = new Set<number>();
+      since.clear();
       for (const d of drivers) {
         for (const p of d.writtenL1) {
           since.add(p);
@@ -167,7 +169,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   }
   const exits: Record<string, number> = {};
   for (const [r, n] of [...byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
-  const written = new Set<number>(writtenAll);
+  const written = writtenAll;
   for (const d of drivers) for (const p of d.writtenL1) written.add(p);
   const secs = Number(hv.sim.now - t0) / 1e9;
   const writes = writesNow() - writes0;

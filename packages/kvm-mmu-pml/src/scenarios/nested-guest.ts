@@ -9,6 +9,7 @@ import {
   EPT_LARGE_PAGE, EPT_POINTER, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs, program,
   type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume, vmwrite,
 } from '@kvmlab/hypervisor-core';
+import { PageSet } from './page-set.js';
 
 const MiB = 1n << 20n;
 const CHUNK = 2n * MiB;
@@ -99,7 +100,7 @@ export const L2_STORES_PER_RUN = 32_768;
 export class GuestDriver {
   private counter = 1n;
   /** L1 pages written since the oracle was last reset (gfn numbers). */
-  readonly writtenL1 = new Set<number>();
+  readonly writtenL1 = new PageSet();
   writes = 0;
   /** L2 addresses queued for L2's next run. */
   private readonly l2Queue: bigint[] = [];

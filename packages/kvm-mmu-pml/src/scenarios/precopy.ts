@@ -7,6 +7,7 @@
  */
 import { bitmapPages, KVM_MEM_LOG_DIRTY_PAGES, PAGE_BYTES, type Memslot, type Vm } from '@kvmlab/hypervisor-core';
 import { DestPages } from './dest-pages.js';
+import { PageSet } from './page-set.js';
 
 export interface PrecopyOptions {
   readonly bandwidthBytesPerSec: number;
@@ -27,9 +28,15 @@ export interface PrecopyOptions {
   /**
    * The guest-side oracle: the gfns the guest really wrote since the previous call. Given, every
    * sync calls it and records, next to what the dirty log reported, how many pages were really
-   * written in that interval and how many of those the log did not report.
+   * written in that interval and how many of those the log did not report. Any collection of
+   * distinct gfns with a size will do (a ReadonlySet, the scenario's PageSet).
    */
-  readonly writtenSinceLastSync?: () => ReadonlySet<number>;
+  readonly writtenSinceLastSync?: () => PageNumbers;
+}
+
+/** Distinct gfns and how many there are: what the oracle hands a sync (it is read once, then may be reused). */
+export interface PageNumbers extends Iterable<number> {
+  readonly size: number;
 }
 
 /** At one sync, with the oracle: pages really written since the previous sync, and of those the ones the log missed. */
@@ -74,7 +81,9 @@ export class Precopy {
   private readonly rounds: RoundRecord[] = [];
   private readonly o: Required<Omit<PrecopyOptions, 'stopGuest' | 'writtenSinceLastSync'>>;
   private readonly stopGuest: ((whenStopped: () => void) => void) | undefined;
-  private readonly writtenSinceLastSync: (() => ReadonlySet<number>) | undefined;
+  private readonly writtenSinceLastSync: (() => PageNumbers) | undefined;
+  /** The gfns a sync reported, as a set for the oracle's check (one table, reused every sync). */
+  private readonly reportedGfns = new PageSet();
   private started = 0n;
   private lastSync = 0n;
   private totalPages = 0;
@@ -185,7 +194,9 @@ export class Precopy {
   private writtenAt(reported: readonly number[]): WrittenAtSync | undefined {
     const written = this.writtenSinceLastSync?.();
     if (written === undefined) return undefined;
-    const seen = new Set(reported.map((p) => this.slot.baseGfnNumber + p));
+    const seen = this.reportedGfns;
+    seen.clear();
+    for (const p of reported) seen.add(this.slot.baseGfnNumber + p);
     let missed = 0;
     for (const gfn of written) if (!seen.has(gfn)) missed++;
     return { pagesWritten: written.size, writtenNotReported: missed };

@@ -1,9 +1,11 @@
 /**
- * The leaves of one SPTE table by input gfn. The lookup is on every guest access, so it is an
- * array walk, as the hardware's is: a directory of 512-entry leaf arrays (one per 2 MiB of
- * input addresses, the span one last-level EPT table covers), indexed by gfn >>> 9 and
- * gfn & 511. A hashed Map cost about 20 ns a lookup here, most of an access. gfns from 2^31 (8 TiB
- * and up) go to a Map: the directory stays a dense array.
+ * A map keyed by page number (a gfn, or a page index in a slot), for the lookups done on every
+ * guest access: the leaves of an SPTE table by input gfn (kvm-mmu-pml), a slot's written pages
+ * (sparse-pages.ts). The lookup is an array walk, as the hardware's is: a directory of 512-entry
+ * leaf arrays (one per 2 MiB of addresses, the span one last-level EPT table covers), indexed by
+ * n >>> 9 and n & 511. A hashed Map of a hundred thousand pages cost about 20 ns a lookup here,
+ * most of an access, and iterating it needed a sort. Numbers from 2^31 (8 TiB and up, as gfns)
+ * go to a Map: the directory stays a dense array.
  */
 const LEAF_SHIFT = 9;
 const LEAF_SIZE = 1 << LEAF_SHIFT;
@@ -11,7 +13,7 @@ const LEAF_MASK = LEAF_SIZE - 1;
 /** Below this, a gfn is in the directory (gfn >>> 9 needs gfn < 2^32; the directory stays ≤ 2^22 slots). */
 const DIRECT_LIMIT = 2 ** 31;
 
-export class LeafMap<T> {
+export class PageMap<T> {
   private readonly dir: (T | undefined)[][] = [];
   private readonly far = new Map<number, T>();
   private count = 0;
@@ -61,6 +63,13 @@ export class LeafMap<T> {
     return true;
   }
 
+  /** Every entry dropped (the leaves too: a cleared map holds no memory but its directory). */
+  clear(): void {
+    this.dir.length = 0;
+    this.far.clear();
+    this.count = 0;
+  }
+
   /** [gfn, value] pairs, gfns ascending. */
   *entries(): IterableIterator<[number, T]> {
     for (let d = 0; d < this.dir.length; d++) {
@@ -76,6 +85,18 @@ export class LeafMap<T> {
 
   *keys(): IterableIterator<number> {
     for (const [g] of this.entries()) yield g;
+  }
+
+  /** The keys, ascending, as an array (one pass over the directory, no generator per key). */
+  keyArray(): number[] {
+    const out: number[] = [];
+    for (let d = 0; d < this.dir.length; d++) {
+      const leaf = this.dir[d];
+      if (leaf === undefined) continue;
+      for (let i = 0; i < LEAF_SIZE; i++) if (leaf[i] !== undefined) out.push(d * LEAF_SIZE + i);
+    }
+    if (this.far.size > 0) out.push(...[...this.far.keys()].sort((a, b) => a - b));
+    return out;
   }
 
   *values(): IterableIterator<T> {
