@@ -14,8 +14,20 @@ const WORDS = PAGE_BYTES >>> 2;
 /** Pages with at most this many non-zero 32-bit words are kept as (index, value) pairs. */
 const MAX_SPARSE_WORDS = 32;
 
-/** A mostly-zero page: (word index, value) pairs, indices ascending — one small array per page. */
-type SparsePage = Uint32Array;
+/**
+ * A mostly-zero page: (word index, value) pairs, indices ascending, in a plain array of int32s
+ * (each word as `x | 0`). A plain array of small integers lives on the JS heap; a Uint32Array of
+ * this size has its own ArrayBuffer and an off-heap backing store, which cost several times
+ * more to make and to collect, and a pre-copy makes one for every page it sends.
+ */
+type SparsePage = number[];
+
+/** The first `n` entries of `pairs` as a sparse frame. */
+function sparseOf(pairs: Uint32Array, n: number): SparsePage {
+  const f = new Array<number>(n);
+  for (let k = 0; k < n; k++) f[k] = pairs[k]! | 0;
+  return f;
+}
 type Frame = Uint8Array | SparsePage;
 
 const words = (p: Uint8Array): Uint32Array => new Uint32Array(p.buffer, p.byteOffset, WORDS);
@@ -45,7 +57,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
       }
       const held = this.frames.get(gfn);
       if (held instanceof Uint8Array) this.copies.release(held);
-      this.frames.set(gfn, scratch.slice(0, n));
+      this.frames.set(gfn, sparseOf(scratch, n));
       return true;
     }
     const w = words(src);
@@ -68,7 +80,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
     }
     const held = this.frames.get(gfn);
     if (held instanceof Uint8Array) this.copies.release(held);
-    this.frames.set(gfn, scratch.slice(0, 2 * n));
+    this.frames.set(gfn, sparseOf(scratch, 2 * n));
     return true;
   }
 
@@ -101,7 +113,7 @@ export class DestPages implements ReadonlyMap<number, Uint8Array> {
       // both sides as ascending non-zero pairs
       if (f === undefined) return n === 0;
       if (f.length !== n) return false;
-      for (let k = 0; k < n; k++) if (f[k] !== otherScratch[k]) return false;
+      for (let k = 0; k < n; k++) if (f[k] !== (otherScratch[k]! | 0)) return false;
       return true;
     }
     if (f === undefined) return src === undefined || isZeroBytes(src);
