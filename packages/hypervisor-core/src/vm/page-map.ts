@@ -3,9 +3,9 @@
  * guest access: the leaves of an SPTE table by input gfn (kvm-mmu-pml), a slot's written pages
  * (sparse-pages.ts). The lookup is an array walk, as the hardware's is: a directory of 512-entry
  * leaf arrays (one per 2 MiB of addresses, the span one last-level EPT table covers), indexed by
- * n >>> 9 and n & 511. A hashed Map of a hundred thousand pages cost about 20 ns a lookup here,
- * most of an access, and iterating it needed a sort. Numbers from 2^31 (8 TiB and up, as gfns)
- * go to a Map: the directory stays a dense array.
+ * n >>> 9 and n & 511. A hashed Map cost about 20 ns a lookup here (measured for the SPTE
+ * leaves), most of an access, and listing its keys in order needed a sort. Numbers from 2^31
+ * (8 TiB and up, as gfns) go to a Map: the directory stays a dense array.
  */
 const LEAF_SHIFT = 9;
 const LEAF_SIZE = 1 << LEAF_SHIFT;

@@ -169,8 +169,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
   }
   const exits: Record<string, number> = {};
   for (const [r, n] of [...byReason].sort((a, b) => a[0] - b[0])) exits[EXIT_REASON_NAMES.get(r) ?? `EXIT_${r}`] = n;
-  const written = writtenAll;
-  for (const d of drivers) for (const p of d.writtenL1) written.add(p);
+  for (const d of drivers) for (const p of d.writtenL1) writtenAll.add(p); // written after the last sync
   const secs = Number(hv.sim.now - t0) / 1e9;
   const writes = writesNow() - writes0;
   // Both memories are done with (the result holds no page): their blocks serve the next run in this process.
@@ -185,7 +184,7 @@ export function runMigration(o: MigrationRunOptions): MigrationRun {
     writeProtectFaults,
     gfnsDropped: m.stats.gfnsDropped,
     guestWrites: writes,
-    l1PagesWritten: written.size,
+    l1PagesWritten: writtenAll.size,
     guestWriteRateMBps: secs > 0 ? (writes * 4096) / secs / 1e6 : 0,
     ...(o.trace === true ? { trace: hv.trace.events } : {}),
   };

@@ -2,9 +2,9 @@
  * A set of page numbers for the guests' oracle, which notes a page on every store (hundreds of
  * thousands a run) and empties at every sync: a byte per page says whether it is in, and a list
  * keeps the order pages came in, so add() is an array store, iteration walks only the pages
- * noted and clear() resets only those. A hashed Set of the same pages was most of a store's
- * bookkeeping. Numbers must be non-negative integers (page frame numbers); the table grows to
- * the highest one seen.
+ * noted and clear() resets only those (noting a page in a hashed Set was a hot spot of its own
+ * in a nested-migration CPU profile). Numbers must be non-negative integers (page frame
+ * numbers); the table grows to the highest one seen.
  */
 
 /** A page's state in the table: not in the set and not listed, in the set, or deleted but still listed. */
