@@ -135,3 +135,46 @@ describe('elapse() with no event due keeps the ns pending (no bigint per guest i
     },
   );
 });
+
+describe('heap order against a sorted list of (time, scheduling order)', () => {
+  // Times straddle 2^53, where doubles round (2^53 + 1 is 2^53 as a double): the heap keys are
+  // doubles, so only the bigint tie-break keeps such events apart. Delays mix small ones (ties,
+  // the lazy ns of elapse) with ones that cross the boundary from below.
+  type Op = { k: 'after'; d: bigint } | { k: 'at'; t: bigint } | { k: 'elapse'; d: bigint } | { k: 'cancel'; i: number };
+  const edge = 1n << 53n;
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ k: fc.constant('after' as const), d: fc.oneof(fc.bigInt({ min: 0n, max: 8n }), fc.bigInt({ min: 0n, max: 1n << 54n })) }),
+    fc.record({ k: fc.constant('at' as const), t: fc.bigInt({ min: edge - 8n, max: edge + 8n }) }),
+    fc.record({ k: fc.constant('elapse' as const), d: fc.bigInt({ min: 0n, max: 5n }) }),
+    fc.record({ k: fc.constant('cancel' as const), i: fc.nat(30) }),
+  );
+  fcTest.prop([fc.array(op, { maxLength: 80 }), fc.constantFrom(0n, edge - 10n, edge + 3n)], { numRuns: 300 })(
+    'runs every event in (time, order scheduled) order at its exact time, from below and above 2^53 ns',
+    (ops, base) => {
+      const s = new Scheduler();
+      s.runUntil(base);
+      const ran: string[] = [];
+      const queued: { at: bigint; id: number; live: boolean }[] = [];
+      const handles: ReturnType<Scheduler['after']>[] = [];
+      for (const o of ops) {
+        if (o.k === 'cancel') {
+          const h = handles[o.i];
+          if (h !== undefined && s.cancel(h)) queued[o.i]!.live = false;
+          continue;
+        }
+        if (o.k === 'elapse') {
+          s.elapse(o.d); // runs the events due by then: the order holds, no later event is earlier
+          continue;
+        }
+        const at = o.k === 'after' ? s.now + o.d : o.t < s.now ? s.now : o.t;
+        const id = handles.length;
+        const fn = (t: bigint): void => void ran.push(`${id}@${t}`);
+        handles.push(o.k === 'after' ? s.after(o.d, fn) : s.schedule(at, fn));
+        queued.push({ at, id, live: true });
+      }
+      s.run();
+      const expected = queued.filter((q) => q.live).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id - b.id)).map((q) => `${q.id}@${q.at}`);
+      expect(ran).toEqual(expected);
+    },
+  );
+});

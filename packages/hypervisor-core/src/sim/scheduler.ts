@@ -31,13 +31,15 @@ interface QueuedEvent extends EventHandle {
   /** The scheduler that issued it (a foreign or forged handle cancels nothing). */
   readonly owner: Scheduler;
   readonly fn: EventFn;
-  cancelled: boolean;
-  done: boolean;
+  /** Cancelled, or taken off the heap to run: either way, cancel() has nothing left to do. */
+  settled: boolean;
 }
 
-// Heap order compares doubles (fast) and falls back to bigint only where doubles may round.
-const before = (a: QueuedEvent, b: QueuedEvent): boolean => {
-  if (a.key !== b.key) return a.key < b.key;
+/**
+ * Heap order for two events whose keys are equal: the bigint times decide only where the doubles
+ * may have rounded (above 2^53 ns), then the sequence number (scheduling order).
+ */
+const tieBefore = (a: QueuedEvent, b: QueuedEvent): boolean => {
   if (a.key > Number.MAX_SAFE_INTEGER && a.at !== b.at) return a.at < b.at;
   return a.seq < b.seq;
 };
@@ -46,7 +48,13 @@ const before = (a: QueuedEvent, b: QueuedEvent): boolean => {
 const MAX_LAZY_NS = 1n << 32n;
 
 export class Scheduler {
-  private heap: QueuedEvent[] = [];
+  /**
+   * The binary heap, as two parallel arrays: the events, and their keys as unboxed doubles, so
+   * that sifting compares numbers in one array (as a plain number heap does) and reads an event
+   * only on a tie.
+   */
+  private readonly heap: QueuedEvent[] = [];
+  private readonly keys: number[] = [];
   private seq = 0;
   private current = 0n;
   /**
@@ -71,9 +79,9 @@ export class Scheduler {
     return this.current;
   }
 
-  private setCurrent(t: bigint): void {
+  private setCurrent(t: bigint, key: number = Number(t)): void {
     this.current = t;
-    this.currentKey = Number(t);
+    this.currentKey = key;
     this.pendingNs = 0;
   }
 
@@ -94,12 +102,12 @@ export class Scheduler {
     if (at < this.sync()) {
       throw new SimulationError(`cannot schedule at ${at} ns: virtual time is already ${this.current} ns`, 'schedule time');
     }
-    return this.enqueue(at, fn, label);
+    return this.enqueue(at, Number(at), fn, label);
   }
 
-  /** Queues an event whose arguments were checked (at ≥ now). */
-  private enqueue(at: bigint, fn: EventFn, label: string | undefined): EventHandle {
-    const ev: QueuedEvent = { at, key: Number(at), seq: this.seq++, owner: this, fn, label, cancelled: false, done: false };
+  /** Queues an event whose arguments were checked (at ≥ now; key = Number(at)). */
+  private enqueue(at: bigint, key: number, fn: EventFn, label: string | undefined): EventHandle {
+    const ev: QueuedEvent = { at, key, seq: this.seq++, owner: this, fn, label, settled: false };
     this.push(ev);
     this.live++;
     return ev;
@@ -108,10 +116,16 @@ export class Scheduler {
   /** Runs `fn` after `delay` ns (≥ 0). */
   after(delay: bigint, fn: EventFn, label?: string): EventHandle {
     assertTime(delay, 'delay');
-    if (delay < 0n) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
+    // Number() keeps a bigint's sign (and a non-zero bigint never rounds to 0): the sign test
+    // and the heap key from one conversion, instead of a bigint compare and Number(at).
+    const d = Number(delay);
+    if (d < 0) throw new SimulationError(`negative delay ${delay} ns`, 'delay');
     assertEvent(fn, label);
-    // now + a non-negative delay is never in the past: schedule()'s time checks are settled
-    return this.enqueue(this.sync() + delay, fn, label);
+    const sum = this.currentKey + this.pendingNs + d;
+    const at = this.sync() + delay;
+    // now + a non-negative delay is never in the past: schedule()'s time checks are settled.
+    // The double sum is Number(at) exactly while it is a safe integer.
+    return this.enqueue(at, sum <= Number.MAX_SAFE_INTEGER ? sum : Number(at), fn, label);
   }
 
   /** Cancels a queued event; returns false if it already ran or was cancelled. */
@@ -119,8 +133,8 @@ export class Scheduler {
     if (typeof handle !== 'object' || handle === null) return false;
     const ev = handle as QueuedEvent;
     if (ev.owner !== this) return false;
-    if (ev.cancelled || ev.done) return false;
-    ev.cancelled = true;
+    if (ev.settled) return false;
+    ev.settled = true;
     this.live--;
     return true;
   }
@@ -201,10 +215,10 @@ export class Scheduler {
   /** Takes the heap's top event off and runs it (unless it was cancelled); true if it ran. */
   private fire(top: QueuedEvent): boolean {
     this.pop();
-    top.done = true;
-    if (top.cancelled) return false;
+    if (top.settled) return false; // a queued event is settled only by cancel()
+    top.settled = true;
     this.live--;
-    this.setCurrent(top.at);
+    this.setCurrent(top.at, top.key);
     this.executed++;
     top.fn(top.at);
     return true;
@@ -212,33 +226,50 @@ export class Scheduler {
 
   private push(ev: QueuedEvent): void {
     const h = this.heap;
+    const keys = this.keys;
+    const key = ev.key;
     let i = h.length;
     h.push(ev);
+    keys.push(key);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = h[p]!;
-      if (!before(ev, parent)) break;
-      h[i] = parent;
+      const pk = keys[p]!;
+      if (key > pk || (key === pk && !tieBefore(ev, h[p]!))) break;
+      h[i] = h[p]!;
+      keys[i] = pk;
       i = p;
     }
     h[i] = ev;
+    keys[i] = key;
   }
 
   private pop(): void {
     const h = this.heap;
+    const keys = this.keys;
     const last = h.pop();
-    if (last === undefined || h.length === 0) return;
+    const lastKey = keys.pop();
+    if (last === undefined || lastKey === undefined || h.length === 0) return;
     let i = 0;
     const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[c]!, last)) break;
+      let c = l;
+      let ck = keys[l]!;
+      if (r < n) {
+        const rk = keys[r]!;
+        if (rk < ck || (rk === ck && tieBefore(h[r]!, h[l]!))) {
+          c = r;
+          ck = rk;
+        }
+      }
+      if (ck > lastKey || (ck === lastKey && !tieBefore(h[c]!, last))) break;
       h[i] = h[c]!;
+      keys[i] = ck;
       i = c;
     }
     h[i] = last;
+    keys[i] = lastKey;
   }
 }
