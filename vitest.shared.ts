@@ -19,10 +19,17 @@ const mutate = process.env.KVMLAB_MUTATE
 // hang guard, not a speed check (speed is `npm run bench`), so it leaves room for a busy machine.
 const timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
 
+// A test file of a model package only builds models: no mocks, no process-wide state. Without a
+// fresh module graph per file, such a file starts in milliseconds instead of re-importing every
+// source through Vite (hypervisor-core's 48 files: 60 s -> 16 s here). The CLI's project keeps
+// isolation (its tests drive the CLI in-process too, and spawn it: little to gain); so does a
+// mutation run, where Stryker swaps modules between runs.
+const isolate = { isolate: process.env.KVMLAB_MUTATE !== undefined };
+
 // Tests run on the TypeScript sources of every workspace package (no build step):
 // node tests run in Vite's SSR environment, so only ssr.resolve.conditions selects the
 // `@kvmlab/source` export condition (see ../shared/TOOLCHAIN.md).
 export default defineProject({
   ssr: { resolve: { conditions: ['@kvmlab/source', 'module', 'node', 'development|production'] } },
-  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...timeouts, ...soak, ...mutate },
+  test: { include: ['src/**/*.test.ts', 'test/**/*.test.ts'], environment: 'node', ...isolate, ...timeouts, ...soak, ...mutate },
 });
