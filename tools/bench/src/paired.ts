@@ -24,6 +24,11 @@ export interface PairResult {
   readonly bMs: number;
   /** B/A per pair: median, min, max. */
   readonly ratio: { readonly median: number; readonly min: number; readonly max: number };
+  /**
+   * B's per-call ms over the pairs: median (= bMs), min, max. For a target on B's own time (µs,
+   * not a ratio): the pairs cancel a slow phase of the machine in the ratio, not in B alone.
+   */
+  readonly b: { readonly median: number; readonly min: number; readonly max: number };
   readonly reps: number;
 }
 
@@ -49,7 +54,8 @@ export async function pairedRatio(name: string, a: () => unknown, b: () => unkno
     bs.push(bm);
     rs.push(bm / am);
   }
-  return { aMs: median(as), bMs: median(bs), ratio: { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) }, reps };
+  const bMs = median(bs);
+  return { aMs: median(as), bMs, ratio: { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) }, b: { median: bMs, min: Math.min(...bs), max: Math.max(...bs) }, reps };
 }
 
 export type Verdict = 'met' | 'missed' | 'noisy';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verdictOf } from './paired.js';
+import { pairedRatio, verdictOf } from './paired.js';
 import { verdictOfRepeated } from './repeated.js';
 
 const atMost2 = (x: number): boolean => x <= 2;
@@ -23,5 +23,21 @@ describe('verdicts that hold on a noisy machine', () => {
     expect(verdictOf({ median: 1.9, min: 1.6, max: 2.3 }, atMost2, 1.5)).toBe('met'); // 1.44×: within the bound
     expect(verdictOfRepeated({ median: 3.1, min: 2.5, max: 4.0, reps: 3 }, (s) => s <= 3)).toBe('noisy');
     expect(verdictOfRepeated({ median: 3.1, min: 2.9, max: 3.3, reps: 3 }, (s) => s <= 3)).toBe('missed');
+  });
+});
+
+describe('pairedRatio reports the figure side’s own spread', () => {
+  const spin = (ms: number) => (): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  it('b is the median, min and max of B’s per-call time over the pairs (for targets on B’s time)', async () => {
+    const r = await pairedRatio('spin', spin(0.02), spin(0.2), { reps: 3, timeMs: 15, warmupMs: 5 });
+    expect(r.b.median).toBe(r.bMs);
+    expect(r.b.min).toBeLessThanOrEqual(r.b.median);
+    expect(r.b.max).toBeGreaterThanOrEqual(r.b.median);
+    // a 0.2 ms spin is never timed below 0.2 ms, and it is B's time, not A's (0.02 ms)
+    expect(r.b.min).toBeGreaterThanOrEqual(0.2);
+    expect(r.aMs).toBeLessThan(r.b.min);
   });
 });

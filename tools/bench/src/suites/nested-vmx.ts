@@ -58,7 +58,11 @@ export const nestedVmxSuite: Suite = {
       const vcpu = launchedL1([...plugins]);
       const r = await pairedRatio(`round trip, ${label}`, () => vmread(insn, GUEST_RIP), () => roundTrip(vcpu), { warmupMs: WARMUP.warmupMs, timeMs: 200, reps: 7 });
       const us = r.bMs * 1000;
-      const verdict = verdictOf(r.ratio, () => us <= TARGET_ROUND_TRIP_US);
+      // The target is the round trip's own time, so its verdict goes by the spread of that time
+      // over the pairs: a machine whose speed changes during the run (memory-bound code on these
+      // shared hosts runs up to 2x slower for seconds at a time) gives "noisy" when the spread
+      // straddles the target, instead of a verdict that depends on the phase it hit.
+      const verdict = verdictOf({ median: us, min: r.b.min * 1000, max: r.b.max * 1000 }, (x) => x <= TARGET_ROUND_TRIP_US);
       out.push({
         suite: 'nested-vmx',
         id: `round-trip-${label.split(' ')[0]}`,
@@ -68,7 +72,7 @@ export const nestedVmxSuite: Suite = {
         baseline: { description: 'one emulated VMREAD (an L1 exit and re-entry)', value: r.aMs * 1000, unit: 'µs' },
         ratio: r.ratio.median,
         spread: { min: r.ratio.min, max: r.ratio.max, reps: r.reps },
-        target: `≤ ${TARGET_ROUND_TRIP_US} µs (median)`,
+        target: `≤ ${TARGET_ROUND_TRIP_US} µs (median of pairs)`,
         verdict,
         met: verdict === 'met',
       });
