@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   EptBuilder,
@@ -177,5 +178,40 @@ describe('Vmcs field slots (the processor hot-path access)', () => {
     expect(() => V.fieldSlot(0x2001)).toThrow(RangeError); // a _HIGH access
     expect(() => V.fieldSlot(0x1000)).toThrow(RangeError); // bit 12 set: no encoding
     expect(() => V.fieldSlot(0x0c3e)).toThrow(RangeError); // well-formed, no kernel field
+  });
+
+  it('peekNumberAt is Number(peek) of the field after any mix of stores; cpuWriteNumberAt stores the bigint', () => {
+    const PML = C.GUEST_PML_INDEX; // 16 bits
+    const ACT = C.GUEST_ACTIVITY_STATE; // 32 bits
+    type Op = { k: 'vmwrite' | 'cpuWrite' | 'cpuWriteAt' | 'cpuWriteNumberAt' | 'peekNumberAt'; f: 0 | 1; v: number };
+    const op = fc.record({
+      k: fc.constantFrom<Op['k']>('vmwrite', 'cpuWrite', 'cpuWriteAt', 'cpuWriteNumberAt', 'peekNumberAt'),
+      f: fc.constantFrom<0 | 1>(0, 1),
+      v: fc.integer({ min: 0, max: 0xffff }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const vmcs = new Vmcs('vmcs02');
+        const enc = [PML, ACT] as const;
+        const slot = [Vmcs.numberFieldSlot(PML), Vmcs.numberFieldSlot(ACT)] as const;
+        for (const o of ops) {
+          const e = enc[o.f];
+          const s = slot[o.f];
+          if (o.k === 'vmwrite') vmcs.vmwrite(e, BigInt(o.v));
+          else if (o.k === 'cpuWrite') vmcs.cpuWrite(e, BigInt(o.v));
+          else if (o.k === 'cpuWriteAt') vmcs.cpuWriteAt(s, BigInt(o.v));
+          else if (o.k === 'cpuWriteNumberAt') vmcs.cpuWriteNumberAt(s, BigInt(o.v), o.v);
+          for (const f of [0, 1] as const) {
+            expect(vmcs.peekNumberAt(slot[f])).toBe(Number(vmcs.peek(enc[f])));
+            expect(vmcs.peekAt(slot[f])).toBe(vmcs.peek(enc[f]));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // a double does not hold every 64-bit value: such a field has no number slot
+    expect(() => Vmcs.numberFieldSlot(C.GUEST_CR3)).toThrow(RangeError);
+    expect(() => Vmcs.numberFieldSlot(C.EPT_POINTER)).toThrow(RangeError);
+    expect(Vmcs.numberFieldSlot(PML)).toBe(Vmcs.fieldSlot(PML));
   });
 });

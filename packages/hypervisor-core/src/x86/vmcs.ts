@@ -66,6 +66,11 @@ export class Vmcs {
   readonly name: string;
   readonly counts: VmcsCounts = { vmreads: 0, vmwrites: 0 };
   private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(valueSlots);
+  /**
+   * Number(value) of a slot, once peekNumberAt or cpuWriteNumberAt knew it; NaN when not known
+   * (every other store sets NaN). A bigint-to-double conversion was a tenth of a logged store.
+   */
+  private readonly numbers = new Float64Array(valueSlots).fill(NaN);
   private readonly reads = new Uint32Array(SLOT_ENCODING.length);
   private readonly writes = new Uint32Array(SLOT_ENCODING.length);
   private readonly otherValues = new Map<number, bigint>();
@@ -89,8 +94,10 @@ export class Vmcs {
 
   private store(base: number, value: bigint): void {
     const slot = VALUE_SLOT[base]!;
-    if (slot >= 0) this.values[slot] = value;
-    else this.otherValues.set(base, value);
+    if (slot >= 0) {
+      this.values[slot] = value;
+      this.numbers[slot] = NaN;
+    } else this.otherValues.set(base, value);
   }
 
   private get(encoding: number): bigint {
@@ -162,6 +169,32 @@ export class Vmcs {
   /** cpuWrite of the field in `slot`; `value` must be in the field's range (no masking here). */
   cpuWriteAt(slot: number, value: bigint): void {
     this.values[slot] = value;
+    this.numbers[slot] = NaN;
+  }
+
+  /**
+   * fieldSlot of a field at most 32 bits wide, whose value a double holds exactly: for
+   * peekNumberAt / cpuWriteNumberAt, the processor's per-store PML index.
+   */
+  static numberFieldSlot(encoding: number): number {
+    const slot = Vmcs.fieldSlot(encoding);
+    if (vmcsFieldWidth(encoding) === 64) throw new RangeError(`VMCS field ${vmcsFieldName(encoding)} is 64 bits wide: a double does not hold it exactly`);
+    return slot;
+  }
+
+  /** peekAt as a number (numberFieldSlot slots only): converted once per store, not per read. */
+  peekNumberAt(slot: number): number {
+    const n = this.numbers[slot]!;
+    if (n === n) return n; // not NaN: known
+    const v = Number(this.values[slot] ?? 0n);
+    this.numbers[slot] = v;
+    return v;
+  }
+
+  /** cpuWriteAt of `value` whose Number is `n` (the caller has both; numberFieldSlot slots only). */
+  cpuWriteNumberAt(slot: number, value: bigint, n: number): void {
+    this.values[slot] = value;
+    this.numbers[slot] = n;
   }
 
   /** Reads without counting (the processor loading state at VM entry; reports and tests). */

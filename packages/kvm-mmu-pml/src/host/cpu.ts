@@ -31,8 +31,8 @@ const DIRTY = Number(VMX_EPT_DIRTY_BIT);
 /** GUEST_PML_INDEX values the CPU stores, -1 (0xFFFF, the 16-bit field's wrap) to 511, made once: the store allocates nothing. */
 const PML_INDEX_VALUES = Array.from({ length: PML_ENTITY_NUM + 1 }, (_, i) => BigInt.asUintN(16, BigInt(i - 1)));
 const pmlIndexValue = (i: number): bigint => PML_INDEX_VALUES[i + 1]!;
-/** GUEST_PML_INDEX's value slot in every VMCS (the CPU's per-store access skips the encoding checks). */
-const PML_INDEX_SLOT = Vmcs.fieldSlot(GUEST_PML_INDEX);
+/** GUEST_PML_INDEX's value slot in every VMCS (the CPU's per-store access skips the encoding checks and the bigint conversion). */
+const PML_INDEX_SLOT = Vmcs.numberFieldSlot(GUEST_PML_INDEX);
 
 /** A fault KVM cannot fix in a few rounds is a model bug, never guest input. */
 const MAX_ROUNDS = 6;
@@ -58,7 +58,7 @@ export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: nu
       if (setA || setD) {
         let idx = 0;
         if (v.pmlOn) {
-          idx = Number(v.current.peekAt(PML_INDEX_SLOT));
+          idx = v.current.peekNumberAt(PML_INDEX_SLOT);
           if (idx >= PML_ENTITY_NUM) {
             // PML-full exit before the access: no flag is set, nothing is written.
             vmxHandleExit(m, v, EXIT_REASON_PML_FULL, { gpa, write });
@@ -69,7 +69,7 @@ export function cpuAccessPage(m: KvmMmuState, v: VcpuVmx, gpa: bigint, inGfn: nu
         if (setD && v.pmlOn) {
           // The GPA of the access as the EPT in use saw it: an L2 GPA when L2 runs on EPT02.
           v.logGfn(idx, inGfn);
-          v.current.cpuWriteAt(PML_INDEX_SLOT, pmlIndexValue(idx - 1));
+          v.current.cpuWriteNumberAt(PML_INDEX_SLOT, pmlIndexValue(idx - 1), (idx - 1) & 0xffff);
           v.exits.pmlEntriesLogged++;
         }
       }
