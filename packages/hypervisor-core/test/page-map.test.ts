@@ -49,10 +49,10 @@ describe('PageMap', () => {
     );
   });
 
-  it('keeps a region in its Map until PROMOTE_AT entries, then in a leaf; the order of keys holds across both', () => {
+  it('keeps a region in a short list until PROMOTE_AT entries, then in a leaf; the order of keys holds across both', () => {
     const m = new PageMap<string>();
     const region = 5 * 512;
-    // loose neighbours on both sides of the region, and one above the directory's range
+    // list neighbours on both sides of the region, and one above the directory's range (the far Map)
     m.set(region - 1, 'below').set(region + 512, 'above').set(2 ** 40, 'far');
     for (let i = 0; i < PROMOTE_AT - 1; i++) m.set(region + 511 - i * 3, `v${i}`);
     expect(m.denseRegions).toBe(0);
@@ -69,7 +69,7 @@ describe('PageMap', () => {
     expect(keys[0]).toBe(region - 1);
     expect(keys[1]).toBe(region);
     expect(keys.slice(-2)).toEqual([region + 512, 2 ** 40]);
-    // deleting below the threshold does not take the leaf back; the loose ones still go
+    // deleting below the threshold does not take the leaf back; list entries still go
     expect(m.delete(region)).toBe(true);
     expect(m.delete(region)).toBe(false);
     expect(m.delete(region - 1)).toBe(true);

@@ -68,7 +68,7 @@ export class Vmcs {
   private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(valueSlots);
   /**
    * Number(value) of a slot, once peekNumberAt or cpuWriteNumberAt knew it; NaN when not known
-   * (every other store sets NaN). A bigint-to-double conversion was a tenth of a logged store.
+   * (every other store sets NaN): a logged store reads the PML index without converting a bigint.
    */
   private readonly numbers = new Float64Array(valueSlots).fill(NaN);
   private readonly reads = new Uint32Array(SLOT_ENCODING.length);

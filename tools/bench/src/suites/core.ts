@@ -83,16 +83,16 @@ async function trackedWriteFigure(): Promise<Figure> {
 }
 
 async function schedulerFigure(): Promise<Figure> {
-  const N = 200_000; // the child's event count
   // Both queues in a fresh process (scheduler-child.ts): here, after the other figures, the
   // Scheduler's call sites are polymorphic and the plain heap's are not.
   const child = fileURLToPath(new URL('../scheduler-child.ts', import.meta.url));
   const c = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx/esm', child], { encoding: 'utf8' });
   if (c.status !== 0) throw new Error(`scheduler child failed: ${c.stderr}`);
-  const r = JSON.parse(c.stdout) as PairResult;
+  const r = JSON.parse(c.stdout) as PairResult & { events: number };
+  const N = r.events;
   const perSec = (N / r.bMs) * 1000;
   const speed = 1 / r.ratio.median; // throughput relative to the plain heap
-  const verdict = verdictOf({ median: r.ratio.median, min: r.ratio.min, max: r.ratio.max }, (x) => x <= 1);
+  const verdict = verdictOf(r.ratio, (x) => x <= 1);
   return {
     suite: 'core', id: 'scheduler-throughput', description: 'discrete-event scheduler, events run per second (64 pending timers), against a plain number binary heap (both in a fresh process)',
     value: perSec, unit: 'events/s', baseline: { description: 'plain binary heap of numbers, same events', value: (N / r.aMs) * 1000, unit: 'events/s' },
