@@ -214,4 +214,54 @@ describe('Vmcs field slots (the processor hot-path access)', () => {
     expect(() => Vmcs.numberFieldSlot(C.EPT_POINTER)).toThrow(RangeError);
     expect(Vmcs.numberFieldSlot(PML)).toBe(Vmcs.fieldSlot(PML));
   });
+
+  it('cpuWriteExactNumberAt stores a value every read then sees, as cpuWriteAt of its bigint would (64-bit fields, _HIGH accesses too)', () => {
+    // A reference map of each field's bigint against the VMCS, under any mix of stores and reads.
+    const RIP = C.GUEST_RIP; // natural width
+    const EPTP = C.EPT_POINTER; // 64 bits, with a _HIGH access at EPTP + 1
+    type Op = { k: 'vmwrite' | 'vmwriteHigh' | 'cpuWriteAt' | 'exact' | 'read'; f: 0 | 1; v: number; first: number };
+    const op = fc.record({
+      k: fc.constantFrom<Op['k']>('vmwrite', 'vmwriteHigh', 'cpuWriteAt', 'exact', 'read'),
+      f: fc.constantFrom<0 | 1>(0, 1),
+      // which kind of read checks the stored value first (the first read of a number-only value makes its bigint)
+      first: fc.integer({ min: 0, max: 3 }),
+      v: fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constant(Number.MAX_SAFE_INTEGER)),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const vmcs = new Vmcs('vmcs02');
+        const enc = [RIP, EPTP] as const;
+        const slot = [Vmcs.fieldSlot(RIP), Vmcs.fieldSlot(EPTP)] as const;
+        const ref = [0n, 0n];
+        const stored = new Set<number>();
+        for (const o of ops) {
+          const v = BigInt(o.v);
+          if (o.k === 'vmwrite') {
+            vmcs.vmwrite(enc[o.f], v);
+            ref[o.f] = v;
+          } else if (o.k === 'vmwriteHigh') {
+            vmcs.vmwrite(C.EPT_POINTER_HIGH, v);
+            ref[1] = ((v & 0xffff_ffffn) << 32n) | (ref[1]! & 0xffff_ffffn);
+          } else if (o.k === 'cpuWriteAt') {
+            vmcs.cpuWriteAt(slot[o.f], v);
+            ref[o.f] = v;
+          } else if (o.k === 'exact') {
+            vmcs.cpuWriteExactNumberAt(slot[o.f], o.v);
+            ref[o.f] = v;
+          }
+          if (o.k !== 'read') stored.add(o.k === 'vmwriteHigh' ? EPTP : enc[o.f]);
+          // every field stored to is listed as written, as after cpuWriteAt (checked before any read)
+          expect(vmcs.writtenFields()).toEqual([...stored].sort((a, b) => a - b));
+          const reads = [
+            () => expect(vmcs.peek(C.EPT_POINTER_HIGH)).toBe(ref[1]! >> 32n),
+            () => expect([vmcs.peek(RIP), vmcs.peek(EPTP)]).toEqual(ref),
+            () => expect([vmcs.peekAt(slot[0]), vmcs.peekAt(slot[1])]).toEqual(ref),
+            () => expect([vmcs.vmread(RIP), vmcs.peekNumberAt(slot[1])]).toEqual([ref[0], Number(ref[1])]),
+          ];
+          for (let i = 0; i < reads.length; i++) reads[(o.first + i) % reads.length]!();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -65,10 +65,15 @@ export class Vmcs {
   /** A label for traces: "vmcs01", "vmcs02", … */
   readonly name: string;
   readonly counts: VmcsCounts = { vmreads: 0, vmwrites: 0 };
-  private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(valueSlots);
   /**
-   * Number(value) of a slot, once peekNumberAt or cpuWriteNumberAt knew it; NaN when not known
-   * (every other store sets NaN): a logged store reads the PML index without converting a bigint.
+   * A slot's value; null when only `numbers` holds it (cpuWriteExactNumberAt: the bigint is made
+   * at the first read, so a processor store that nothing reads costs no bigint).
+   */
+  private readonly values: (bigint | null | undefined)[] = new Array<bigint | null | undefined>(valueSlots);
+  /**
+   * Number(value) of a slot, once peekNumberAt, cpuWriteNumberAt or cpuWriteExactNumberAt knew
+   * it; NaN when not known (every other store sets NaN): a logged store reads the PML index
+   * without converting a bigint.
    */
   private readonly numbers = new Float64Array(valueSlots).fill(NaN);
   private readonly reads = new Uint32Array(SLOT_ENCODING.length);
@@ -89,7 +94,7 @@ export class Vmcs {
   /** The stored value of the full field `base` (an even encoding). */
   private load(base: number): bigint {
     const slot = VALUE_SLOT[base]!;
-    return (slot >= 0 ? this.values[slot] : this.otherValues.get(base)) ?? 0n;
+    return slot >= 0 ? this.peekAt(slot) : (this.otherValues.get(base) ?? 0n);
   }
 
   private store(base: number, value: bigint): void {
@@ -163,7 +168,12 @@ export class Vmcs {
   }
 
   peekAt(slot: number): bigint {
-    return this.values[slot] ?? 0n;
+    const v = this.values[slot];
+    if (v !== null) return v ?? 0n;
+    // a number-only value (cpuWriteExactNumberAt): its bigint, made once
+    const b = BigInt(this.numbers[slot]!);
+    this.values[slot] = b;
+    return b;
   }
 
   /** cpuWrite of the field in `slot`; `value` must be in the field's range (no masking here). */
@@ -186,7 +196,7 @@ export class Vmcs {
   peekNumberAt(slot: number): number {
     const n = this.numbers[slot]!;
     if (n === n) return n; // not NaN: known
-    const v = Number(this.values[slot] ?? 0n);
+    const v = Number(this.peekAt(slot));
     this.numbers[slot] = v;
     return v;
   }
@@ -194,6 +204,16 @@ export class Vmcs {
   /** cpuWriteAt of `value` whose Number is `n` (the caller has both; numberFieldSlot slots only). */
   cpuWriteNumberAt(slot: number, value: bigint, n: number): void {
     this.values[slot] = value;
+    this.numbers[slot] = n;
+  }
+
+  /**
+   * cpuWriteAt of the integer `n` (0 ≤ n < 2^53, so exact in a double, and in range for any
+   * field of fieldSlot), with no bigint made until the field is read: the RIP the processor
+   * stores after every instruction of L2, which only an exit or a VMREAD reads.
+   */
+  cpuWriteExactNumberAt(slot: number, n: number): void {
+    this.values[slot] = null;
     this.numbers[slot] = n;
   }
 

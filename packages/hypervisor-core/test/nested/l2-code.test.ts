@@ -116,6 +116,9 @@ describe('L2 on EPT12 without an EPT MMU plugin: core’s MMU translates through
     l1WithVmcs(r.vcpu, { guestRip: L2_CODE, eptp: ept(r, 0x50_0000n) });
     vmlaunch(r.vcpu);
     expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_VMCALL);
+    // RIP passed MOV RDI (10 bytes), MOV RAX (10), MOV [RDI] (3) and stays on the VMCALL (3)
+    expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe(L2_CODE + 23n);
+    expect(vmreadz(r.vcpu, F.VM_EXIT_INSTRUCTION_LEN)).toBe(3n);
     expect(r.vm.memory.readU64(0x50_0000n)).toBe(0xfeedn);
     const leaf = r.vm.memory.readU64(0x70_5000n);
     expect(leaf & 0x300n).toBe(0x300n); // accessed (8) and dirty (9)
@@ -132,9 +135,30 @@ describe('L2 on EPT12 without an EPT MMU plugin: core’s MMU translates through
     expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_EPT_VIOLATION);
     expect(vmreadz(r.vcpu, F.GUEST_PHYSICAL_ADDRESS)).toBe(0x10_0000_0008n);
     expect(vmreadz(r.vcpu, F.EXIT_QUALIFICATION) & 0x3fn).toBe(2n); // a data write; EPT12 allowed nothing
+    expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe(L2_CODE + 20n); // on the store, which runs again
     r.vcpu.write(0x70_5000n, leBytes(8, 0x60_0000n | 7n | (6n << 3n))); // L1's handler maps the page
     vmresume(r.vcpu);
     expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_VMCALL);
+    expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe(L2_CODE + 23n);
     expect(r.vm.memory.readU64(0x60_0008n)).toBe(0xabcn);
   });
+
+  // A JS program's RIP advances as a double while one holds it exactly: across 2^53 it must go
+  // on in bigints, and past 2^64 wrap as the 64-bit register does.
+  test.prop([fc.constantFrom(2n ** 53n - 25n, 2n ** 53n - 12n, 2n ** 53n - 1n, 2n ** 64n - 12n, 2n ** 64n - 1n), fc.integer({ min: 0, max: 3 })])(
+    'RIP after a run of a JS program is its start plus the lengths run, modulo 2^64, also across 2^53',
+    (start, works) => {
+      const r = rig();
+      r.nested.loadProgram(r.vm, start, function* () {
+        yield program.movRdi(0x1234n); // 10 bytes
+        for (let i = 0; i < works; i++) yield program.work(1); // 7 bytes each
+        yield program.movRax(5n); // 10
+        yield program.vmcall();
+      });
+      l1WithVmcs(r.vcpu, { guestRip: start });
+      vmlaunch(r.vcpu);
+      expect(Number(vmreadz(r.vcpu, F.VM_EXIT_REASON))).toBe(C.EXIT_REASON_VMCALL);
+      expect(vmreadz(r.vcpu, F.GUEST_RIP)).toBe((start + 20n + 7n * BigInt(works)) & ((1n << 64n) - 1n));
+    },
+  );
 });

@@ -51,19 +51,21 @@ function programFor(nv: NestedVcpuState, rip: bigint): ProgramInstance | null {
   return inst;
 }
 
-/** Fetch: the next instruction of a program, or a decode of the bytes at RIP (read through the MMU). */
-function fetch(nv: NestedVcpuState, prog: ProgramInstance | null, rip: bigint): X86Insn | 'nested-exit' {
-  if (prog !== null) {
-    if (prog.pending !== null) return prog.pending;
-    if (prog.done) return { op: 'hlt', len: 1 }; // a finished program idles
-    const r = prog.gen.next(prog.input);
-    if (r.done === true) {
-      prog.done = true;
-      return { op: 'hlt', len: 1 };
-    }
-    prog.pending = r.value;
-    return r.value;
+/** Fetch from a JS program: its next instruction (it does not depend on RIP). */
+function fetchProgram(prog: ProgramInstance): X86Insn {
+  if (prog.pending !== null) return prog.pending;
+  if (prog.done) return { op: 'hlt', len: 1 }; // a finished program idles
+  const r = prog.gen.next(prog.input);
+  if (r.done === true) {
+    prog.done = true;
+    return { op: 'hlt', len: 1 };
   }
+  prog.pending = r.value;
+  return r.value;
+}
+
+/** Fetch machine code: a decode of the bytes at RIP (read through the MMU). */
+function fetchCode(nv: NestedVcpuState, rip: bigint): X86Insn | 'nested-exit' {
   const bytes = nv.vcpu.vm.mmu.guestRead(nv.vcpu, rip, X86_MAX_INSN_LEN);
   return nv.vcpu.x86.guestMode ? decodeX86(bytes) : 'nested-exit';
 }
@@ -72,6 +74,10 @@ function fetch(nv: NestedVcpuState, prog: ProgramInstance | null, rip: bigint): 
 const INSN_LEN: readonly bigint[] = Array.from({ length: 16 }, (_, n) => BigInt(n));
 /** GUEST_RIP's value slot: the processor stores RIP after every instruction, past the encoding checks. */
 const RIP_SLOT = Vmcs.fieldSlot(F.GUEST_RIP);
+const EXEC_SLOT = Vmcs.numberFieldSlot(F.CPU_BASED_VM_EXEC_CONTROL);
+const INTR_INFO_SLOT = Vmcs.numberFieldSlot(F.VM_ENTRY_INTR_INFO_FIELD);
+/** Below this a RIP is exact in a double: a JS program's RIP then advances as a number. */
+const EXACT_RIP = 2 ** 53;
 
 /** Runs L2 from a VM entry to the next VM exit. 'nested-exit': an access inside L2 ended in an exit to L1. */
 export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'nested-exit' {
@@ -80,18 +86,23 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
   const regs = nv.vcpu.x86.regs;
   const start = sim.now;
   const vmptr = nv.currentVmptr;
-  const exec = v02.peek(F.CPU_BASED_VM_EXEC_CONTROL);
-  const has = (bit: number): boolean => (exec & BigInt(bit >>> 0)) !== 0n;
-  const intr = v02.peek(F.VM_ENTRY_INTR_INFO_FIELD);
-  if ((intr & BigInt(INTR_INFO_VALID_MASK)) !== 0n) {
+  // Both fields are 32 bits wide: tested as numbers, converted once per store of the field.
+  const exec = v02.peekNumberAt(EXEC_SLOT);
+  const has = (bit: number): boolean => (exec & bit) !== 0;
+  if ((v02.peekNumberAt(INTR_INFO_SLOT) & INTR_INFO_VALID_MASK) !== 0) {
     nv.stats.l2Interrupts++; // delivered through L2's IDT (not modelled); its handler returns to RIP
-    v02.cpuWrite(F.VM_ENTRY_INTR_INFO_FIELD, intr & ~BigInt(INTR_INFO_VALID_MASK));
+    v02.cpuWrite(F.VM_ENTRY_INTR_INFO_FIELD, v02.peek(F.VM_ENTRY_INTR_INFO_FIELD) & ~BigInt(INTR_INFO_VALID_MASK));
   }
   let exit: L2Exit | null = null;
   if (has(CPU_BASED_VIRTUAL_NMI_PENDING)) exit = { reason: EXIT_REASON_NMI_WINDOW, len: 0, qualification: 0n };
   else if (has(CPU_BASED_VIRTUAL_INTR_PENDING) && (v02.peek(F.GUEST_RFLAGS) & X86_EFLAGS_IF) !== 0n) exit = { reason: EXIT_REASON_PENDING_INTERRUPT, len: 0, qualification: 0n };
   else if (immediateExit) exit = { reason: EXIT_REASON_PREEMPTION_TIMER, len: 0, qualification: 0n }; // L0's request_immediate_exit()
-  let rip = v02.peek(F.GUEST_RIP);
+  // RIP as a bigint (null while only its number is current) and as a number (exact below
+  // EXACT_RIP). A JS program's RIP advances as a number, stored with no bigint made: only an
+  // exit or a VMREAD reads it, and vmcs02 makes the bigint then. Machine code keeps the bigint,
+  // which its fetch reads.
+  let rip: bigint | null = v02.peek(F.GUEST_RIP);
+  let ripN = Number(rip);
   const prog = exit === null ? programFor(nv, rip) : null;
   for (let n = 0; exit === null; n++) {
     if (nv.kicked || n >= L2_MAX_INSNS_PER_ENTRY) {
@@ -101,10 +112,9 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
       exit = { reason: EXIT_REASON_EXTERNAL_INTERRUPT, len: 0, qualification: 0n }; // the host interrupt that kicked the vCPU
       break;
     }
-    const insn = fetch(nv, prog, rip);
+    const insn = prog !== null ? fetchProgram(prog) : fetchCode(nv, rip!);
     if (insn === 'nested-exit') return 'nested-exit';
     sim.elapse(insn.op === 'work' ? insn.ns : L2_INSN_NS);
-    let next = u64(rip + (INSN_LEN[insn.len] ?? BigInt(insn.len)));
     let result = 0n;
     switch (insn.op) {
       case 'hlt':
@@ -156,22 +166,29 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
         break;
       }
       case 'jmp':
-        next = u64(next + insn.rel);
-        break;
       case 'work':
         break;
       case 'invalid':
         exit = { reason: EXIT_REASON_TRIPLE_FAULT, len: 0, qualification: 0n }; // no IDT is modelled: #UD ends the guest
-        next = rip;
         break;
     }
     if (prog !== null) {
       prog.pending = null;
       prog.input = result;
     }
-    if (exit !== null && exit.len > 0) break; // an exiting instruction leaves RIP on itself
-    rip = next;
-    v02.cpuWriteAt(RIP_SLOT, rip); // u64() keeps it within the field's 64 bits
+    // An exiting instruction leaves RIP on itself (and #UD on the faulting one).
+    if (exit !== null) break;
+    const nextN = ripN + insn.len;
+    if (prog !== null && insn.op !== 'jmp' && nextN < EXACT_RIP) {
+      ripN = nextN;
+      rip = null;
+      v02.cpuWriteExactNumberAt(RIP_SLOT, ripN);
+    } else {
+      const len = INSN_LEN[insn.len] ?? BigInt(insn.len);
+      rip = u64((rip ?? BigInt(ripN)) + (insn.op === 'jmp' ? len + insn.rel : len));
+      ripN = Number(rip);
+      v02.cpuWriteAt(RIP_SLOT, rip); // u64() keeps it within the field's 64 bits
+    }
   }
   return finishRun(nv, exit, start, vmptr);
 }
@@ -183,6 +200,6 @@ function finishRun(nv: NestedVcpuState, exit: L2Exit, start: bigint, vmptr: bigi
   v02.cpuWrite(F.VM_EXIT_REASON, BigInt(exit.reason));
   v02.cpuWrite(F.VM_EXIT_INSTRUCTION_LEN, BigInt(exit.len));
   v02.cpuWrite(F.EXIT_QUALIFICATION, exit.qualification);
-  emit(nv, { kind: 'l2-run', at: start, dur: sim.now - start, vmptr, cr3: v02.peek(F.GUEST_CR3) });
+  if (nv.listeners.length > 0) emit(nv, { kind: 'l2-run', at: start, dur: sim.now - start, vmptr, cr3: v02.peek(F.GUEST_CR3) });
   return exit;
 }
