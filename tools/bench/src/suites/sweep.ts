@@ -17,13 +17,19 @@
  * measured with 8 runs), so a short pair sweep understates the speed-up; the default 40 runs
  * amortise it, KVMLAB_BENCH_SWEEP_PAIR_RUNS=8 is for checking that the suite works.
  *
+ * Beside each pair, the same grid runs as two independent 1-worker sweeps at once, one shard
+ * each (`--shard 0/2` and `1/2`, two processes that share nothing but the machine): their
+ * speed-up over the 1-worker sweep is what this machine gives the workload on two cores
+ * whatever the pool does, printed as a reference (no target). The three sides of a pair run in
+ * rotating order (1 worker, 2 workers, 2 processes; then 2 workers, 2 processes, 1 worker; …).
+ *
  * Each sample is the built binary run as a user runs it (`node packages/cli/bin/kvmlab.js
  * sweep …` into a fresh directory: nothing resumed), timed by tinybench — one iteration and
  * no warm-up: harness.ts's meanMs always warms up with 16 iterations, which here would be 16
  * extra sweeps. Sizes: KVMLAB_BENCH_SWEEP_RUNS (default 1000) and
  * KVMLAB_BENCH_SWEEP_PAIR_RUNS (default 40) for a quick check.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +85,32 @@ async function timedSweep(runs: number, workers: number): Promise<SweepSample> {
   return { ms: res.latency.mean, runs: summary.recorded, bugRate: Object.fromEntries(summary.cells.map((c) => [c.variant, c.bugRate])), threads: inv.threads, cores: inv.wallMs > 0 ? inv.cpuMs / inv.wallMs : 0 };
 }
 
+/** The grid of timedSweep(runs, 1) as `procs` 1-worker sweeps at once, shard i of procs each; wall ms until the last ends. */
+async function timedShardProcesses(runs: number, procs: number): Promise<number> {
+  const root = mkdtempSync(join(tmpdir(), 'kvmlab-bench-shards-'));
+  const failures: string[] = [];
+  const bench = new Bench({ warmup: false, iterations: 1, time: 0 });
+  bench.add(`sweep ${runs} runs as ${procs} processes`, async () => {
+    await Promise.all(Array.from({ length: procs }, (_, i) => new Promise<void>((done) => {
+      const args = [BIN, 'sweep', 'nested-migration', '--variant', 'all', '--seeds', `0..${Math.ceil(runs / 2) - 1}`, '--workers', '1', '--compact', '--shard', `${i}/${procs}`, '--out', join(root, `shard-${i}`)];
+      const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.setEncoding('utf8').on('data', (d: string) => void (err += d));
+      c.on('exit', (code) => {
+        if (code !== 0) failures.push(`shard ${i}/${procs} (status ${String(code)}): ${err.split('\n')[0]}`);
+        done();
+      });
+    })));
+  });
+  await bench.run();
+  const res = bench.tasks[0]!.result;
+  if (failures.length > 0 || res === undefined || !('latency' in res)) throw new Error(`kvmlab sweep --shard failed: ${failures.join('; ')}`);
+  const recorded = Array.from({ length: procs }, (_, i) => (JSON.parse(readFileSync(join(root, `shard-${i}`, 'summary.json'), 'utf8')) as { recorded: number }).recorded);
+  const total = recorded.reduce((a, b) => a + b, 0);
+  if (total !== 2 * Math.ceil(runs / 2)) throw new Error(`kvmlab sweep --shard: the ${procs} shards recorded ${total} runs, not ${2 * Math.ceil(runs / 2)}`);
+  return res.latency.mean;
+}
+
 export const sweepSuite: Suite = {
   name: 'sweep',
   async run() {
@@ -104,10 +136,21 @@ export const sweepSuite: Suite = {
     const two: number[] = [];
     const cores1: number[] = [];
     const cores2: number[] = [];
+    const procRatios: number[] = [];
+    const twoProc: number[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      const first = await timedSweep(pairRuns, i % 2 === 0 ? 1 : 2);
-      const second = await timedSweep(pairRuns, i % 2 === 0 ? 2 : 1);
-      const [a, b] = i % 2 === 0 ? [first, second] : [second, first];
+      let a: SweepSample | undefined;
+      let b: SweepSample | undefined;
+      let p = 0;
+      for (let k = 0; k < 3; k++) {
+        const side = (i + k) % 3;
+        if (side === 0) a = await timedSweep(pairRuns, 1);
+        else if (side === 1) b = await timedSweep(pairRuns, 2);
+        else p = await timedShardProcesses(pairRuns, 2);
+      }
+      if (a === undefined || b === undefined) throw new Error('sweep suite: a side of the pair did not run');
+      procRatios.push(a.ms / p);
+      twoProc.push(p / 1000);
       cores1.push(a.cores);
       cores2.push(b.cores);
       one.push(a.ms / 1000);
@@ -121,7 +164,7 @@ export const sweepSuite: Suite = {
     out.push({
       suite: 'sweep',
       id: `nested-migration-speedup-2-vs-1-workers`,
-      description: `kvmlab sweep nested-migration, ${pairRuns} runs (same grid both sides): 1 worker / 2 workers wall time (${PAIRS} interleaved pairs, order alternating; 2-worker sweeps ran on 2 threads; s per pair 1w/2w: ${one.map((x, k) => `${x.toFixed(1)}/${two[k]!.toFixed(1)}`).join(', ')}; cores obtained, median 1w ${median(cores1).toFixed(2)}, 2w ${median(cores2).toFixed(2)}${busy ? ` — under ${MIN_CORES_2W} for 2 workers: the machine was busy, verdict noisy` : ''})`,
+      description: `kvmlab sweep nested-migration, ${pairRuns} runs (same grid both sides): 1 worker / 2 workers wall time (${PAIRS} interleaved pairs, order rotating; 2-worker sweeps ran on 2 threads; s per pair 1w/2w: ${one.map((x, k) => `${x.toFixed(1)}/${two[k]!.toFixed(1)}`).join(', ')}; cores obtained, median 1w ${median(cores1).toFixed(2)}, 2w ${median(cores2).toFixed(2)}${busy ? ` — under ${MIN_CORES_2W} for 2 workers: the machine was busy, verdict noisy` : ''})`,
       value: median(two),
       unit: 's wall (2 workers)',
       baseline: { description: '1 worker', value: median(one), unit: 's wall' },
@@ -130,6 +173,17 @@ export const sweepSuite: Suite = {
       target: '≥ 1.8× speed-up',
       verdict: busy ? 'noisy' : verdictOf(r, (m) => m >= 1.8),
       met: r.median >= 1.8,
+    });
+    const pr = { median: median(procRatios), min: Math.min(...procRatios), max: Math.max(...procRatios) };
+    out.push({
+      suite: 'sweep',
+      id: `nested-migration-speedup-2-processes-vs-1`,
+      description: `Reference for the speed-up above: the same ${pairRuns} runs as 2 independent 1-worker sweeps at once (--shard 0/2 and 1/2, sharing nothing but the machine) over the 1-worker sweep, in the same pairs (s per pair 2 processes: ${twoProc.map((x) => x.toFixed(1)).join(', ')}); what these 2 cores give this workload whatever the pool does`,
+      value: median(twoProc),
+      unit: 's wall (2 processes)',
+      baseline: { description: '1 worker', value: median(one), unit: 's wall' },
+      ratio: pr.median,
+      spread: { min: pr.min, max: pr.max, reps: PAIRS },
     });
     return out;
   },
