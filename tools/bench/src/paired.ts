@@ -1,21 +1,25 @@
 /**
  * Ratios that hold on a noisy machine: A (the baseline) and B (the figure) are measured as
- * interleaved pairs — A, B, A, B … — `reps` times after a warm-up, each sample a short tinybench
- * run, so a slow phase of the machine hits both sides of a pair. The figure is the median of the
- * per-pair ratios B/A with its min–max; when max/min exceeds `maxSpread` the pairs disagree and
- * the figure is "noisy" rather than met or missed.
+ * `reps` pairs after a warm-up (tinybench). Within a pair the two sides take turns in chunks of
+ * about CHUNK_MS — A B, B A, A B … — until each has had `timeMs`: the machine's slow phases last
+ * seconds (a memory-bound loop timed in blocks shows them), so each phase falls on both sides
+ * alike, where a pair of one 150 ms block per side could put it on one side only. The figure is
+ * the median of the per-pair ratios B/A with its min–max; when max/min exceeds `maxSpread` the
+ * pairs disagree and the figure is "noisy" rather than met or missed.
  */
 import { meanMs } from './harness.js';
 
 export interface PairOptions {
   /** Pairs measured (default 7). */
   readonly reps?: number;
-  /** tinybench time per sample, ms (default 150). */
+  /** Time each side gets per pair, ms (default 150). */
   readonly timeMs?: number;
   /** Warm-up of each side before the first pair, ms (default 300). */
   readonly warmupMs?: number;
   readonly beforeEachA?: () => void;
   readonly beforeEachB?: () => void;
+  /** The clock the pairs are timed by, in ms (default performance.now; a test gives a virtual one). */
+  readonly now?: () => number;
 }
 
 export interface PairResult {
@@ -38,6 +42,58 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** About this long per timed chunk of calls, ms: far shorter than a slow phase, long enough that the timer's own cost vanishes. */
+export const CHUNK_MS = 2;
+
+/**
+ * Calls per chunk of `fn`, from a doubling trial: 1 when a `before` hook must run before each
+ * call (each call is then timed alone, the hook outside the clock).
+ */
+function callsPerChunk(fn: () => unknown, before: (() => void) | undefined, now: () => number): number {
+  if (before !== undefined) return 1;
+  for (let n = 1; ; n *= 2) {
+    const t0 = now();
+    for (let i = 0; i < n; i++) fn();
+    const dt = now() - t0;
+    if (dt >= CHUNK_MS / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * CHUNK_MS) / Math.max(dt, 1e-6)));
+  }
+}
+
+/** ms that `n` calls of `fn` take (with `before`: one call, the hook untimed). */
+function timeChunk(fn: () => unknown, before: (() => void) | undefined, n: number, now: () => number): number {
+  if (before !== undefined) {
+    before();
+    const t0 = now();
+    fn();
+    return now() - t0;
+  }
+  const t0 = now();
+  for (let i = 0; i < n; i++) fn();
+  return now() - t0;
+}
+
+/** One pair: chunks of A and B in turns (A B, B A, …) until each side had `timeMs` and 3 chunks; per-call ms of each. */
+function interleavedPair(a: () => unknown, b: () => unknown, o: PairOptions, ca: number, cb: number, timeMs: number, now: () => number): { am: number; bm: number } {
+  let ta = 0;
+  let tb = 0;
+  let na = 0;
+  let nb = 0;
+  for (let k = 0; ta < timeMs || tb < timeMs || na < 3 * ca || nb < 3 * cb; k++) {
+    const aFirst = k % 2 === 0;
+    if (aFirst) {
+      ta += timeChunk(a, o.beforeEachA, ca, now);
+      na += ca;
+    }
+    tb += timeChunk(b, o.beforeEachB, cb, now);
+    nb += cb;
+    if (!aFirst) {
+      ta += timeChunk(a, o.beforeEachA, ca, now);
+      na += ca;
+    }
+  }
+  return { am: ta / na, bm: tb / nb };
+}
+
 export async function pairedRatio(name: string, a: () => unknown, b: () => unknown, o: PairOptions = {}): Promise<PairResult> {
   const reps = o.reps ?? 7;
   const timeMs = o.timeMs ?? 150;
@@ -47,9 +103,11 @@ export async function pairedRatio(name: string, a: () => unknown, b: () => unkno
   const as: number[] = [];
   const bs: number[] = [];
   const rs: number[] = [];
+  const now = o.now ?? (() => performance.now());
+  const ca = callsPerChunk(a, o.beforeEachA, now);
+  const cb = callsPerChunk(b, o.beforeEachB, now);
   for (let i = 0; i < reps; i++) {
-    const am = await meanMs(`${name} A`, a, { timeMs, warmupMs: 0, iterations: 3, ...(o.beforeEachA ? { beforeEach: o.beforeEachA } : {}) });
-    const bm = await meanMs(`${name} B`, b, { timeMs, warmupMs: 0, iterations: 3, ...(o.beforeEachB ? { beforeEach: o.beforeEachB } : {}) });
+    const { am, bm } = interleavedPair(a, b, o, ca, cb, timeMs, now);
     as.push(am);
     bs.push(bm);
     rs.push(bm / am);
