@@ -42,34 +42,36 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** About this long per timed chunk of calls, ms: far shorter than a slow phase, long enough that the timer's own cost vanishes. */
-export const CHUNK_MS = 2;
-
 /**
- * Calls per chunk of `fn`, from a doubling trial: 1 when a `before` hook must run before each
- * call (each call is then timed alone, the hook outside the clock).
+ * About this long per timed chunk of calls, ms: far shorter than a slow phase (seconds), long
+ * enough that the timer's own cost vanishes and that each side runs mostly on its own warm
+ * caches (a side that had to start cold after every call of the other would pay for both).
  */
-function callsPerChunk(fn: () => unknown, before: (() => void) | undefined, now: () => number): number {
-  if (before !== undefined) return 1;
-  for (let n = 1; ; n *= 2) {
-    const t0 = now();
-    for (let i = 0; i < n; i++) fn();
-    const dt = now() - t0;
-    if (dt >= CHUNK_MS / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * CHUNK_MS) / Math.max(dt, 1e-6)));
-  }
-}
+export const CHUNK_MS = 10;
 
-/** ms that `n` calls of `fn` take (with `before`: one call, the hook untimed). */
+/** ms that `n` calls of `fn` take; with a `before` hook, each call is timed alone and the hook runs outside the clock. */
 function timeChunk(fn: () => unknown, before: (() => void) | undefined, n: number, now: () => number): number {
   if (before !== undefined) {
-    before();
-    const t0 = now();
-    fn();
-    return now() - t0;
+    let ms = 0;
+    for (let i = 0; i < n; i++) {
+      before();
+      const t0 = now();
+      fn();
+      ms += now() - t0;
+    }
+    return ms;
   }
   const t0 = now();
   for (let i = 0; i < n; i++) fn();
   return now() - t0;
+}
+
+/** Calls per chunk of `fn`, from a doubling trial (timed as the chunks are). */
+function callsPerChunk(fn: () => unknown, before: (() => void) | undefined, now: () => number): number {
+  for (let n = 1; ; n *= 2) {
+    const dt = timeChunk(fn, before, n, now);
+    if (dt >= CHUNK_MS / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * CHUNK_MS) / Math.max(dt, 1e-6)));
+  }
 }
 
 /** One pair: chunks of A and B in turns (A B, B A, …) until each side had `timeMs` and 3 chunks; per-call ms of each. */

@@ -43,18 +43,18 @@ describe('pairedRatio reports the figure side’s own spread', () => {
 });
 
 describe('pairedRatio holds through the machine’s slow phases', () => {
-  // A machine whose speed flips every 200 ms (4× slower in every other phase), longer than the
-  // 60 ms each side gets per pair: one block per side could fall wholly in a fast phase and the
+  // A machine whose speed flips every second (4× slower in every other phase), longer than the
+  // 300 ms each side gets per pair: one block per side could fall wholly in a fast phase and the
   // other in a slow one (a ratio of 0.5 or 8 for a true 2); chunks in turns see the same phases
   // but where a flip falls between two of them.
   // On a virtual clock, so that the test is about the pairing, not about this machine's load.
-  const PHASE_MS = 200;
+  const PHASE_MS = 1000;
   it('every pair’s ratio stays near the true one (2) when the speed changes between and within pairs', async () => {
     let t = 0;
     const work = (ms: number) => (): void => {
       t += ms * (Math.floor(t / PHASE_MS) % 2 === 0 ? 1 : 4);
     };
-    const r = await pairedRatio('phases', work(0.05), work(0.1), { reps: 6, timeMs: 60, warmupMs: 5, now: () => t });
+    const r = await pairedRatio('phases', work(0.05), work(0.1), { reps: 6, timeMs: 300, warmupMs: 5, now: () => t });
     expect(r.ratio.min).toBeGreaterThan(1.6);
     expect(r.ratio.max).toBeLessThan(2.5);
     // each side had its time in every pair: a per-call time, not a block's
