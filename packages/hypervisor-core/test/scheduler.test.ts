@@ -103,7 +103,13 @@ describe('elapse() with no event due keeps the ns pending (no bigint per guest i
   );
   // The reference: elapse as the plain runUntil(now + d) it stands for. Above 2^53 (2^60 + 120 rounds to
   // 2^60 as a double) only the bigint path is exact.
-  const drive = (ops: readonly Op[], lazy: boolean, base: bigint): string[] => {
+  type Mode = 'elapse' | 'elapseNs' | 'runUntil';
+  const drive = (ops: readonly Op[], mode: Mode, base: bigint): string[] => {
+    const pass = (s: Scheduler, d: number): void => {
+      if (mode === 'elapse') s.elapse(BigInt(d));
+      else if (mode === 'elapseNs') s.elapseNs(d);
+      else s.runUntil(s.now + BigInt(d));
+    };
     const s = new Scheduler();
     const log: string[] = [];
     const handles: ReturnType<Scheduler['after']>[] = [];
@@ -111,15 +117,13 @@ describe('elapse() with no event due keeps the ns pending (no bigint per guest i
     for (const o of ops) {
       if (o.k === 'elapse') {
         const run = s.eventsRun;
-        if (lazy) s.elapse(BigInt(o.d));
-        else s.runUntil(s.now + BigInt(o.d));
+        pass(s, o.d);
         log.push(`elapsed ${o.d}: ran ${s.eventsRun - run}`);
       } else if (o.k === 'after') {
         const id = handles.length;
         handles.push(s.after(BigInt(o.d), (t) => {
           log.push(`fire ${id} at ${t} now ${s.now}`);
-          if (lazy) s.elapse(3n);
-          else s.runUntil(s.now + 3n);
+          pass(s, 3);
         }));
       } else if (o.k === 'cancel') log.push(`cancel ${String(handles[o.i] !== undefined && s.cancel(handles[o.i]!))}`);
       else if (o.k === 'runFor') log.push(`ran ${s.runFor(BigInt(o.d))}`);
@@ -131,7 +135,28 @@ describe('elapse() with no event due keeps the ns pending (no bigint per guest i
   fcTest.prop([fc.array(op, { minLength: 4, maxLength: 60 }), fc.constantFrom(0n, 1n << 40n, (1n << 53n) - 6n, (1n << 60n) + 120n)], { numRuns: 300 })(
     'runs the same events at the same times and reads the same now as runUntil(now + d), below and above 2^53 ns',
     (ops, base) => {
-      expect(drive(ops, true, base)).toEqual(drive(ops, false, base));
+      const reference = drive(ops, 'runUntil', base);
+      expect(drive(ops, 'elapse', base)).toEqual(reference);
+      expect(drive(ops, 'elapseNs', base)).toEqual(reference); // the number-typed twin
+    },
+  );
+
+  it('elapseNs() beyond the lazy bound (2^32 ns) runs the events due and lands on now + d', () => {
+    const s = new Scheduler();
+    const seen: bigint[] = [];
+    s.schedule(2n ** 33n, (t) => seen.push(t));
+    s.elapseNs(2 ** 34);
+    expect(seen).toEqual([2n ** 33n]);
+    expect(s.now).toBe(2n ** 34n);
+  });
+
+  it.each([[-1], [0.5], [Number.NaN], [Infinity], [2 ** 53], [1n as unknown as number], ['1' as unknown as number]])(
+    'elapseNs(%s) is a SimulationError naming the duration, and time does not move',
+    (d) => {
+      const s = new Scheduler();
+      s.elapseNs(7);
+      expect(() => s.elapseNs(d)).toThrow(expect.objectContaining({ name: 'SimulationError', message: expect.stringContaining('elapse duration') }));
+      expect(s.now).toBe(7n);
     },
   );
 });

@@ -6,9 +6,10 @@
  * between. The guests know their own mapping, which gives the test oracle: the L1 pages written.
  */
 import {
-  EPT_LARGE_PAGE, EPT_POINTER, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs, program,
-  type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume, vmwrite,
+  EPT_LARGE_PAGE, EPT_POINTER, leBytes, loadVmcs, makeEptp, MSR_IA32_VMX_EPT_VPID_CAP, prepareForVmxOperation, prepareVmcs,
+  type Rng, type Vcpu, VMX_EPT_AD_BIT, VMX_EPT_MT_EPTE_SHIFT, VMX_EPT_MT_WB, VMX_EPT_RWX_MASK, vmlaunch, vmresume, vmwrite, type X86Insn,
 } from '@kvmlab/hypervisor-core';
+import { l2StoreProgram } from './l2-store-program.js';
 import { PageSet } from './page-set.js';
 
 const MiB = 1n << 20n;
@@ -85,18 +86,13 @@ export function pickPageNumber(rng: Rng, w: WorkloadSpec): number {
   return hot ? rng.int(0, hotPages - 1) : rng.int(hotPages, wssPages - 1);
 }
 
+export { L2_STORES_PER_RUN } from './l2-store-program.js';
+
 /**
  * One vCPU's guests: L1 and its L2. The L2 program stores, each time L1 resumes it, to the pages
  * queued for it, then VMCALLs back; the stored values count up, so a page's content changes with
  * every store (and a lost page shows).
  */
-/**
- * L2 stores per entry at most: 32768 stores (3 instructions each, plus the VMCALL) fit in one
- * entry of core's L2_MAX_INSNS_PER_ENTRY (100 000), so any working set up to 128 MiB still
- * warms up in one entry, as before.
- */
-export const L2_STORES_PER_RUN = 32_768;
-
 export class GuestDriver {
   private counter = 1n;
   /** L1 pages written since the oracle was last reset (gfn numbers). */
@@ -125,27 +121,8 @@ export class GuestDriver {
     return this.l1Base + this.layout.perm[c]! * CHUNK_BYTES + (l2Gpa - c * CHUNK_BYTES);
   }
 
-  /** The L2 program (loaded at l2ProgramRip(index)): drain the queue, VMCALL, repeat. */
-  readonly program = (): program.GuestCode => this.l2Code();
-
-  private *l2Code(): program.GuestCode {
-    for (;;) {
-      // by index, not shift(): a round can queue tens of thousands of stores
-      for (let i = 0; i < this.l2Queue.length; i++) {
-        // program.store64's three instructions, yielded here directly: one generator per
-        // instruction resume instead of two (the hottest loop of the scenario)
-        yield program.movRdi(this.l2Queue[i]!);
-        yield program.movRax(this.counter++);
-        yield program.storeRdiRax();
-        // A long queue hands the CPU back to L1 every L2_STORES_PER_RUN stores, as a real L2
-        // kernel's work loop would yield: one entry stays below core's L2_MAX_INSNS_PER_ENTRY,
-        // where an L2 with no wake source counts as spinning forever. L1 resumes it for the rest.
-        if ((i + 1) % L2_STORES_PER_RUN === 0 && i + 1 < this.l2Queue.length) yield program.vmcall();
-      }
-      this.l2Queue.length = 0;
-      yield program.vmcall();
-    }
-  }
+  /** The L2 program (loaded at l2ProgramRip(index)): drain the queue, VMCALL, repeat (l2-store-program.ts). */
+  readonly program = (): Iterator<X86Insn, void, bigint> => l2StoreProgram({ l2Queue: this.l2Queue, nextValue: () => this.counter++ });
 
   /** Stores still queued for L2 (L1 resumes it until none are left). */
   get queuedL2Stores(): number {

@@ -26,6 +26,7 @@ import { nextWakeAt } from './wake-sources.js';
 
 /** Cost of one ordinary instruction in virtual ns (a 1 GHz-ish guest; only ordering matters). */
 export const L2_INSN_NS = 1n;
+const L2_INSN_NS_NUMBER = Number(L2_INSN_NS);
 /** A host tick ends a run that never yields (e.g. `jmp $`) so L0 regains control. */
 export const L2_MAX_INSNS_PER_ENTRY = 100_000;
 
@@ -114,7 +115,7 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
     }
     const insn = prog !== null ? fetchProgram(prog) : fetchCode(nv, rip!);
     if (insn === 'nested-exit') return 'nested-exit';
-    sim.elapse(insn.op === 'work' ? insn.ns : L2_INSN_NS);
+    sim.elapseNs(insn.op === 'work' ? Number(insn.ns) : L2_INSN_NS_NUMBER);
     let result = 0n;
     switch (insn.op) {
       case 'hlt':

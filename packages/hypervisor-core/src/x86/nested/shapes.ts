@@ -35,13 +35,16 @@ export interface KvmMmuContext {
 
 /**
  * A JS guest program that runs as L2 code (see guest/program.ts): a generator that yields the
- * instructions it executes; a load's value comes back as the result of its `yield`.
+ * instructions it executes; a load's value comes back as the result of its `yield`. Any iterator
+ * will do: the processor calls next() with the last load's value and is done with an instruction
+ * (and its result object) before it calls next() again, so a hand-written iterator may reuse
+ * both (a hot store loop does: no generator resume, no new object per instruction).
  */
-export type GuestProgram = () => Generator<X86Insn, void, bigint>;
+export type GuestProgram = () => Iterator<X86Insn, void, bigint>;
 
 /** A running instance of a GuestProgram, bound to one vmcs12 of one vCPU. */
 export interface ProgramInstance {
-  readonly gen: Generator<X86Insn, void, bigint>;
+  readonly gen: Iterator<X86Insn, void, bigint>;
   /** The instruction fetched but not completed (a nested exit interrupted it): re-executed next time. */
   pending: X86Insn | null;
   /** The value the next `next()` passes in (a load's result). */
