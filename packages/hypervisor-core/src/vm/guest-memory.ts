@@ -146,7 +146,8 @@ export class GuestMemory {
   }
 
   private entrySlot(gpa: number): Memslot | undefined {
-    if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa % 8 !== 0) throw new RangeError(`entry address ${show(gpa)} is not an 8-byte aligned number below 2^53`);
+    // (gpa & 7): the low bits of a safe integer, without the floating-point remainder `%` is above 2^31
+    if (!Number.isSafeInteger(gpa) || gpa < 0 || (gpa & 7) !== 0) throw new RangeError(`entry address ${show(gpa)} is not an 8-byte aligned number below 2^53`);
     return this.slots.findByGfnNumber(Math.floor(gpa / PAGE_BYTES), this.asId);
   }
 

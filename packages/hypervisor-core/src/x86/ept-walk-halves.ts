@@ -75,6 +75,25 @@ export class EptWalkHalves {
 }
 
 const ENTRY = new Uint32Array(2);
+/**
+ * The 9-bit table index a level takes from the input address (bits 20:12, 29:21, 38:30, 47:39),
+ * given as its bits 31:0 and 47:32.
+ * From the two 32-bit halves, as integer shifts: on a double above 2^31, `%` is a floating-point
+ * remainder, the slowest step of a walk that did it per level.
+ */
+function indexAt(level: number, inputLo: number, inputHi: number): number {
+  switch (level) {
+    case 1: return (inputLo >>> 12) & 511;
+    case 2: return (inputLo >>> 21) & 511;
+    case 3: return ((inputLo >>> 30) | (inputHi << 2)) & 511;
+    default: return (inputHi >>> 7) & 511;
+  }
+}
+
+/** An EPTP's A/D enable and its PML4 address as a number, for the EPTP walked last (a vCPU walks one EPTP many times). */
+let lastEptp = -1n;
+let lastAd = false;
+let lastRoot = 0;
 
 /** The address bits 51:12 of an entry, as a number. */
 const entryAddr = (lo: number, hi: number): number => (hi & HI_ADDR_BITS) * TWO_32 + ((lo & ~0xfff) >>> 0);
@@ -84,16 +103,22 @@ const entryAddr = (lo: number, hi: number): number => (hi & HI_ADDR_BITS) * TWO_
  * enabled, A is set on every entry used and, for a permitted write, D on the leaf (§28.2.4).
  */
 export function walkEptHalves(mem: EptEntryMemory, eptp: bigint, gpa: bigint, write: boolean, fetch: boolean, out: EptWalkHalves): EptWalkHalves {
-  const ad = eptpAdEnabled(eptp);
+  if (eptp !== lastEptp) {
+    lastAd = eptpAdEnabled(eptp);
+    lastRoot = Number(eptp & EPT_ADDR_MASK);
+    lastEptp = eptp;
+  }
+  const ad = lastAd;
   const input = gpa >= 0n && gpa < INPUT_LIMIT ? Number(gpa) : Number(BigInt.asUintN(INPUT_BITS, gpa));
-  let table = Number(eptp & EPT_ADDR_MASK);
+  const inputLo = input >>> 0; // ToUint32: the input modulo 2^32, exact for an integer below 2^53
+  const inputHi = (input - inputLo) / TWO_32;
+  let table = lastRoot;
   let rwx = RWX;
   out.ok = false;
   out.setDirty = false;
   out.pathLength = 0;
   for (let level = 4; level >= 1; level--) {
-    const span = SPAN[level]!;
-    const addr = table + (Math.floor(input / span) % 512) * 8;
+    const addr = table + indexAt(level, inputLo, inputHi) * 8;
     out.path[out.pathLength++] = addr;
     mem.readEntry(addr, ENTRY);
     let lo = ENTRY[0]!;
@@ -123,9 +148,11 @@ export function walkEptHalves(mem: EptEntryMemory, eptp: bigint, gpa: bigint, wr
           lo = n >>> 0;
         }
       }
+      // A leaf maps at most 1 GiB, so its offset bits are all in the low halves (span divides 2^32).
       const base = entryAddr(lo, hi);
+      const offsetMask = SPAN[level]! - 1;
       out.ok = true;
-      out.pa = base - (base % span) + (input % span);
+      out.pa = base - ((base >>> 0) & offsetMask) + (inputLo & offsetMask);
       out.leafLo = lo;
       out.leafHi = hi;
       out.leafAddr = addr;
