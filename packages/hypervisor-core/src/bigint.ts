@@ -89,6 +89,26 @@ function putLo32(bytes: Uint8Array, offset: number, n: number, x: number): void 
   }
 }
 
+/** U64_WORD's two 32-bit halves (bits 31:0 first on a little-endian host). */
+const U64_HALVES = new Uint32Array(U64_WORD.buffer);
+
+/**
+ * The low 64 bits of `value` (two's complement, as a register holds it) as two 32-bit halves:
+ * out[0] = bits 31:0, out[1] = bits 63:32. The bytes leBytes(8, value) would hold, with no
+ * array or intermediate bigint made.
+ */
+export function u64Halves(value: bigint, out: Uint32Array): void {
+  if (HOST_LITTLE_ENDIAN) {
+    U64_WORD[0] = value;
+    out[0] = U64_HALVES[0]!;
+    out[1] = U64_HALVES[1]!;
+    return;
+  }
+  const v = BigInt.asUintN(64, value);
+  out[0] = Number(v & 0xffff_ffffn);
+  out[1] = Number(v >> 32n);
+}
+
 export function leBytes(size: 1 | 2 | 4 | 8, value: bigint): Uint8Array {
   const b = new Uint8Array(size);
   writeLe(b, 0, size, value);

@@ -4,7 +4,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
-import { leBytes, readLe, writeLe } from '../src/bigint.js';
+import { leBytes, readLe, u64Halves, writeLe } from '../src/bigint.js';
 
 function readRef(bytes: Uint8Array, offset: number, size: number): bigint {
   let v = 0n;
@@ -40,3 +40,15 @@ test('a 64-bit value with both halves set round-trips', () => {
   expect([...leBytes(8, 0x8000_0001_ffff_fffen)]).toEqual([0xfe, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00, 0x80]);
   expect(readLe(leBytes(8, 0xfedc_ba98_7654_3210n), 0, 8)).toBe(0xfedc_ba98_7654_3210n);
 });
+
+test.prop([fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }))])(
+  'u64Halves gives the two little-endian halves of leBytes(8, v): the low 64 bits, two\'s complement',
+  (v) => {
+    const out = new Uint32Array(2).fill(0xaaaa_aaaa);
+    u64Halves(v, out);
+    const b = leBytes(8, v);
+    const dv = new DataView(b.buffer);
+    expect([out[0], out[1]]).toEqual([dv.getUint32(0, true), dv.getUint32(4, true)]);
+    expect((BigInt(out[1]!) << 32n) | BigInt(out[0]!)).toBe(BigInt.asUintN(64, v));
+  },
+);

@@ -19,6 +19,7 @@ const frames = (): FrameSource & { taken: number } => {
 
 type Op =
   | { kind: 'write'; at: number; bytes: Uint8Array; srcPad: number }
+  | { kind: 'halves'; at: number; lo: number; hi: number }
   | { kind: 'fill'; at: number; n: number; value: number }
   | { kind: 'read'; at: number; n: number }
   | { kind: 'u64'; at: number }
@@ -30,8 +31,10 @@ const writeOp = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 511 }), fc.uint8Array({ minLength: 8, maxLength: 8 })).map(([w, bytes]) => ({ kind: 'write' as const, at: w * 8, bytes, srcPad: 0 })) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 80 }).chain((n) => fc.record({ kind: fc.constant('write' as const), at: within(n), bytes: fc.uint8Array({ minLength: n, maxLength: n }), srcPad: fc.integer({ min: 0, max: 3 }) })) },
 );
+const halvesOp = fc.record({ kind: fc.constant('halves' as const), at: fc.integer({ min: 0, max: 511 }).map((w) => w * 8), lo: fc.nat({ max: 0xffff_ffff }), hi: fc.nat({ max: 0xffff_ffff }) });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: writeOp },
+  { weight: 3, arbitrary: halvesOp },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 }).chain((n) => fc.record({ kind: fc.constant('fill' as const), at: within(n), n: fc.constant(n), value: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 255 })) })) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 64 }).chain((n) => fc.record({ kind: fc.constant('read' as const), at: within(n), n: fc.constant(n) })) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('u64' as const), at: within(8) }) },
@@ -56,6 +59,10 @@ describe('GuestPage', () => {
             src.set(o.bytes, o.srcPad);
             page.write(src, o.srcPad, o.at, o.bytes.length);
             model.set(o.bytes, o.at);
+          } else if (o.kind === 'halves') {
+            page.writeHalves(o.at, o.lo, o.hi);
+            new DataView(model.buffer).setUint32(o.at, o.lo, true);
+            new DataView(model.buffer).setUint32(o.at + 4, o.hi, true);
           } else if (o.kind === 'fill') {
             page.fill(o.at, o.n, o.value);
             model.fill(o.value, o.at, o.at + o.n);
@@ -104,6 +111,37 @@ describe('GuestPage', () => {
     expect(page.readU64(8)).toBe(0x0807_0605_0403_0201n);
     expect(page.readU64(16 * (MAX_WORDS - 1))).toBe(0x0807_0605_0403_0201n);
     expect(page.readU64(16 * MAX_WORDS)).toBe(0n);
+  });
+
+  it('writeHalves is write() of the same 8 bytes: the same words, and a frame at the same store', () => {
+    fc.assert(
+      fc.property(fc.array(halvesOp, { maxLength: 3 * MAX_WORDS }), (ops) => {
+        const a = frames();
+        const b = frames();
+        const byHalves = new GuestPage(a);
+        const byBytes = new GuestPage(b);
+        for (const o of ops) {
+          byHalves.writeHalves(o.at, o.lo, o.hi);
+          const bytes = new Uint8Array(8);
+          new DataView(bytes.buffer).setUint32(0, o.lo, true);
+          new DataView(bytes.buffer).setUint32(4, o.hi, true);
+          byBytes.write(bytes, 0, o.at, 8);
+          expect(byHalves.compact).toBe(byBytes.compact);
+          expect(a.taken).toBe(b.taken);
+        }
+        expect([...byHalves.toBytes()]).toEqual([...byBytes.toBytes()]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([[4], [-8], [4096], [4095], [8.5], [Number.NaN]])('writeHalves at %s is a RangeError and writes nothing', (at) => {
+    const page = new GuestPage(frames());
+    page.writeHalves(0, 1, 2);
+    expect(() => page.writeHalves(at, 0xdead, 0xbeef)).toThrow(RangeError);
+    expect(page.readU64(0)).toBe(0x2_0000_0001n);
+    expect(page.isZero()).toBe(false);
+    expect([...page.toBytes()].filter((x) => x !== 0)).toEqual([1, 2]);
   });
 
   it('a store across two words lists both; zeros into a compact page take no frame', () => {

@@ -8,6 +8,7 @@
  * a word list costs a few hundred bytes.
  */
 import { isZeroBytes } from '../bytes.js';
+import { show } from '../validate.js';
 
 export const PAGE_BYTES = 4096;
 
@@ -96,6 +97,30 @@ export class GuestPage {
     if (this.frame === undefined && !this.writeWords(src, srcOffset, inPage, n)) this.bytes();
     const f = this.frame;
     if (f !== undefined) f.set(srcOffset === 0 && n === src.length ? src : src.subarray(srcOffset, srcOffset + n), inPage);
+  }
+
+  /**
+   * An aligned 8-byte store given as its halves (`inPage` a multiple of 8): write() of the
+   * little-endian bytes of (hi, lo), without them. A processor's 64-bit store.
+   */
+  writeHalves(inPage: number, lo: number, hi: number): void {
+    if (!Number.isInteger(inPage) || (inPage & 7) !== 0 || inPage < 0 || inPage > PAGE_BYTES - 8) throw new RangeError(`8-byte store at ${show(inPage)} is not an aligned offset in a page`);
+    if (this.frame === undefined) {
+      const k = inPage >>> 3;
+      let at = this.find(k);
+      if (at < 0) at = this.insert(k);
+      if (at >= 0) {
+        const w = this.words!;
+        w[at + 1] = lo >>> 0;
+        w[at + 2] = hi >>> 0;
+        return;
+      }
+      this.bytes(); // the list is full: the page becomes a frame, as write() does
+    }
+    const f = this.frame!;
+    const o = inPage;
+    f[o] = lo; f[o + 1] = lo >>> 8; f[o + 2] = lo >>> 16; f[o + 3] = lo >>> 24; // Uint8Array stores keep the low 8 bits
+    f[o + 4] = hi; f[o + 5] = hi >>> 8; f[o + 6] = hi >>> 16; f[o + 7] = hi >>> 24;
   }
 
   /** The write into the word list; false (nothing lost: the frame write redoes it) when the list is full. */

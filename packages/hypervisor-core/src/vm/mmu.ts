@@ -16,6 +16,12 @@ export interface Mmu {
   readonly name: string;
   /** A guest write of `bytes` at `gpa`, in the vCPU's current translation context. */
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void;
+  /**
+   * Optional: a guest 8-byte store of `value` (its low 64 bits, little-endian) — exactly
+   * guestWrite(vcpu, gpa, leBytes(8, value)), for an MMU that can store it without making the
+   * bytes. The processor uses it for its 64-bit stores when the MMU has it.
+   */
+  guestWriteU64?(vcpu: Vcpu, gpa: bigint, value: bigint): void;
   /** A guest read. */
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array;
   /**

@@ -9,8 +9,10 @@ import {
   EXIT_REASON_EPT_VIOLATION,
   EXIT_REASON_PML_FULL,
   GUEST_PML_INDEX,
+  leBytes,
   PAGE_BYTES,
   PML_ENTITY_NUM,
+  u64Halves,
   VMX_EPT_ACCESS_BIT,
   VMX_EPT_DIRTY_BIT,
   VMX_EPT_READABLE_MASK,
@@ -104,6 +106,30 @@ export function cpuWrite(m: KvmMmuState, v: VcpuVmx, gpa: bigint, bytes: Uint8Ar
     if (!storeTo(m, v, spte, done === 0 ? gpa : undefined, gpa, done, chunk, inPage)) return;
     done += n;
   }
+}
+
+/** u64Halves' output for cpuWriteU64 (filled, then stored: never kept). */
+const HALVES = new Uint32Array(2);
+
+/**
+ * A guest 64-bit store: cpuWrite(leBytes(8, value)), byte for byte and exit for exit, without the
+ * bytes when it is aligned (so inside one page) and lands in RAM — every store of the model's L2
+ * programs. Anything else (unaligned, MMIO, an emulated tracked write, above 2^53) takes cpuWrite.
+ */
+export function cpuWriteU64(m: KvmMmuState, v: VcpuVmx, gpa: bigint, value: bigint): void {
+  const a = Number(gpa);
+  // (a & 7): the low bits of a safe integer; a gpa of 2^53 and up may have rounded, so it is not tested
+  if (a + 8 >= EXACT_LIMIT || (a & 7) !== 0) return cpuWrite(m, v, gpa, leBytes(8, value));
+  const gfn = Math.floor(a / PAGE_BYTES);
+  const inPage = a - gfn * PAGE_BYTES;
+  let spte: AccessOutcome | undefined = v.activeTable.entries.get(gfn);
+  if (spte === undefined || (spte.lo & v.writeFastMask) !== v.writeFastMask) spte = cpuAccessPage(m, v, gpa, gfn, true, spte);
+  if (spte instanceof Spte) {
+    u64Halves(value, HALVES);
+    (spte.data ??= spte.slot.backing.pageFor(spte.page)).writeHalves(inPage, HALVES[0]!, HALVES[1]!);
+    return;
+  }
+  storeTo(m, v, spte, gpa, gpa, 0, leBytes(8, value), inPage);
 }
 
 /** The store of one page's chunk once the access resolved; false when it went to L1 (the access ends). */

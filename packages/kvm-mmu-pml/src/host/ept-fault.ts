@@ -18,6 +18,9 @@ const WRITABLE = Number(VMX_EPT_WRITABLE_MASK);
 const EXECUTABLE = Number(VMX_EPT_EXECUTABLE_MASK);
 const DIRTY = Number(VMX_EPT_DIRTY_BIT);
 
+/** 2^53 as a bigint: below it an address is exact in a double. */
+const EXACT_LIMIT = 1n << 53n;
+
 /** L1's memory as the EPT12 walker reads it, one per MMU: A/D written back by KVM marks the table page dirty. */
 const tableMemory = new WeakMap<KvmMmuState, EptEntryMemory>();
 /** The walk's result, reused: a fault handler finishes with it before the next walk starts. */
@@ -42,7 +45,8 @@ export function eptPageFault(m: KvmMmuState, v: VcpuVmx, l2Gpa: bigint, write: b
   // FNAME(protect_clean_gpte): a read through a clean EPT12 leaf maps read-only, so that the
   // first write faults and sets D in EPT12.
   if (!write && eptpAdEnabled(eptp12) && (walk.leafLo & DIRTY) === 0) writable = false;
-  const inGfn = Number(l2Gpa >> 12n);
+  // in doubles below 2^53 (no bigint shift per fault), as cpuWrite forms the gfn it looks up
+  const inGfn = l2Gpa < EXACT_LIMIT ? Math.floor(Number(l2Gpa) / 4096) : Number(l2Gpa >> 12n);
   const old = v.activeTable.entries.get(inGfn);
   if (write && old !== undefined && (old.lo & WRITABLE) === 0) v.exits.writeProtectFaults++;
   const leaf = setSpte(m, v, {

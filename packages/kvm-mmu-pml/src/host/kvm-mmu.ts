@@ -16,7 +16,7 @@ import {
   type Vm,
 } from '@kvmlab/hypervisor-core';
 import type { L0Config } from './config.js';
-import { cpuRead, cpuWrite } from './cpu.js';
+import { cpuRead, cpuWrite, cpuWriteU64 } from './cpu.js';
 import { enableLogDirtyPtMasked, slotApplyFlags } from './dirty-log.js';
 import { Ept12Tracker } from './ept12-tracking.js';
 import { Rmap, type Spte, type SpteTable, type TableKind } from './mmu-pages.js';
@@ -150,6 +150,11 @@ export class KvmMmuPml implements Mmu, KvmMmuState {
   guestWrite(vcpu: Vcpu, gpa: bigint, bytes: Uint8Array): void {
     this.observers.guestStore?.(vcpu, gpa, vcpu.x86.guestMode);
     cpuWrite(this, this.vcpuVmx(vcpu), gpa, bytes);
+  }
+
+  guestWriteU64(vcpu: Vcpu, gpa: bigint, value: bigint): void {
+    this.observers.guestStore?.(vcpu, gpa, vcpu.x86.guestMode);
+    cpuWriteU64(this, this.vcpuVmx(vcpu), gpa, value);
   }
 
   guestRead(vcpu: Vcpu, gpa: bigint, length: number): Uint8Array {

@@ -94,7 +94,11 @@ export { L2_STORES_PER_RUN } from './l2-store-program.js';
  * every store (and a lost page shows).
  */
 export class GuestDriver {
-  private counter = 1n;
+  /**
+   * The next value stored: a number, made a bigint per store (cheaper than a bigint increment).
+   * A run makes far fewer than 2^53 stores, so it counts exactly as a bigint would.
+   */
+  private counter = 1;
   /** L1 pages written since the oracle was last reset (gfn numbers). */
   readonly writtenL1 = new PageSet();
   writes = 0;
@@ -122,7 +126,7 @@ export class GuestDriver {
   }
 
   /** The L2 program (loaded at l2ProgramRip(index)): drain the queue, VMCALL, repeat (l2-store-program.ts). */
-  readonly program = (): Iterator<X86Insn, void, bigint> => l2StoreProgram({ l2Queue: this.l2Queue, nextValue: () => this.counter++ });
+  readonly program = (): Iterator<X86Insn, void, bigint> => l2StoreProgram({ l2Queue: this.l2Queue, nextValue: () => BigInt(this.counter++) });
 
   /** Stores still queued for L2 (L1 resumes it until none are left). */
   get queuedL2Stores(): number {
@@ -165,14 +169,14 @@ export class GuestDriver {
   /** L1 stores to the same data pages directly (the plain, non-nested workload). */
   l1WriteData(page: bigint | number): void {
     const l1 = this.l1Of(Number(page) * 4096);
-    wr64(this.vcpu, BigInt(l1 + this.rng.int(0, 511) * 8), this.counter++);
+    wr64(this.vcpu, BigInt(l1 + this.rng.int(0, 511) * 8), BigInt(this.counter++));
     this.note(l1);
   }
 
   /** L1 stores to its own kernel memory. */
   l1WriteKernel(): void {
     const gpa = this.kernelBase + this.rng.int(0, this.kernelPages - 1) * 4096;
-    wr64(this.vcpu, BigInt(gpa + this.rng.int(0, 511) * 8), this.counter++);
+    wr64(this.vcpu, BigInt(gpa + this.rng.int(0, 511) * 8), BigInt(this.counter++));
     this.note(gpa);
   }
 }

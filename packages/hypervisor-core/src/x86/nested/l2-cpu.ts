@@ -71,6 +71,13 @@ function fetchCode(nv: NestedVcpuState, rip: bigint): X86Insn | 'nested-exit' {
   return nv.vcpu.x86.guestMode ? decodeX86(bytes) : 'nested-exit';
 }
 
+/** A 64-bit store through the MMU: its guestWriteU64 when it has one (no bytes made), else guestWrite of the bytes. */
+function store64(nv: NestedVcpuState, gpa: bigint, value: bigint): void {
+  const mmu = nv.vcpu.vm.mmu;
+  if (mmu.guestWriteU64 !== undefined) mmu.guestWriteU64(nv.vcpu, gpa, value);
+  else mmu.guestWrite(nv.vcpu, gpa, leBytes(8, value));
+}
+
 /** Instruction lengths as bigints (an x86 instruction is at most 15 bytes), so advancing RIP allocates no length. */
 const INSN_LEN: readonly bigint[] = Array.from({ length: 16 }, (_, n) => BigInt(n));
 /** GUEST_RIP's value slot: the processor stores RIP after every instruction, past the encoding checks. */
@@ -141,7 +148,7 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
         else v02.cpuWrite(F.GUEST_CR3, regs.rax);
         break;
       case 'store-rdi-rax':
-        nv.vcpu.vm.mmu.guestWrite(nv.vcpu, regs.rdi, leBytes(8, regs.rax));
+        store64(nv, regs.rdi, regs.rax);
         if (!nv.vcpu.x86.guestMode) return 'nested-exit';
         break;
       case 'load-rax-rdi': {
@@ -154,7 +161,7 @@ export function runL2(nv: NestedVcpuState, immediateExit: boolean): L2Exit | 'ne
       case 'inc-mrdi': {
         const v = readLe(nv.vcpu.vm.mmu.guestRead(nv.vcpu, regs.rdi, 8), 0, 8);
         if (!nv.vcpu.x86.guestMode) return 'nested-exit';
-        nv.vcpu.vm.mmu.guestWrite(nv.vcpu, regs.rdi, leBytes(8, v + 1n));
+        store64(nv, regs.rdi, v + 1n);
         if (!nv.vcpu.x86.guestMode) return 'nested-exit';
         break;
       }
