@@ -114,7 +114,8 @@ const HALVES = new Uint32Array(2);
 /**
  * A guest 64-bit store: cpuWrite(leBytes(8, value)), byte for byte and exit for exit, without the
  * bytes when it is aligned (so inside one page) and lands in RAM — every store of the model's L2
- * programs. Anything else (unaligned, MMIO, an emulated tracked write, above 2^53) takes cpuWrite.
+ * programs. An unaligned store or one at 2^53 and up takes cpuWrite; MMIO and an emulated tracked
+ * write get the bytes, as cpuWrite's storeTo gives them.
  */
 export function cpuWriteU64(m: KvmMmuState, v: VcpuVmx, gpa: bigint, value: bigint): void {
   const a = Number(gpa);
